@@ -1,0 +1,218 @@
+package bgpwire
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// RD is a route distinguisher (RFC 4364) as its 8 wire bytes.
+type RD [8]byte
+
+// IsZero reports whether the RD is all zero (also: absent).
+func (rd RD) IsZero() bool { return rd == RD{} }
+
+// String writes the RD as TYPE-specific text: ASN:N or IP:N.
+func (rd RD) String() string {
+	switch be16(rd[:2]) {
+	case 0:
+		return fmt.Sprintf("%d:%d", be16(rd[2:4]), be32(rd[4:8]))
+	case 1:
+		return fmt.Sprintf("%s:%d", netip.AddrFrom4([4]byte(rd[2:6])), be16(rd[6:8]))
+	case 2:
+		return fmt.Sprintf("%d:%d", be32(rd[2:6]), be16(rd[6:8]))
+	}
+	return fmt.Sprintf("0x%x", rd[:])
+}
+
+// maxLabels is the number of MPLS labels an NLRI carries inline.
+const maxLabels = 4
+
+// Labels is an MPLS label stack (RFC 8277), label values only (20 bits).
+type Labels struct {
+	n int8
+	v [maxLabels]uint32
+}
+
+// Len returns the number of labels.
+func (l *Labels) Len() int { return int(l.n) }
+
+// At returns the i-th label value.
+func (l *Labels) At(i int) uint32 { return l.v[i] }
+
+// Append adds a label; labels beyond the inline capacity are dropped.
+func (l *Labels) Append(v uint32) {
+	if int(l.n) < maxLabels {
+		l.v[l.n] = v
+		l.n++
+	}
+}
+
+// NLRI is one route of a network layer reachability field. IP-prefix
+// families fill Prefix (and RD and Labels for VPN and labeled families);
+// other families (FlowSpec, EVPN, VPLS, BGP-LS, unknown) keep the NLRI
+// bytes in Raw, owned by the NLRI.
+type NLRI struct {
+	PathID uint32 // ADD-PATH path identifier, 0 when not negotiated
+	Prefix netip.Prefix
+	RD     RD
+	Labels Labels
+	Raw    []byte
+}
+
+// prefixFamily reports whether NLRI of the family are IP prefixes,
+// optionally behind labels and an RD.
+func prefixFamily(f Family) (labeled, vpn, ok bool) {
+	if f.AFI != AFIIPv4 && f.AFI != AFIIPv6 {
+		return false, false, false
+	}
+	switch f.SAFI {
+	case SAFIUnicast, SAFIMulticast:
+		return false, false, true
+	case SAFILabeled:
+		return true, false, true
+	case SAFIVPN:
+		return true, true, true
+	}
+	return false, false, false
+}
+
+// decodeNLRIs appends every NLRI of r (of family f) to dst. Errors are
+// session-reset class (the NLRI cannot be delimited); the caller
+// re-classifies for MP attributes.
+func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, error) {
+	labeled, vpn, ipfam := prefixFamily(f)
+	alen := f.addrLen()
+	for !r.empty() {
+		start := r.off
+		// Reuse the slot (and its Raw capacity) when there is one.
+		if len(dst) < cap(dst) {
+			dst = dst[:len(dst)+1]
+		} else {
+			dst = append(dst, NLRI{})
+		}
+		n := &dst[len(dst)-1]
+		raw := n.Raw[:0]
+		*n = NLRI{}
+		if addPath && !r.u32(&n.PathID) {
+			return dst[:len(dst)-1], newError(op+": path identifier", start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+		}
+		if !ipfam {
+			b, err := nextOpaqueNLRI(&r, f)
+			if err != nil {
+				return dst[:len(dst)-1], newError(op+": nlri "+f.String(), start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, err)
+			}
+			n.Raw = append(raw, b...)
+			continue
+		}
+		n.Raw = raw
+		var bits uint8
+		if !r.u8(&bits) {
+			return dst[:len(dst)-1], newError(op+": prefix length", start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+		}
+		nbits := int(bits)
+		if labeled {
+			// Labels until the bottom-of-stack bit (RFC 8277); a withdrawal
+			// may carry 0x800000 or 0x000000 as a single compatibility label.
+			for {
+				lb, ok := r.read(3)
+				if !ok || nbits < 24 {
+					return dst[:len(dst)-1], newError(op+": label", start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+				}
+				nbits -= 24
+				v := uint32(lb[0])<<16 | uint32(lb[1])<<8 | uint32(lb[2])
+				n.Labels.Append(v >> 4)
+				if v&1 == 1 || v == 0x800000 || v == 0 {
+					break
+				}
+			}
+		}
+		if vpn {
+			rd, ok := r.read(8)
+			if !ok || nbits < 64 {
+				return dst[:len(dst)-1], newError(op+": route distinguisher", start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+			}
+			nbits -= 64
+			n.RD = RD(rd)
+		}
+		if nbits > alen*8 {
+			return dst[:len(dst)-1], errorf(op+": prefix", start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", nbits, alen*8)
+		}
+		pb, ok := r.read((nbits + 7) / 8)
+		if !ok {
+			return dst[:len(dst)-1], newError(op+": prefix", start, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+		}
+		n.Prefix = makePrefix(pb, nbits, alen == 4)
+	}
+	return dst, nil
+}
+
+// makePrefix builds a masked prefix from its significant bytes.
+func makePrefix(b []byte, bits int, v4 bool) netip.Prefix {
+	if v4 {
+		var a [4]byte
+		copy(a[:], b)
+		p, _ := netip.AddrFrom4(a).Prefix(bits)
+		return p
+	}
+	var a [16]byte
+	copy(a[:], b)
+	p, _ := netip.AddrFrom16(a).Prefix(bits)
+	return p
+}
+
+// nextOpaqueNLRI delimits one NLRI of a family whose NLRI are not plain
+// prefixes, by that family's length rules.
+func nextOpaqueNLRI(r *reader, f Family) ([]byte, error) {
+	switch {
+	case f.SAFI == SAFIFlowSpec || f.SAFI == SAFIFlowSpecVPN:
+		// RFC 8955: 1 or 2 octet length (0xf0 marks the 2-octet form).
+		if r.len() < 1 {
+			return nil, ErrTruncated
+		}
+		l, hl := int(r.b[0]), 1
+		if l >= 0xf0 {
+			if r.len() < 2 {
+				return nil, ErrTruncated
+			}
+			l, hl = int(be16(r.b)&0x0fff), 2
+		}
+		b, ok := r.read(hl + l)
+		if !ok {
+			return nil, ErrTruncated
+		}
+		return b, nil
+	case f.AFI == AFIL2VPN && f.SAFI == SAFIEVPN:
+		// RFC 7432: route type, length, value.
+		if r.len() < 2 {
+			return nil, ErrTruncated
+		}
+		b, ok := r.read(2 + int(r.b[1]))
+		if !ok {
+			return nil, ErrTruncated
+		}
+		return b, nil
+	case f.AFI == AFIL2VPN && f.SAFI == SAFIVPLS:
+		// RFC 4761: 2-octet length in octets.
+		if r.len() < 2 {
+			return nil, ErrTruncated
+		}
+		b, ok := r.read(2 + int(be16(r.b)))
+		if !ok {
+			return nil, ErrTruncated
+		}
+		return b, nil
+	case f.AFI == AFILS:
+		// RFC 7752: NLRI type (2), length (2), value.
+		if r.len() < 4 {
+			return nil, ErrTruncated
+		}
+		b, ok := r.read(4 + int(be16(r.b[2:])))
+		if !ok {
+			return nil, ErrTruncated
+		}
+		return b, nil
+	}
+	// Unknown family: the rest is one opaque NLRI.
+	b, _ := r.read(r.len())
+	return b, nil
+}

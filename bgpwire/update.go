@@ -1,0 +1,440 @@
+package bgpwire
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// DecodeOptions is the session context that changes how an UPDATE is
+// decoded.
+type DecodeOptions struct {
+	// ASN4 is true when both speakers announced the 4-octet AS capability:
+	// AS_PATH and AGGREGATOR carry 4-octet ASNs.
+	ASN4 bool
+	// AddPath lists the families for which path identifiers are received.
+	AddPath []Family
+}
+
+func (o *DecodeOptions) addPath(f Family) bool {
+	if o == nil {
+		return false
+	}
+	for _, x := range o.AddPath {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Update is a decoded UPDATE message. Decode into the same value again and
+// again: its slices are reused, so the steady state allocates nothing.
+type Update struct {
+	// Withdrawn holds the IPv4 unicast routes of the withdrawn routes field.
+	Withdrawn []NLRI
+	Attrs     Attributes
+	// NLRI holds the IPv4 unicast routes of the NLRI field.
+	NLRI []NLRI
+
+	// Action is the most severe RFC 7606 action that the errors found call
+	// for (ActionNone when the message is well formed). Decode returns an
+	// error only for ActionSessionReset; milder problems are listed in
+	// Errors, and the message is still decoded as far as it can be.
+	Action Action
+	Errors []*Error
+
+	opts *DecodeOptions
+	seen [4]uint64 // attributes present on the wire, malformed or not
+}
+
+// IsEndOfRIB reports whether the UPDATE is an End-of-RIB marker
+// (RFC 4724), and for which family.
+func (u *Update) IsEndOfRIB() (Family, bool) {
+	if len(u.Withdrawn) == 0 && len(u.NLRI) == 0 {
+		if u.Attrs.present == [4]uint64{} {
+			return IPv4Unicast, true
+		}
+		only := [4]uint64{}
+		only[AttrMPUnreach>>6] = 1 << (AttrMPUnreach & 63)
+		if u.Attrs.present == only && len(u.Attrs.MPUnreach.NLRI) == 0 {
+			return u.Attrs.MPUnreach.Family, true
+		}
+	}
+	return Family{}, false
+}
+
+// ErrMissingAttribute is wrapped by errors about a missing well-known
+// mandatory attribute.
+var ErrMissingAttribute = errors.New("missing well-known attribute")
+
+func (u *Update) reset() {
+	u.Withdrawn = u.Withdrawn[:0]
+	u.NLRI = u.NLRI[:0]
+	u.Attrs.reset()
+	u.Action = ActionNone
+	u.Errors = u.Errors[:0]
+	u.seen = [4]uint64{}
+}
+
+// note records a non-fatal problem.
+func (u *Update) note(e *Error) {
+	u.Errors = append(u.Errors, e)
+	if e.Action > u.Action {
+		u.Action = e.Action
+	}
+}
+
+// Decode decodes an UPDATE body (the message without its 19-byte header).
+// On a session-reset class error it returns that error (an *Error) and u
+// holds what was decoded before it.
+func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
+	const op = "update"
+	u.reset()
+	u.opts = opt
+	r := newReader(body, HeaderLen)
+	var wd, attrs reader
+	if !r.lenPrefixed16(&wd) {
+		return u.fail(newError(op+": withdrawn routes length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
+	}
+	var err error
+	if u.Withdrawn, err = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); err != nil {
+		return u.fail(err.(*Error))
+	}
+	if !r.lenPrefixed16(&attrs) {
+		return u.fail(newError(op+": path attribute length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
+	}
+	if e := u.decodeAttributes(attrs, opt); e != nil {
+		return u.fail(e)
+	}
+	if u.NLRI, err = decodeNLRIs(u.NLRI, r, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); err != nil {
+		return u.fail(err.(*Error))
+	}
+	u.checkMandatory(attrs.off)
+	return nil
+}
+
+func (u *Update) fail(e *Error) error {
+	u.note(e)
+	return e
+}
+
+// checkMandatory applies RFC 7606 section 3 (d): a missing well-known
+// mandatory attribute makes the UPDATE treat-as-withdraw when it
+// announces routes.
+func (u *Update) checkMandatory(off int) {
+	a := &u.Attrs
+	reach := len(u.NLRI) > 0 || (a.Has(AttrMPReach) && len(a.MPReach.NLRI) > 0)
+	if !reach {
+		return
+	}
+	missing := func(c AttrCode) {
+		e := newError("update: attribute "+c.String(), off, CodeUpdateMessage, SubcodeMissingWellKnown, ActionTreatAsWithdraw, ErrMissingAttribute)
+		e.Data = []byte{byte(c)}
+		u.note(e)
+	}
+	seen := func(c AttrCode) bool { return u.seen[c>>6]&(1<<(c&63)) != 0 }
+	if !seen(AttrOrigin) {
+		missing(AttrOrigin)
+	}
+	if !seen(AttrASPath) {
+		missing(AttrASPath)
+	}
+	if len(u.NLRI) > 0 && !seen(AttrNextHop) {
+		missing(AttrNextHop)
+	}
+}
+
+// decodeAttributes decodes the path attributes section. It returns an
+// error only for problems of the session-reset class.
+func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
+	a := &u.Attrs
+	asn4 := opt != nil && opt.ASN4
+	for !r.empty() {
+		start := r.off
+		var flags, code uint8
+		var v reader
+		if !r.u8(&flags) || !r.u8(&code) {
+			// RFC 7606 4: a trailing fragment too short for a header.
+			u.note(newError("update: attribute header", start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionTreatAsWithdraw, ErrTruncated))
+			return nil
+		}
+		c := AttrCode(code)
+		ok := false
+		if flags&FlagExtLength != 0 {
+			ok = r.lenPrefixed16(&v)
+		} else {
+			ok = r.lenPrefixed8(&v)
+		}
+		if !ok {
+			if c == AttrMPReach || c == AttrMPUnreach {
+				return newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionSessionReset, fmt.Errorf("length overruns the attributes: %w", ErrTruncated))
+			}
+			u.note(newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionTreatAsWithdraw, fmt.Errorf("length overruns the attributes: %w", ErrTruncated)))
+			return nil
+		}
+		u.seen[c>>6] |= 1 << (c & 63)
+		if a.Has(c) || (c == AttrMPReach && a.MPReach.Family != (Family{})) || (c == AttrMPUnreach && a.MPUnreach.Family != (Family{})) {
+			if c == AttrMPReach || c == AttrMPUnreach {
+				return errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, "attribute repeated")
+			}
+			u.note(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionAttributeDiscard, "attribute repeated"))
+			continue
+		}
+		if want, known := wantFlags(c); known && flags&(FlagOptional|FlagTransitive) != want {
+			e := errorf(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeFlags, ActionTreatAsWithdraw, "flags 0x%02x, want 0x%02x", flags&(FlagOptional|FlagTransitive), want)
+			if c == AttrMPReach || c == AttrMPUnreach {
+				e.Action = ActionSessionReset
+				return e
+			}
+			u.note(e)
+			continue
+		}
+		if e := u.decodeAttribute(flags, c, v, asn4, start); e != nil {
+			if e.Action == ActionSessionReset {
+				return e
+			}
+			u.note(e)
+			continue
+		}
+		a.set(c)
+	}
+	if !asn4 && a.Has(AttrAS4Path) && a.Has(AttrASPath) {
+		a.mergeAS4Path()
+	}
+	if a.Has(AttrAS4Aggregator) && a.Has(AttrAggregator) && a.Aggregator.ASN == ASTrans {
+		a.Aggregator = a.AS4Aggregator
+	}
+	return nil
+}
+
+// attrOp names an attribute in error messages. It is called only when an
+// error is built, so the well-formed path does not build strings.
+func attrOp(c AttrCode) string { return "update: attribute " + c.String() }
+
+// lenError is an attribute length error with the given action.
+func lenError(op string, off int, act Action, got int, want string) *Error {
+	return errorf(op, off, CodeUpdateMessage, SubcodeAttributeLength, act, "length %d, want %s", got, want)
+}
+
+func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, off int) *Error {
+	a := &u.Attrs
+	b := v.b
+	switch c {
+	case AttrOrigin:
+		if len(b) != 1 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "1")
+		}
+		if b[0] > 2 {
+			return errorf(attrOp(c), off, CodeUpdateMessage, SubcodeInvalidOrigin, ActionTreatAsWithdraw, "value %d", b[0])
+		}
+		a.Origin = b[0]
+	case AttrASPath:
+		var err error
+		a.ASPath, a.asnBuf, err = decodeASPath(b, asn4, a.ASPath, a.asnBuf)
+		if err != nil {
+			return newError(attrOp(c), off, CodeUpdateMessage, SubcodeMalformedASPath, ActionTreatAsWithdraw, err)
+		}
+	case AttrAS4Path:
+		var err error
+		a.AS4Path, a.as4Buf, err = decodeASPath(b, true, a.AS4Path, a.as4Buf)
+		if err != nil {
+			a.AS4Path = a.AS4Path[:0]
+			return newError(attrOp(c), off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAttributeDiscard, err)
+		}
+	case AttrNextHop:
+		if len(b) != 4 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "4")
+		}
+		a.NextHop = netip.AddrFrom4([4]byte(b))
+	case AttrMED, AttrLocalPref, AttrOTC:
+		if len(b) != 4 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "4")
+		}
+		switch c {
+		case AttrMED:
+			a.MED = be32(b)
+		case AttrLocalPref:
+			a.LocalPref = be32(b)
+		default:
+			a.OTC = be32(b)
+		}
+	case AttrAtomicAggregate:
+		if len(b) != 0 {
+			return lenError(attrOp(c), off, ActionAttributeDiscard, len(b), "0")
+		}
+	case AttrAggregator, AttrAS4Aggregator:
+		w := 4
+		if c == AttrAggregator && !asn4 {
+			w = 2
+		}
+		if len(b) != w+4 {
+			return lenError(attrOp(c), off, ActionAttributeDiscard, len(b), fmt.Sprint(w+4))
+		}
+		var ag Aggregator
+		if w == 4 {
+			ag.ASN = be32(b)
+		} else {
+			ag.ASN = uint32(be16(b))
+		}
+		ag.Address = netip.AddrFrom4([4]byte(b[w:]))
+		if c == AttrAggregator {
+			a.Aggregator = ag
+		} else {
+			a.AS4Aggregator = ag
+		}
+	case AttrCommunities:
+		if len(b)%4 != 0 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 4")
+		}
+		for i := 0; i < len(b); i += 4 {
+			a.Communities = append(a.Communities, be32(b[i:]))
+		}
+	case AttrOriginatorID:
+		if len(b) != 4 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "4")
+		}
+		a.OriginatorID = netip.AddrFrom4([4]byte(b))
+	case AttrClusterList:
+		if len(b)%4 != 0 || len(b) == 0 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 4")
+		}
+		for i := 0; i < len(b); i += 4 {
+			a.ClusterList = append(a.ClusterList, netip.AddrFrom4([4]byte(b[i:i+4])))
+		}
+	case AttrExtCommunities:
+		if len(b)%8 != 0 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 8")
+		}
+		for i := 0; i < len(b); i += 8 {
+			a.ExtCommunities = append(a.ExtCommunities, [8]byte(b[i:i+8]))
+		}
+	case AttrIPv6ExtCommunities:
+		if len(b)%20 != 0 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 20")
+		}
+		for i := 0; i < len(b); i += 20 {
+			a.IPv6ExtCommunities = append(a.IPv6ExtCommunities, [20]byte(b[i:i+20]))
+		}
+	case AttrLargeCommunity:
+		if len(b)%12 != 0 {
+			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 12")
+		}
+		for i := 0; i < len(b); i += 12 {
+			a.LargeCommunities = append(a.LargeCommunities, [3]uint32{be32(b[i:]), be32(b[i+4:]), be32(b[i+8:])})
+		}
+	case AttrAIGP:
+		// RFC 7311: TLVs; type 1 carries the 8-octet metric.
+		for t := v; !t.empty(); {
+			var typ uint8
+			var l uint16
+			if !t.u8(&typ) || !t.u16(&l) || l < 3 {
+				return newError(attrOp(c), off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAttributeDiscard, ErrTruncated)
+			}
+			val, ok := t.read(int(l) - 3)
+			if !ok {
+				return newError(attrOp(c), off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAttributeDiscard, ErrTruncated)
+			}
+			if typ == 1 {
+				if len(val) != 8 {
+					return lenError(attrOp(c), off, ActionAttributeDiscard, len(val), "8 in the AIGP TLV")
+				}
+				a.AIGP = uint64(be32(val))<<32 | uint64(be32(val[4:]))
+			}
+		}
+	case AttrMPReach:
+		return u.decodeMPReach(v, off)
+	case AttrMPUnreach:
+		return u.decodeMPUnreach(v, off)
+	default:
+		if flags&FlagOptional == 0 {
+			e := errorf(attrOp(c), off, CodeUpdateMessage, SubcodeUnrecognizedWellKnown, ActionSessionReset, "unrecognized well-known attribute")
+			e.Data = []byte{flags, byte(c)}
+			return e
+		}
+		n := len(a.Other)
+		if n < cap(a.Other) {
+			a.Other = a.Other[:n+1]
+		} else {
+			a.Other = append(a.Other, RawAttribute{})
+		}
+		ra := &a.Other[n]
+		ra.Flags, ra.Code, ra.Value = flags, c, append(ra.Value[:0], b...)
+	}
+	return nil
+}
+
+func (u *Update) decodeMPReach(v reader, off int) *Error {
+	const op = "update: attribute MP_REACH_NLRI"
+	m := &u.Attrs.MPReach
+	var afi uint16
+	var safi uint8
+	var nh reader
+	var reserved uint8
+	if !v.u16(&afi) || !v.u8(&safi) {
+		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionSessionReset, ErrTruncated)
+	}
+	m.Family = Family{AFI(afi), SAFI(safi)}
+	if !v.lenPrefixed8(&nh) || !v.u8(&reserved) {
+		return newError(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, ErrTruncated)
+	}
+	m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
+	decodeNextHop(m, nh.b)
+	var err error
+	m.NLRI, err = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
+	return mpError(err, op, off)
+}
+
+func (u *Update) decodeMPUnreach(v reader, off int) *Error {
+	const op = "update: attribute MP_UNREACH_NLRI"
+	m := &u.Attrs.MPUnreach
+	var afi uint16
+	var safi uint8
+	if !v.u16(&afi) || !v.u8(&safi) {
+		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionSessionReset, ErrTruncated)
+	}
+	m.Family = Family{AFI(afi), SAFI(safi)}
+	var err error
+	m.NLRI, err = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
+	return mpError(err, op, off)
+}
+
+// mpError classifies a failure to decode the NLRI of an MP attribute as
+// AFI/SAFI disable (RFC 7606 section 7.3).
+func mpError(err error, op string, off int) *Error {
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.Action = ActionAFISAFIDisable
+			e.Code, e.Subcode = CodeUpdateMessage, SubcodeOptionalAttribute
+			return e
+		}
+		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, err)
+	}
+	return nil
+}
+
+// decodeNextHop reads the MP_REACH next hop field: one address, an IPv6
+// global plus link-local pair, or a VPN next hop (RD of zeros plus an
+// address). Other shapes are left in NextHopRaw only.
+func decodeNextHop(m *MPReach, b []byte) {
+	switch len(b) {
+	case 4:
+		m.NextHop = netip.AddrFrom4([4]byte(b))
+	case 16:
+		m.NextHop = netip.AddrFrom16([16]byte(b)).Unmap()
+	case 32:
+		m.NextHop = netip.AddrFrom16([16]byte(b[:16]))
+		m.LinkLocal = netip.AddrFrom16([16]byte(b[16:]))
+	case 12:
+		m.NextHopRD = RD(b[:8])
+		m.NextHop = netip.AddrFrom4([4]byte(b[8:]))
+	case 24:
+		m.NextHopRD = RD(b[:8])
+		m.NextHop = netip.AddrFrom16([16]byte(b[8:]))
+	case 48:
+		m.NextHopRD = RD(b[:8])
+		m.NextHop = netip.AddrFrom16([16]byte(b[8:24]))
+		m.LinkLocal = netip.AddrFrom16([16]byte(b[32:48]))
+	}
+}
