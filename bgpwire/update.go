@@ -14,6 +14,18 @@ type DecodeOptions struct {
 	ASN4 bool
 	// AddPath lists the families for which path identifiers are received.
 	AddPath []Family
+	// RIBFamily is set when decoding the attributes of an MRT RIB entry
+	// (RFC 6396 section 4.3.4) of that family: MP_REACH_NLRI may then be
+	// abbreviated to the next hop length and next hop, and it carries no
+	// NLRI. Both that form and the full attribute are accepted.
+	RIBFamily Family
+}
+
+func (o *DecodeOptions) ribFamily() Family {
+	if o == nil {
+		return Family{}
+	}
+	return o.RIBFamily
 }
 
 func (o *DecodeOptions) addPath(f Family) bool {
@@ -111,6 +123,18 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 		return u.fail(err.(*Error))
 	}
 	u.checkMandatory(attrs.off)
+	return nil
+}
+
+// DecodeAttributes decodes a bare path attributes section, as found in MRT
+// RIB entries, into u.Attrs (u's NLRI and withdrawals are emptied). Errors
+// are reported as by Decode, with offsets relative to b.
+func (u *Update) DecodeAttributes(b []byte, opt *DecodeOptions) error {
+	u.reset()
+	u.opts = opt
+	if e := u.decodeAttributes(newReader(b, 0), opt); e != nil {
+		return u.fail(e)
+	}
 	return nil
 }
 
@@ -371,6 +395,14 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	var safi uint8
 	var nh reader
 	var reserved uint8
+	if rf := u.opts.ribFamily(); rf != (Family{}) && v.len() >= 1 && int(v.b[0]) == v.len()-1 {
+		// RFC 6396 abbreviated form: next hop length and next hop only.
+		m.Family = rf
+		v.lenPrefixed8(&nh)
+		m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
+		decodeNextHop(m, nh.b)
+		return nil
+	}
 	if !v.u16(&afi) || !v.u8(&safi) {
 		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionSessionReset, ErrTruncated)
 	}

@@ -1,0 +1,152 @@
+package collector
+
+import (
+	"encoding/hex"
+	"net/netip"
+
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// FillUpdate sets the UPDATE fields of ev (path attributes, announcements,
+// withdrawals, End-of-RIB) from a decoded UPDATE. The caller sets the
+// envelope (time, peer, host, id, seq). Routes of an UPDATE whose RFC 7606
+// action is treat-as-withdraw are reported as withdrawals.
+func FillUpdate(ev *schema.Event, u *bgpwire.Update) {
+	ev.Type = schema.TypeUpdate
+	a := &u.Attrs
+	if f, ok := u.IsEndOfRIB(); ok {
+		ev.EndOfRIB = family(f)
+		return
+	}
+	withdrawAll := u.Action == bgpwire.ActionTreatAsWithdraw
+	if !withdrawAll {
+		fillAttributes(ev, a)
+	}
+
+	// Withdrawals: the withdrawn routes field, MP_UNREACH, and under
+	// treat-as-withdraw every announced route too.
+	addWithdrawn(ev, family(bgpwire.IPv4Unicast), u.Withdrawn)
+	if a.Has(bgpwire.AttrMPUnreach) {
+		addWithdrawn(ev, family(a.MPUnreach.Family), a.MPUnreach.NLRI)
+	}
+	if withdrawAll {
+		addWithdrawn(ev, family(bgpwire.IPv4Unicast), u.NLRI)
+		if a.Has(bgpwire.AttrMPReach) {
+			addWithdrawn(ev, family(a.MPReach.Family), a.MPReach.NLRI)
+		}
+		return
+	}
+
+	if len(u.NLRI) > 0 {
+		ann := schema.Announcement{NextHop: a.NextHop}
+		ann.NLRISet = nlriSet(family(bgpwire.IPv4Unicast), u.NLRI)
+		ev.Announcements = append(ev.Announcements, ann)
+	}
+	if a.Has(bgpwire.AttrMPReach) && len(a.MPReach.NLRI) > 0 {
+		ann := schema.Announcement{NextHop: a.MPReach.NextHop, NextHopLinkLocal: a.MPReach.LinkLocal}
+		ann.NLRISet = nlriSet(family(a.MPReach.Family), a.MPReach.NLRI)
+		ev.Announcements = append(ev.Announcements, ann)
+	}
+}
+
+func family(f bgpwire.Family) schema.Family {
+	return schema.Family{AFI: uint16(f.AFI), SAFI: uint8(f.SAFI)}
+}
+
+func fillAttributes(ev *schema.Event, a *bgpwire.Attributes) {
+	if a.Has(bgpwire.AttrOrigin) {
+		ev.Origin = schema.OriginFromWire(a.Origin)
+	}
+	if a.Has(bgpwire.AttrASPath) {
+		ev.Path = make(schema.ASPath, 0, len(a.ASPath))
+		for _, s := range a.ASPath {
+			ev.Path = append(ev.Path, schema.Segment{Type: schema.SegmentType(s.Type), ASNs: append([]uint32(nil), s.ASNs...)})
+		}
+	}
+	if a.Has(bgpwire.AttrMED) {
+		v := a.MED
+		ev.MED = &v
+	}
+	if a.Has(bgpwire.AttrLocalPref) {
+		v := a.LocalPref
+		ev.LocalPref = &v
+	}
+	if a.Has(bgpwire.AttrAggregator) {
+		ev.Aggregator = &schema.Aggregator{ASN: a.Aggregator.ASN, Address: a.Aggregator.Address}
+	}
+	ev.AtomicAggregate = a.Has(bgpwire.AttrAtomicAggregate)
+	for _, c := range a.Communities {
+		ev.Community = append(ev.Community, schema.CommunityFromUint32(c))
+	}
+	for _, c := range a.LargeCommunities {
+		ev.LargeCommunity = append(ev.LargeCommunity, schema.LargeCommunity(c))
+	}
+	for _, c := range a.ExtCommunities {
+		ev.ExtCommunity = append(ev.ExtCommunity, schema.ExtCommunity(append([]byte(nil), c[:]...)))
+	}
+	for _, c := range a.IPv6ExtCommunities {
+		ev.ExtCommunity = append(ev.ExtCommunity, schema.ExtCommunity(append([]byte(nil), c[:]...)))
+	}
+	if a.Has(bgpwire.AttrOriginatorID) {
+		ev.OriginatorID = a.OriginatorID
+	}
+	ev.ClusterList = append([]netip.Addr(nil), a.ClusterList...)
+	if len(ev.ClusterList) == 0 {
+		ev.ClusterList = nil
+	}
+	if a.Has(bgpwire.AttrOTC) {
+		v := a.OTC
+		ev.OTC = &v
+	}
+	if a.Has(bgpwire.AttrAIGP) {
+		v := a.AIGP
+		ev.AIGP = &v
+	}
+	for _, o := range a.Other {
+		ev.OtherAttrs = append(ev.OtherAttrs, schema.RawAttribute{Flags: o.Flags, Code: uint8(o.Code), Value: hex.EncodeToString(o.Value)})
+	}
+}
+
+// nlriSet converts decoded NLRI of one family.
+func nlriSet(f schema.Family, nlri []bgpwire.NLRI) schema.NLRISet {
+	s := schema.NLRISet{Family: f}
+	var hasPathID, hasLabels, hasRD bool
+	for i := range nlri {
+		n := &nlri[i]
+		hasPathID = hasPathID || n.PathID != 0
+		hasLabels = hasLabels || n.Labels.Len() > 0
+		hasRD = hasRD || !n.RD.IsZero()
+	}
+	for i := range nlri {
+		n := &nlri[i]
+		if !n.Prefix.IsValid() {
+			s.NLRI = append(s.NLRI, hex.EncodeToString(n.Raw))
+			continue
+		}
+		s.Prefixes = append(s.Prefixes, n.Prefix)
+		if hasPathID {
+			s.PathIDs = append(s.PathIDs, n.PathID)
+		}
+		if hasLabels {
+			ls := make([]uint32, n.Labels.Len())
+			for j := range ls {
+				ls[j] = n.Labels.At(j)
+			}
+			s.Labels = append(s.Labels, ls)
+		}
+		if hasRD {
+			s.RDs = append(s.RDs, n.RD.String())
+		}
+	}
+	return s
+}
+
+func addWithdrawn(ev *schema.Event, f schema.Family, nlri []bgpwire.NLRI) {
+	if len(nlri) == 0 {
+		return
+	}
+	s := nlriSet(f, nlri)
+	ev.Withdrawals = append(ev.Withdrawals, s.Prefixes...)
+	ev.Withdrawn = append(ev.Withdrawn, s)
+}
