@@ -1,0 +1,17 @@
+// Package collector owns the passive BGP sessions of a Vantage collector:
+// it listens for peers, runs the BGP finite state machine of each session
+// (OPEN negotiation, keepalives, hold timer, NOTIFICATIONs), decodes every
+// message with bgpwire, turns it into a schema.Event and hands the events
+// to the sinks (the NATS bus, ClickHouse storage) through a fan-out.
+//
+// Lifecycle: New builds a Server; Run listens and serves until its context
+// is cancelled, then closes every session (sending a Cease NOTIFICATION),
+// waits for the session goroutines, and flushes the fan-out, which owns
+// the delivery of every event to every sink.
+//
+// collector decides what to do about malformed input (bgpwire only
+// classifies it): a session-reset error sends the NOTIFICATION bgpwire
+// names and closes that session; treat-as-withdraw turns the UPDATE's
+// routes into withdrawals; attribute-discard drops the attribute. Other
+// sessions and the sinks carry on.
+package collector

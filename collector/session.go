@@ -1,0 +1,398 @@
+package collector
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// openTimeout bounds how long a new connection may take to complete the
+// OPEN exchange (RFC 4271 suggests a large hold time in OpenSent).
+const openTimeout = 90 * time.Second
+
+// session is one BGP session with a peer, from TCP accept to close.
+type session struct {
+	srv  *Server
+	conn net.Conn
+	peer netip.Addr
+	rule PeerRule
+	log  *slog.Logger
+
+	wmu      sync.Mutex // serializes writes to conn; guards sentNote
+	stopped  chan struct{}
+	finished chan struct{} // closed when run returns
+	once     sync.Once
+
+	peerASN  uint32
+	hold     time.Duration
+	opts     bgpwire.DecodeOptions
+	maxLen   int
+	upSince  time.Time
+	sentNote *bgpwire.Notification // NOTIFICATION we sent, for the down event
+	reader   *bufio.Reader
+}
+
+func newSession(s *Server, conn net.Conn, peer netip.Addr, rule PeerRule) *session {
+	return &session{
+		srv:      s,
+		conn:     conn,
+		peer:     peer,
+		rule:     rule,
+		log:      s.log.With("peer", peer.String()),
+		stopped:  make(chan struct{}),
+		finished: make(chan struct{}),
+		maxLen:   bgpwire.MaxMessageLen,
+	}
+}
+
+// stop closes the connection; run notices and ends. Idempotent.
+func (ss *session) stop() {
+	ss.once.Do(func() {
+		close(ss.stopped)
+		ss.conn.SetReadDeadline(time.Now())
+	})
+}
+
+// errClosedByPeer ends a session whose peer sent a NOTIFICATION or closed
+// the connection.
+var errClosedByPeer = errors.New("closed by peer")
+
+// run drives the session. prev, if not nil, is the session this one
+// replaces; run waits for it to end so that events stay in order.
+func (ss *session) run(ctx context.Context, prev *session) {
+	defer close(ss.finished)
+	defer ss.conn.Close()
+	if prev != nil {
+		<-prev.finished
+	}
+	stopOnCancel := context.AfterFunc(ctx, func() {
+		ss.notify(bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeAdminShutdown})
+		ss.stop()
+	})
+	defer stopOnCancel()
+
+	if err := ss.establish(); err != nil {
+		ss.log.Warn("session not established", "err", err)
+		return
+	}
+	ss.log = ss.log.With("peer_asn", ss.peerASN)
+	ss.log.Info("session established", "hold_time", ss.hold, "asn4", ss.opts.ASN4, "add_path", fmt.Sprint(ss.opts.AddPath))
+	ss.emitState(schema.StateConnected, nil)
+
+	var wg sync.WaitGroup
+	kaDone := make(chan struct{})
+	wg.Go(func() { ss.keepalives(kaDone) })
+	err := ss.receive()
+	close(kaDone)
+	wg.Wait()
+
+	var note *schema.Notification
+	ss.wmu.Lock()
+	if ss.sentNote != nil {
+		note = notificationEvent(*ss.sentNote, true)
+	}
+	ss.wmu.Unlock()
+	ss.log.Info("session down", "err", err, "up", time.Since(ss.upSince).Round(time.Second))
+	ss.emitState(schema.StateDown, note)
+}
+
+// establish exchanges OPEN and KEEPALIVE messages.
+func (ss *session) establish() error {
+	ss.conn.SetDeadline(time.Now().Add(openTimeout))
+	defer ss.conn.SetDeadline(time.Time{})
+
+	mine := ss.openMessage()
+	if err := ss.write(mine.AppendWire(nil)); err != nil {
+		return fmt.Errorf("send OPEN: %w", err)
+	}
+	r := bufio.NewReader(ss.conn)
+	h, body, _, err := bgpwire.ReadMessage(r, nil, bgpwire.MaxMessageLen)
+	if err != nil {
+		return ss.fail("read OPEN", err)
+	}
+	switch h.Type {
+	case bgpwire.MsgOpen:
+	case bgpwire.MsgNotification:
+		n, _ := bgpwire.DecodeNotification(body)
+		ss.emitNotification(n, false, time.Now())
+		return fmt.Errorf("peer sent NOTIFICATION %s instead of OPEN: %w", n, errClosedByPeer)
+	default:
+		return ss.fail("OPEN", fmt.Errorf("expected OPEN, got %s", h.Type))
+	}
+	theirs, err := bgpwire.DecodeOpen(body)
+	if err != nil {
+		return ss.fail("OPEN", err)
+	}
+	now := time.Now()
+	ss.peerASN = theirs.ASN()
+	if ss.rule.ASN != 0 && ss.peerASN != ss.rule.ASN {
+		n := bgpwire.Notification{Code: bgpwire.CodeOpenMessage, Subcode: bgpwire.SubcodeBadPeerAS}
+		ss.notify(n)
+		return fmt.Errorf("peer AS %d, configured %d", ss.peerASN, ss.rule.ASN)
+	}
+	if !theirs.RouterID.IsValid() || theirs.RouterID.IsUnspecified() {
+		n := bgpwire.Notification{Code: bgpwire.CodeOpenMessage, Subcode: bgpwire.SubcodeBadBGPIdentifier}
+		ss.notify(n)
+		return fmt.Errorf("bad BGP identifier %s", theirs.RouterID)
+	}
+	ss.emitOpen(theirs, false, now)
+	ss.emitOpen(mine, true, now)
+	ss.negotiate(mine, theirs)
+
+	if err := ss.write(bgpwire.AppendKeepalive(nil)); err != nil {
+		return fmt.Errorf("send KEEPALIVE: %w", err)
+	}
+	h, body, _, err = bgpwire.ReadMessage(r, nil, ss.maxLen)
+	if err != nil {
+		return ss.fail("read KEEPALIVE", err)
+	}
+	switch h.Type {
+	case bgpwire.MsgKeepalive:
+	case bgpwire.MsgNotification:
+		n, _ := bgpwire.DecodeNotification(body)
+		ss.emitNotification(n, false, time.Now())
+		return fmt.Errorf("peer sent NOTIFICATION %s instead of KEEPALIVE: %w", n, errClosedByPeer)
+	default:
+		ss.notify(bgpwire.Notification{Code: bgpwire.CodeFSM})
+		return fmt.Errorf("expected KEEPALIVE, got %s", h.Type)
+	}
+	ss.reader = r
+	ss.upSince = time.Now()
+	return nil
+}
+
+// openMessage is the OPEN the collector sends.
+func (ss *session) openMessage() *bgpwire.Open {
+	cfg := &ss.srv.cfg
+	myAS := uint16(cfg.ASN)
+	if cfg.ASN > 0xffff {
+		myAS = bgpwire.ASTrans
+	}
+	o := &bgpwire.Open{
+		Version:  4,
+		MyAS:     myAS,
+		HoldTime: uint16(cfg.HoldTime / time.Second),
+		RouterID: cfg.RouterID,
+		Capabilities: []bgpwire.Capability{
+			bgpwire.MultiprotocolCapability(bgpwire.IPv4Unicast),
+			bgpwire.MultiprotocolCapability(bgpwire.IPv6Unicast),
+			{Code: bgpwire.CapRouteRefresh},
+			bgpwire.FourOctetASCapability(cfg.ASN),
+		},
+	}
+	if cfg.AddPath {
+		o.Capabilities = append(o.Capabilities, bgpwire.AddPathCapability(
+			bgpwire.AddPathFamily{Family: bgpwire.IPv4Unicast, Mode: bgpwire.AddPathReceive},
+			bgpwire.AddPathFamily{Family: bgpwire.IPv6Unicast, Mode: bgpwire.AddPathReceive},
+		))
+	}
+	return o
+}
+
+// negotiate derives the session parameters from both OPENs.
+func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
+	ss.hold = time.Duration(min(mine.HoldTime, theirs.HoldTime)) * time.Second
+	_, mine4 := mine.Capability(bgpwire.CapFourOctetAS)
+	_, their4 := theirs.Capability(bgpwire.CapFourOctetAS)
+	ss.opts.ASN4 = mine4 && their4
+	if c, ok := theirs.Capability(bgpwire.CapAddPath); ok && ss.srv.cfg.AddPath {
+		for _, f := range c.AddPath {
+			if f.Mode&bgpwire.AddPathSend != 0 && (f.Family == bgpwire.IPv4Unicast || f.Family == bgpwire.IPv6Unicast) {
+				ss.opts.AddPath = append(ss.opts.AddPath, f.Family)
+			}
+		}
+	}
+}
+
+// keepalives sends a KEEPALIVE every third of the hold time.
+func (ss *session) keepalives(done <-chan struct{}) {
+	if ss.hold == 0 {
+		return
+	}
+	t := time.NewTicker(ss.hold / 3)
+	defer t.Stop()
+	msg := bgpwire.AppendKeepalive(nil)
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			if err := ss.write(msg); err != nil {
+				ss.stop()
+				return
+			}
+		}
+	}
+}
+
+// receive reads messages until the session ends.
+func (ss *session) receive() error {
+	var upd bgpwire.Update
+	buf := make([]byte, bgpwire.MaxMessageLen)
+	for {
+		if ss.hold > 0 {
+			ss.conn.SetReadDeadline(time.Now().Add(ss.hold))
+		}
+		h, body, nb, err := bgpwire.ReadMessage(ss.reader, buf, ss.maxLen)
+		buf = nb
+		if err != nil {
+			select {
+			case <-ss.stopped:
+				return errors.New("session stopped")
+			default:
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				ss.notify(bgpwire.Notification{Code: bgpwire.CodeHoldTimerExpired})
+				return fmt.Errorf("hold timer expired after %s", ss.hold)
+			}
+			if errors.Is(err, io.EOF) {
+				return errClosedByPeer
+			}
+			return ss.fail("read", err)
+		}
+		now := time.Now()
+		msg := nb[:h.Len]
+		switch h.Type {
+		case bgpwire.MsgUpdate:
+			if err := ss.handleUpdate(&upd, body, msg, now); err != nil {
+				return err
+			}
+		case bgpwire.MsgKeepalive:
+			ev := ss.event(schema.TypeKeepalive, msg)
+			ss.srv.emit(&ev, now)
+		case bgpwire.MsgNotification:
+			n, _ := bgpwire.DecodeNotification(body)
+			ss.emitNotification(n, false, now)
+			return fmt.Errorf("peer sent NOTIFICATION %s: %w", n, errClosedByPeer)
+		case bgpwire.MsgRouteRefresh:
+			// A passive collector has nothing to send again.
+			ev := ss.event(schema.TypeRouteRefresh, msg)
+			ss.srv.emit(&ev, now)
+		case bgpwire.MsgOpen:
+			ss.notify(bgpwire.Notification{Code: bgpwire.CodeFSM})
+			return errors.New("OPEN received on an established session")
+		}
+	}
+}
+
+// handleUpdate decodes one UPDATE and emits its event, applying the
+// RFC 7606 action bgpwire classified.
+func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Time) error {
+	if err := u.Decode(body, &ss.opts); err != nil {
+		return ss.fail("UPDATE", err)
+	}
+	switch u.Action {
+	case bgpwire.ActionAFISAFIDisable:
+		// RFC 7606 allows a session reset in place of disabling the
+		// family; the collector keeps no per-family state to disable.
+		for _, e := range u.Errors {
+			if e.Action == bgpwire.ActionAFISAFIDisable {
+				return ss.fail("UPDATE", e)
+			}
+		}
+	case bgpwire.ActionTreatAsWithdraw, bgpwire.ActionAttributeDiscard:
+		for _, e := range u.Errors {
+			ss.log.Warn("malformed UPDATE", "action", e.Action.String(), "err", e)
+		}
+	}
+	ev := ss.event(schema.TypeUpdate, msg)
+	FillUpdate(&ev, u)
+	ss.srv.emit(&ev, now)
+	return nil
+}
+
+// fail handles a decoding error: when it calls for a NOTIFICATION, send
+// it. It returns the error to end the session with.
+func (ss *session) fail(what string, err error) error {
+	var e *bgpwire.Error
+	if errors.As(err, &e) && e.Code != 0 {
+		ss.notify(bgpwire.Notification{Code: e.Code, Subcode: e.Subcode, Data: e.Data})
+		ss.log.Warn("malformed message from peer; NOTIFICATION sent", "msg", what, "code", e.Code, "subcode", e.Subcode, "err", err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: %w", what, errClosedByPeer)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// notify sends a NOTIFICATION (best effort) and remembers it.
+func (ss *session) notify(n bgpwire.Notification) {
+	ss.wmu.Lock()
+	defer ss.wmu.Unlock()
+	if ss.sentNote != nil {
+		return
+	}
+	ss.sentNote = &n
+	ss.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	ss.conn.Write(n.AppendWire(nil))
+}
+
+func (ss *session) write(b []byte) error {
+	ss.wmu.Lock()
+	defer ss.wmu.Unlock()
+	_, err := ss.conn.Write(b)
+	return err
+}
+
+// event starts an event of this session.
+func (ss *session) event(t schema.Type, msg []byte) schema.Event {
+	ev := schema.Event{Type: t, Peer: ss.peer, PeerASN: ss.peerASN}
+	if ss.srv.cfg.IncludeRaw && msg != nil {
+		ev.Raw = hex.EncodeToString(msg)
+	}
+	return ev
+}
+
+func (ss *session) emitState(st schema.PeerState, n *schema.Notification) {
+	ev := ss.event(schema.TypePeerState, nil)
+	ev.State = st
+	ev.Notification = n
+	ss.srv.emit(&ev, time.Now())
+}
+
+func (ss *session) emitNotification(n bgpwire.Notification, sent bool, at time.Time) {
+	ev := ss.event(schema.TypeNotification, nil)
+	ev.Notification = notificationEvent(n, sent)
+	ss.srv.emit(&ev, at)
+}
+
+func notificationEvent(n bgpwire.Notification, sent bool) *schema.Notification {
+	ne := &schema.Notification{Code: n.Code, Subcode: n.Subcode, Reason: n.String(), Sent: sent}
+	if len(n.Data) > 0 {
+		ne.Data = hex.EncodeToString(n.Data)
+	}
+	return ne
+}
+
+func (ss *session) emitOpen(o *bgpwire.Open, sent bool, at time.Time) {
+	ev := ss.event(schema.TypeOpen, nil)
+	oe := &schema.Open{Version: o.Version, ASN: o.ASN(), HoldTime: o.HoldTime, RouterID: o.RouterID, Sent: sent}
+	for _, c := range o.Capabilities {
+		name := c.Code.String()
+		switch c.Code {
+		case bgpwire.CapMultiprotocol:
+			name += " " + family(c.Family).String()
+		case bgpwire.CapFourOctetAS:
+			name += fmt.Sprintf(" %d", c.ASN)
+		case bgpwire.CapAddPath:
+			for _, f := range c.AddPath {
+				name += fmt.Sprintf(" %s:%d", family(f.Family), f.Mode)
+			}
+		}
+		oe.Capabilities = append(oe.Capabilities, name)
+	}
+	ev.Open = oe
+	ss.srv.emit(&ev, at)
+}
