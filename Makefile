@@ -1,0 +1,53 @@
+# Vantage — BGP route collector and looking glass.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+FUZZTIME ?= 20s
+# Debian packages: what `make run` needs, and what the tests use as real peers.
+RUN_PKGS := clickhouse-server
+TEST_PKGS := clickhouse-server bird2 frr gobgpd exabgp bgpdump bzip2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help deps deps-test build run test test-race bench fuzz lint fmt clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+deps: ## install what `make run` needs (Debian/Ubuntu packages), if missing
+	@./scripts/apt-install.sh $(RUN_PKGS)
+
+deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump
+	@./scripts/apt-install.sh $(TEST_PKGS)
+
+build: ## build bin/collector and bin/lg
+	$(GO) build -o $(BIN)/ ./cmd/collector ./cmd/lg
+
+run: deps build ## start collector and looking glass with the defaults (Ctrl-C stops both)
+	@./scripts/run.sh $(BIN)
+
+test: deps-test ## run every test against real ClickHouse, NATS and BGP daemons
+	$(GO) test -count=1 -timeout 20m ./...
+
+test-race: deps-test ## run the tests with the race detector
+	$(GO) test -count=1 -race -timeout 30m ./...
+
+bench: ## run the benchmarks (Vantage beside the peer implementations)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+lint: ## gofmt and go vet; fails on findings
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove built binaries (not the data directory vantage-data/)
+	rm -rf $(BIN)
