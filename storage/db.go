@@ -1,0 +1,146 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// DefaultDatabase is the database used when Config.Database is empty.
+const DefaultDatabase = "vantage"
+
+// Config says which ClickHouse to use.
+type Config struct {
+	// DSN is a clickhouse-go DSN of an existing server, for example
+	// clickhouse://user:password@host:9000. Empty: start (or reuse) a local
+	// clickhouse-server as described by Server. Use the native protocol:
+	// the HTTP transport does not work with ClickHouse 18.16.
+	DSN string
+	// Database is created if missing; any database in the DSN is ignored.
+	// Default DefaultDatabase.
+	Database string
+	// Server configures the local server (when DSN is empty).
+	Server ServerConfig
+}
+
+var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate checks the values that Open would reject.
+func (c Config) Validate() error {
+	if c.Database != "" && !databaseName.MatchString(c.Database) {
+		return fmt.Errorf("database %q: want letters, digits and underscores, not starting with a digit", c.Database)
+	}
+	if c.DSN != "" {
+		if _, err := clickhouse.ParseDSN(c.DSN); err != nil {
+			return fmt.Errorf("dsn: %w", err)
+		}
+	}
+	return nil
+}
+
+// DB is a connection to ClickHouse with the Vantage tables in place.
+type DB struct {
+	conn     driver.Conn
+	database string
+	server   *Server // nil when a DSN is configured
+	log      *slog.Logger
+}
+
+// Open connects to ClickHouse, starting or reusing a local server first when
+// cfg.DSN is empty, creates the database if it does not exist and applies
+// the DDL. A nil logger discards.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Database == "" {
+		cfg.Database = DefaultDatabase
+	}
+	var opts *clickhouse.Options
+	var srv *Server
+	if cfg.DSN != "" {
+		o, err := clickhouse.ParseDSN(cfg.DSN)
+		if err != nil {
+			return nil, fmt.Errorf("dsn: %w", err)
+		}
+		opts = o
+	} else {
+		s, err := StartServer(ctx, cfg.Server, log)
+		if err != nil {
+			return nil, err
+		}
+		srv = s
+		opts = &clickhouse.Options{Addr: []string{s.Addr()}}
+	}
+	if opts.DialTimeout == 0 {
+		opts.DialTimeout = 5 * time.Second
+	}
+	db, err := open(ctx, opts, cfg.Database)
+	if err != nil {
+		if srv != nil {
+			srv.Close()
+		}
+		return nil, err
+	}
+	db.server = srv
+	db.log = log
+	return db, nil
+}
+
+func open(ctx context.Context, opts *clickhouse.Options, database string) (*DB, error) {
+	// The database must exist before a connection can use it as default.
+	o := *opts
+	o.Auth.Database = "default"
+	boot, err := clickhouse.Open(&o)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: %w", err)
+	}
+	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+database)
+	boot.Close()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: create database %s: %w", database, err)
+	}
+	o = *opts
+	o.Auth.Database = database
+	conn, err := clickhouse.Open(&o)
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: %w", err)
+	}
+	for _, st := range schema.DDL() {
+		if err := conn.Exec(ctx, st.SQL); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("clickhouse: apply %s: %w", st.Name, err)
+		}
+	}
+	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler)}, nil
+}
+
+// Database is the name of the database in use.
+func (db *DB) Database() string { return db.database }
+
+// Server is the local server in use, or nil when a DSN is configured.
+func (db *DB) Server() *Server { return db.server }
+
+// Ping checks that ClickHouse answers.
+func (db *DB) Ping(ctx context.Context) error { return db.conn.Ping(ctx) }
+
+// Close closes the connection and stops the local server if this process
+// started it. Close the writers first.
+func (db *DB) Close() error {
+	err := db.conn.Close()
+	if db.server != nil {
+		err = errors.Join(err, db.server.Close())
+	}
+	return err
+}

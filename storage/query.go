@@ -1,0 +1,523 @@
+package storage
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// Match says which stored prefixes a RoutesQuery selects.
+type Match uint8
+
+// Match kinds.
+const (
+	// MatchExact selects the queried prefix only.
+	MatchExact Match = iota
+	// MatchLongest selects the most specific stored prefix that covers the
+	// queried prefix and has current routes.
+	MatchLongest
+	// MatchMore selects the queried prefix and its more specifics.
+	MatchMore
+	// MatchLess selects the queried prefix and every prefix covering it.
+	MatchLess
+)
+
+var matchNames = [...]string{MatchExact: "exact", MatchLongest: "longest", MatchMore: "more", MatchLess: "less"}
+
+func (m Match) String() string {
+	if int(m) < len(matchNames) {
+		return matchNames[m]
+	}
+	return "Match(" + strconv.Itoa(int(m)) + ")"
+}
+
+// ParseMatch reads exact, longest, more or less.
+func ParseMatch(s string) (Match, error) {
+	for i, n := range matchNames {
+		if n == s {
+			return Match(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%q: want exact, longest, more or less", s)
+}
+
+// RoutesQuery selects routes.
+type RoutesQuery struct {
+	Prefix netip.Prefix
+	Match  Match
+	// At is the time the routes were current at; zero means now.
+	At time.Time
+	// Peer and Host, when set, keep the routes of that peer address and
+	// collector only.
+	Peer netip.Addr
+	Host string
+	// Limit caps the number of routes (0: no limit).
+	Limit int
+}
+
+// ErrBadQuery is wrapped by errors about the query rather than the store.
+var ErrBadQuery = errors.New("bad query")
+
+// Route is the state of one route (a host, peer, family, prefix and path
+// ID) at the time asked for: the attributes of its latest announcement.
+type Route struct {
+	Host    string
+	Peer    netip.Addr
+	PeerASN uint32
+	Family  schema.Family
+	Prefix  netip.Prefix
+	PathID  uint32
+	// RD and Labels are set for VPN and labeled families; NLRI holds the
+	// route of a family that has no IP prefix (FlowSpec, EVPN, ...).
+	RD     string
+	Labels []uint32
+	NLRI   string
+
+	NextHop          netip.Addr
+	NextHopLinkLocal netip.Addr
+	Path             schema.ASPath
+	Origin           schema.Origin
+	MED              *uint32
+	LocalPref        *uint32
+	Community        []schema.Community
+	LargeCommunity   []schema.LargeCommunity
+	ExtCommunity     []schema.ExtCommunity
+	AtomicAggregate  bool
+	Aggregator       *schema.Aggregator
+	OriginatorID     netip.Addr
+	ClusterList      []netip.Addr
+	OTC              *uint32
+	AIGP             *uint64
+	OtherAttrs       []schema.RawAttribute
+
+	// Time is when the announcement was received; Seq and ID are the
+	// announcing event's.
+	Time time.Time
+	Seq  uint64
+	ID   string
+}
+
+// Routes returns the routes current at q.At, per (host, peer, family,
+// prefix, path ID): those whose latest event at or before At is an
+// announcement made after the peer's last "down" state at or before At.
+// Routes are ordered by prefix, host, peer and path ID.
+func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
+	if !q.Prefix.IsValid() {
+		return nil, fmt.Errorf("%w: prefix: not set", ErrBadQuery)
+	}
+	p := q.Prefix.Masked()
+	var where []string
+	switch q.Match {
+	case MatchExact:
+		where = append(where, "prefix = "+fs16(schema.AddrTo16(p.Addr())), "prefix_len = "+strconv.Itoa(p.Bits()))
+	case MatchLongest, MatchLess:
+		var set []string
+		for _, c := range covering(p) {
+			set = append(set, "("+fs16(schema.AddrTo16(c.Addr()))+", "+strconv.Itoa(c.Bits())+")")
+		}
+		where = append(where, "(prefix, prefix_len) IN ("+strings.Join(set, ", ")+")")
+	case MatchMore:
+		lo, hi := rangeOf(p)
+		where = append(where, "prefix >= "+fs16(lo), "prefix <= "+fs16(hi), "prefix_len >= "+strconv.Itoa(p.Bits()))
+	default:
+		return nil, fmt.Errorf("%w: match: %v", ErrBadQuery, q.Match)
+	}
+	if p.Addr().Is4() {
+		where = append(where, "afi = 1", "prefix_len <= 32")
+	} else {
+		where = append(where, "afi = 2")
+	}
+	where, args := db.scope(where, q.At, q.Peer, q.Host)
+	downs, err := db.lastDowns(ctx, q.At, q.Peer, q.Host)
+	if err != nil {
+		return nil, err
+	}
+	having := "last_kind = 'announce'"
+	if c := downs.condition(); c != "" {
+		having += " AND last_us > " + c
+	}
+	limit := ""
+	if q.Limit > 0 && q.Match != MatchLongest {
+		limit = " LIMIT " + strconv.Itoa(q.Limit)
+	}
+	sql := `SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id,
+  max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind,
+  argMax(peer_asn, ts_us), argMax(seq, ts_us), argMax(id, ts_us), argMax(labels, ts_us),
+  argMax(next_hop, ts_us), argMax(next_hop_ll, ts_us), argMax(as_path_text, ts_us), argMax(origin, ts_us),
+  argMax(med, ts_us), argMax(has_med, ts_us), argMax(local_pref, ts_us), argMax(has_local_pref, ts_us),
+  argMax(communities, ts_us), argMax(large_communities, ts_us), argMax(ext_communities, ts_us),
+  argMax(atomic_aggregate, ts_us), argMax(has_aggregator, ts_us), argMax(aggregator_asn, ts_us),
+  argMax(aggregator_addr, ts_us), argMax(originator_id, ts_us), argMax(cluster_list, ts_us),
+  argMax(otc, ts_us), argMax(has_otc, ts_us), argMax(aigp, ts_us), argMax(has_aigp, ts_us),
+  argMax(other_attr_flags, ts_us), argMax(other_attr_codes, ts_us), argMax(other_attr_values, ts_us)
+FROM route_events
+WHERE ` + strings.Join(where, " AND ") + `
+GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
+HAVING ` + having + `
+ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
+	rows, err := db.conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("routes: %w", err)
+	}
+	defer rows.Close()
+	var out []Route
+	for rows.Next() {
+		var (
+			r                                       Route
+			peer, prefix, nh, nhLL, aggAddr, origID []byte
+			prefixLen                               uint8
+			lastUs                                  uint64
+			kind, asPath, origin                    string
+			med, lp, aggASN, otc                    uint32
+			hasMED, hasLP, atomic, hasAgg, hasOTC   uint8
+			hasAIGP                                 uint8
+			aigp                                    uint64
+			communities                             []uint32
+			large, ext, otherValues                 []string
+			clusters                                []string
+			otherFlags, otherCodes                  []uint8
+		)
+		err := rows.Scan(&r.Host, &peer, &r.Family.AFI, &r.Family.SAFI, &r.RD, &r.NLRI, &prefix, &prefixLen, &r.PathID,
+			&lastUs, &kind,
+			&r.PeerASN, &r.Seq, &r.ID, &r.Labels,
+			&nh, &nhLL, &asPath, &origin,
+			&med, &hasMED, &lp, &hasLP,
+			&communities, &large, &ext,
+			&atomic, &hasAgg, &aggASN,
+			&aggAddr, &origID, &clusters,
+			&otc, &hasOTC, &aigp, &hasAIGP,
+			&otherFlags, &otherCodes, &otherValues)
+		if err != nil {
+			return nil, fmt.Errorf("routes: scan: %w", err)
+		}
+		r.Peer = addrFrom(peer)
+		if r.NLRI == "" {
+			r.Prefix = schema.PrefixFrom16([16]byte(prefix), prefixLen)
+		}
+		r.NextHop, r.NextHopLinkLocal = addrFrom(nh), addrFrom(nhLL)
+		if r.Path, err = parseASPath(asPath); err != nil {
+			return nil, fmt.Errorf("routes: %v: %w", r.Prefix, err)
+		}
+		if err := r.Origin.UnmarshalText([]byte(strings.TrimPrefix(origin, "absent"))); err != nil {
+			return nil, fmt.Errorf("routes: %w", err)
+		}
+		if hasMED != 0 {
+			r.MED = &med
+		}
+		if hasLP != 0 {
+			r.LocalPref = &lp
+		}
+		for _, c := range communities {
+			r.Community = append(r.Community, schema.CommunityFromUint32(c))
+		}
+		for _, s := range large {
+			c, err := parseLarge(s)
+			if err != nil {
+				return nil, fmt.Errorf("routes: %w", err)
+			}
+			r.LargeCommunity = append(r.LargeCommunity, c)
+		}
+		for _, s := range ext {
+			var c schema.ExtCommunity
+			if err := c.UnmarshalText([]byte(s)); err != nil {
+				return nil, fmt.Errorf("routes: %w", err)
+			}
+			r.ExtCommunity = append(r.ExtCommunity, c)
+		}
+		r.AtomicAggregate = atomic != 0
+		if hasAgg != 0 {
+			r.Aggregator = &schema.Aggregator{ASN: aggASN, Address: addrFrom(aggAddr)}
+		}
+		r.OriginatorID = addrFrom(origID)
+		for _, c := range clusters {
+			r.ClusterList = append(r.ClusterList, addrFrom([]byte(c)))
+		}
+		if hasOTC != 0 {
+			r.OTC = &otc
+		}
+		if hasAIGP != 0 {
+			r.AIGP = &aigp
+		}
+		for i := range otherValues {
+			if i < len(otherFlags) && i < len(otherCodes) {
+				r.OtherAttrs = append(r.OtherAttrs, schema.RawAttribute{Flags: otherFlags[i], Code: otherCodes[i], Value: otherValues[i]})
+			}
+		}
+		if len(r.Labels) == 0 {
+			r.Labels = nil
+		}
+		r.Time = usTime(lastUs)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("routes: %w", err)
+	}
+	if q.Match == MatchLongest {
+		out = longestOnly(out)
+		if q.Limit > 0 && len(out) > q.Limit {
+			out = out[:q.Limit]
+		}
+	}
+	return out, nil
+}
+
+// longestOnly keeps the routes of the most specific prefix among rows.
+func longestOnly(routes []Route) []Route {
+	best := -1
+	for _, r := range routes {
+		if r.NLRI == "" && r.Prefix.Bits() > best {
+			best = r.Prefix.Bits()
+		}
+	}
+	return slices.DeleteFunc(routes, func(r Route) bool { return r.NLRI != "" || r.Prefix.Bits() != best })
+}
+
+// scope adds the time, peer and host conditions shared by the queries.
+func (db *DB) scope(where []string, at time.Time, peer netip.Addr, host string) ([]string, []any) {
+	var args []any
+	if !at.IsZero() {
+		us := at.UnixMicro()
+		if us < 0 {
+			us = 0
+		}
+		// ts prunes partitions; ts_us decides.
+		where = append(where, "ts <= toDateTime("+strconv.FormatInt(at.Unix(), 10)+")", "ts_us <= "+strconv.FormatInt(us, 10))
+	}
+	if peer.IsValid() {
+		where = append(where, "peer = "+fs16(schema.AddrTo16(peer)))
+	}
+	if host != "" {
+		where = append(where, "host = ?")
+		args = append(args, host)
+	}
+	return where, args
+}
+
+// downs maps "host|HEX(peer)" to the time of the peer's last down state.
+type downs map[string]uint64
+
+// condition is an SQL expression for the last down time of the row's
+// (host, peer), 0 when it never went down; "" when no peer went down.
+func (d downs) condition() string {
+	if len(d) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var ks, vs strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			ks.WriteByte(',')
+			vs.WriteByte(',')
+		}
+		ks.WriteString(quote(k))
+		vs.WriteString("toUInt64(" + strconv.FormatUint(d[k], 10) + ")")
+	}
+	// arr[0] (key not found) is 0.
+	return "arrayElement([" + vs.String() + "], indexOf([" + ks.String() + "], concat(host, '|', hex(peer))))"
+}
+
+// lastDowns returns the time of each peer's last down state at or before at.
+func (db *DB) lastDowns(ctx context.Context, at time.Time, peer netip.Addr, host string) (downs, error) {
+	where, args := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, at, peer, host)
+	rows, err := db.conn.Query(ctx, "SELECT host, hex(peer), max(ts_us) FROM peer_events WHERE "+
+		strings.Join(where, " AND ")+" GROUP BY host, peer", args...)
+	if err != nil {
+		return nil, fmt.Errorf("peer down times: %w", err)
+	}
+	defer rows.Close()
+	d := downs{}
+	for rows.Next() {
+		var h, p string
+		var us uint64
+		if err := rows.Scan(&h, &p, &us); err != nil {
+			return nil, fmt.Errorf("peer down times: scan: %w", err)
+		}
+		d[h+"|"+p] = us
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("peer down times: %w", err)
+	}
+	return d, nil
+}
+
+// Peer is a peer of a collector as the store sees it.
+type Peer struct {
+	Host    string
+	Address netip.Addr
+	ASN     uint32
+	// State is the last RIS_PEER_STATE, StateUnknown when the store has
+	// none (for example routes imported from MRT); Since is its time.
+	State schema.PeerState
+	Since time.Time
+	// LastUpdate is the time of the peer's latest route event.
+	LastUpdate time.Time
+	// IPv4Routes and IPv6Routes count current routes (every SAFI, every
+	// path ID).
+	IPv4Routes uint64
+	IPv6Routes uint64
+}
+
+// Peers returns every peer seen in the store, ordered by host and address.
+func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
+	type key struct {
+		host string
+		peer [16]byte
+	}
+	byKey := map[key]*Peer{}
+	get := func(host string, peer []byte) *Peer {
+		k := key{host, [16]byte(peer)}
+		p := byKey[k]
+		if p == nil {
+			p = &Peer{Host: host, Address: addrFrom(peer)}
+			byKey[k] = p
+		}
+		return p
+	}
+
+	rows, err := db.conn.Query(ctx, `SELECT host, peer, argMax(peer_asn, ts_us),
+  argMaxIf(state, ts_us, type = 'RIS_PEER_STATE'), maxIf(ts_us, type = 'RIS_PEER_STATE')
+FROM peer_events GROUP BY host, peer`)
+	if err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+	for rows.Next() {
+		var host, state string
+		var peer []byte
+		var asn uint32
+		var since uint64
+		if err := rows.Scan(&host, &peer, &asn, &state, &since); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("peers: scan: %w", err)
+		}
+		p := get(host, peer)
+		p.ASN = asn
+		if since > 0 {
+			_ = p.State.UnmarshalText([]byte(strings.TrimPrefix(state, "none")))
+			p.Since = usTime(since)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("peers: %w", err)
+	}
+
+	downs, err := db.lastDowns(ctx, time.Time{}, netip.Addr{}, "")
+	if err != nil {
+		return nil, err
+	}
+	current := "last_kind = 'announce'"
+	if c := downs.condition(); c != "" {
+		current += " AND last_us > " + c
+	}
+	rows, err = db.conn.Query(ctx, `SELECT host, peer, argMax(asn, last_us), max(last_us),
+  countIf(afi = 1 AND `+current+`), countIf(afi = 2 AND `+current+`)
+FROM (
+  SELECT host, peer, afi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us, argMax(peer_asn, ts_us) AS asn
+  FROM route_events
+  GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
+)
+GROUP BY host, peer`)
+	if err != nil {
+		return nil, fmt.Errorf("peers: route counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var host string
+		var peer []byte
+		var asn uint32
+		var last, v4, v6 uint64
+		if err := rows.Scan(&host, &peer, &asn, &last, &v4, &v6); err != nil {
+			return nil, fmt.Errorf("peers: route counts: scan: %w", err)
+		}
+		p := get(host, peer)
+		if p.ASN == 0 {
+			p.ASN = asn
+		}
+		p.LastUpdate = usTime(last)
+		p.IPv4Routes, p.IPv6Routes = v4, v6
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("peers: route counts: %w", err)
+	}
+
+	out := make([]Peer, 0, len(byKey))
+	for _, p := range byKey {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b Peer) int {
+		if c := strings.Compare(a.Host, b.Host); c != 0 {
+			return c
+		}
+		return a.Address.Compare(b.Address)
+	})
+	return out, nil
+}
+
+// covering returns p and every shorter prefix containing it, longest first.
+func covering(p netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, 0, p.Bits()+1)
+	for b := p.Bits(); b >= 0; b-- {
+		c, _ := p.Addr().Prefix(b)
+		out = append(out, c)
+	}
+	return out
+}
+
+// rangeOf returns the first and last address of p in stored form.
+func rangeOf(p netip.Prefix) (lo, hi [16]byte) {
+	lo = schema.AddrTo16(p.Masked().Addr())
+	hi = lo
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	for i := bits; i < 128; i++ {
+		hi[i/8] |= 1 << (7 - i%8)
+	}
+	return lo, hi
+}
+
+// fs16 is a FixedString(16) SQL literal.
+func fs16(b [16]byte) string {
+	return "toFixedString(unhex('" + hex.EncodeToString(b[:]) + "'), 16)"
+}
+
+// quote is an SQL string literal.
+func quote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func addrFrom(b []byte) netip.Addr {
+	if len(b) != 16 {
+		return netip.Addr{}
+	}
+	return schema.AddrFrom16([16]byte(b))
+}
+
+func parseLarge(s string) (schema.LargeCommunity, error) {
+	var c schema.LargeCommunity
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return c, fmt.Errorf("large community %q: want A:B:C", s)
+	}
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			return c, fmt.Errorf("large community %q: %w", s, err)
+		}
+		c[i] = uint32(v)
+	}
+	return c, nil
+}

@@ -1,0 +1,115 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStartServerReuseAndStop(t *testing.T) {
+	if testServer == nil {
+		t.Skip(testSkip)
+	}
+	dir := t.TempDir()
+	cfg := ServerConfig{DataDir: dir, TCPPort: freePort(), HTTPPort: freePort()}
+	s, err := StartServer(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Reused() {
+		t.Fatal("new server reported as reused")
+	}
+	for _, f := range []string{"config.xml", "users.xml", "config.d/vantage.xml", "data", "log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("data dir: %v", err)
+		}
+	}
+	// A second start on the same port reuses the running server.
+	s2, err := StartServer(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s2.Reused() {
+		t.Error("second StartServer did not reuse the running server")
+	}
+	if err := s2.Close(); err != nil {
+		t.Errorf("Close of reused server: %v", err)
+	}
+	if err := pingAddr(t.Context(), s.Addr()); err != nil {
+		t.Fatalf("closing the reused handle stopped the server: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := pingAddr(context.Background(), s.Addr()); err == nil {
+		t.Fatal("server still answers after Close")
+	}
+}
+
+func TestOpenLocalServer(t *testing.T) {
+	if testServer == nil {
+		t.Skip(testSkip)
+	}
+	cfg := Config{Database: "vantage_open", Server: ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}}
+	db, err := Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db.Server() == nil || db.Server().Reused() {
+		t.Error("Open without DSN did not start a local server")
+	}
+	if err := db.Ping(t.Context()); err != nil {
+		t.Error(err)
+	}
+	addr := db.Server().Addr()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pingAddr(context.Background(), addr); err == nil {
+		t.Fatal("local server still answers after DB.Close")
+	}
+}
+
+func TestStartServerErrors(t *testing.T) {
+	_, err := StartServer(t.Context(), ServerConfig{Binary: "/nonexistent/clickhouse-server", DataDir: t.TempDir(), TCPPort: freePort()}, nil)
+	if !errors.Is(err, ErrNoServerBinary) || !strings.Contains(err.Error(), "make deps") {
+		t.Errorf("missing binary: %v, want ErrNoServerBinary mentioning make deps", err)
+	}
+	if testServer == nil {
+		return
+	}
+	_, err = StartServer(t.Context(), ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), BaseConfigDir: t.TempDir()}, nil)
+	if err == nil || !strings.Contains(err.Error(), "config.xml") {
+		t.Errorf("missing base config: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string // substring of the error; "" for none
+	}{
+		{Config{}, ""},
+		{Config{Database: "vantage_2"}, ""},
+		{Config{Database: "bad-name"}, `database "bad-name"`},
+		{Config{Database: "1x"}, `database "1x"`},
+		{Config{DSN: "clickhouse://127.0.0.1:9000"}, ""},
+		{Config{DSN: "::not a dsn"}, "dsn"},
+	}
+	for _, tt := range tests {
+		err := tt.cfg.Validate()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%+v: %v", tt.cfg, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%+v: error %v, want one containing %q", tt.cfg, err, tt.want)
+		}
+	}
+}
