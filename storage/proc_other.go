@@ -5,3 +5,5 @@ package storage
 import "syscall"
 
 func childProcAttr() *syscall.SysProcAttr { return nil }
+
+func fileLocked(string) bool { return false }

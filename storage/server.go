@@ -104,10 +104,27 @@ func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Serv
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TCPPort))
 	s := &Server{addr: addr, log: log}
 
+	wait, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer cancel()
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("local clickhouse: %w", err)
+	}
+	status := filepath.Join(dir, "data", "status") // flocked by a running server
+
 	// Reuse a server that already answers (another Vantage process, or a
-	// server left from an earlier run).
+	// server left from an earlier run), or one that another process is
+	// starting in the same directory.
 	if pingAddr(ctx, addr) == nil {
 		log.Info("reusing running clickhouse-server", "addr", addr)
+		s.reused = true
+		return s, nil
+	}
+	if fileLocked(status) {
+		log.Info("waiting for the clickhouse-server another process is starting", "addr", addr, "data_dir", dir)
+		if err := waitAnswer(wait, addr, nil); err != nil {
+			return nil, fmt.Errorf("local clickhouse: a server runs in %s but does not answer on %s: %w", dir, addr, err)
+		}
 		s.reused = true
 		return s, nil
 	}
@@ -120,18 +137,18 @@ func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Serv
 	if err != nil {
 		return nil, err
 	}
-	cfgFile, err := writeServerConfig(cfg)
+	cfgFile, err := writeServerConfig(dir, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
-	logPath := filepath.Join(filepath.Dir(cfgFile), "log", "stdout.log")
-	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logDir := filepath.Join(dir, "log")
+	lf, err := os.OpenFile(filepath.Join(logDir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
 	s.logFile = lf
 	cmd := exec.Command(bin, "--config-file="+cfgFile)
-	cmd.Dir = filepath.Dir(cfgFile)
+	cmd.Dir = dir
 	cmd.Stdout = lf
 	cmd.Stderr = lf
 	cmd.SysProcAttr = childProcAttr()
@@ -145,28 +162,42 @@ func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Serv
 		s.waitErr = cmd.Wait()
 		close(s.done)
 	}()
-	log.Info("starting clickhouse-server", "pid", cmd.Process.Pid, "addr", addr, "http_port", cfg.HTTPPort, "data_dir", filepath.Dir(cfgFile))
+	log.Info("starting clickhouse-server", "pid", cmd.Process.Pid, "addr", addr, "http_port", cfg.HTTPPort, "data_dir", dir)
 
-	wait, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
-	defer cancel()
+	err = waitAnswer(wait, addr, s.done)
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, errExited):
+		s.logFile.Close()
+		// Another process may have won a race to start the same server.
+		if pingAddr(ctx, addr) == nil || fileLocked(status) && waitAnswer(wait, addr, nil) == nil {
+			log.Info("reusing clickhouse-server started concurrently", "addr", addr)
+			return &Server{addr: addr, reused: true, log: log}, nil
+		}
+		return nil, fmt.Errorf("local clickhouse: clickhouse-server exited (%v) before answering on %s; its logs:\n%s", s.waitErr, addr, tailFiles(logDir, 2000))
+	default:
+		s.Close()
+		return nil, fmt.Errorf("local clickhouse: no answer on %s after %v: %w; logs in %s", addr, cfg.StartTimeout, err, logDir)
+	}
+}
+
+var errExited = errors.New("server exited")
+
+// waitAnswer polls addr until a ClickHouse server answers, ctx ends or
+// exited (if not nil) is closed.
+func waitAnswer(ctx context.Context, addr string, exited <-chan struct{}) error {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if pingAddr(wait, addr) == nil {
-			return s, nil
+		if pingAddr(ctx, addr) == nil {
+			return nil
 		}
 		select {
-		case <-s.done:
-			s.logFile.Close()
-			// Another process may have won a race to start the same server.
-			if pingAddr(ctx, addr) == nil {
-				log.Info("reusing clickhouse-server started concurrently", "addr", addr)
-				return &Server{addr: addr, reused: true, log: log}, nil
-			}
-			return nil, fmt.Errorf("local clickhouse: clickhouse-server exited (%v) before answering on %s; its log:\n%s", s.waitErr, addr, tailFiles(filepath.Join(filepath.Dir(cfgFile), "log"), 2000))
-		case <-wait.Done():
-			s.Close()
-			return nil, fmt.Errorf("local clickhouse: no answer on %s after %v: %w; log in %s", addr, cfg.StartTimeout, wait.Err(), filepath.Join(filepath.Dir(cfgFile), "log"))
+		case <-exited:
+			return errExited
+		case <-ctx.Done():
+			return ctx.Err()
 		case <-tick.C:
 		}
 	}
@@ -245,11 +276,7 @@ func findServerBinary(bin string) (string, error) {
 
 // writeServerConfig lays out the data directory and returns the path of
 // the config file to run the server with.
-func writeServerConfig(cfg ServerConfig) (string, error) {
-	dir, err := filepath.Abs(cfg.DataDir)
-	if err != nil {
-		return "", err
-	}
+func writeServerConfig(dir string, cfg ServerConfig) (string, error) {
 	for _, d := range []string{"config.d", "data", "log"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return "", err

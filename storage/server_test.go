@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -111,5 +112,35 @@ func TestConfigValidate(t *testing.T) {
 		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 			t.Errorf("%+v: error %v, want one containing %q", tt.cfg, err, tt.want)
 		}
+	}
+}
+
+// TestStartServerConcurrently starts the same server from two goroutines,
+// as `make run` does from the collector and the looking glass: one starts
+// it, the other reuses it.
+func TestStartServerConcurrently(t *testing.T) {
+	if testServer == nil {
+		t.Skip(testSkip)
+	}
+	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}
+	var servers [2]*Server
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i := range servers {
+		wg.Go(func() { servers[i], errs[i] = StartServer(t.Context(), cfg, nil) })
+	}
+	wg.Wait()
+	started := 0
+	for i, s := range servers {
+		if errs[i] != nil {
+			t.Fatalf("start %d: %v", i, errs[i])
+		}
+		defer s.Close()
+		if !s.Reused() {
+			started++
+		}
+	}
+	if started != 1 {
+		t.Errorf("%d servers started, want 1 started and 1 reused", started)
 	}
 }
