@@ -1,0 +1,131 @@
+// Package testpeer runs real BGP daemons (BIRD 2 today; FRR, gobgpd and
+// ExaBGP follow the same shape) as test peers on loopback, each with a
+// generated config, control socket, pid file and log in its own
+// directory, and stops them when the test ends.
+//
+// When a daemon is not installed the test is skipped with a message that
+// says how to install it, unless VANTAGE_REQUIRE_PEERS=1 (set by CI), in
+// which case it fails: CI must never pass by skipping its real peers.
+package testpeer
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Need skips (or, under VANTAGE_REQUIRE_PEERS=1, fails) the test when a
+// program is missing, and returns its path.
+func Need(t testing.TB, program, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(program)
+	if err == nil {
+		return p
+	}
+	msg := fmt.Sprintf("%s not installed (apt-get install %s, or make deps-test)", program, debianPackage)
+	if os.Getenv("VANTAGE_REQUIRE_PEERS") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// BIRD is a running BIRD 2 daemon.
+type BIRD struct {
+	t    testing.TB
+	Dir  string
+	ctl  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartBIRD writes conf (where every "DIR" is replaced by the daemon's
+// directory) and starts bird in the foreground. It is stopped, and its log
+// shown on failure, when the test ends.
+func StartBIRD(t testing.TB, conf string) *BIRD {
+	t.Helper()
+	bird := Need(t, "bird", "bird2")
+	dir := t.TempDir()
+	b := &BIRD{t: t, Dir: dir, ctl: filepath.Join(dir, "bird.ctl"), done: make(chan struct{})}
+	cfgPath := filepath.Join(dir, "bird.conf")
+	if err := os.WriteFile(cfgPath, []byte(strings.ReplaceAll(conf, "DIR", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bird, "-p", "-c", cfgPath).CombinedOutput(); err != nil {
+		t.Fatalf("bird config does not parse: %v\n%s\n%s", err, out, conf)
+	}
+	out, err := os.Create(filepath.Join(dir, "bird.stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.cmd = exec.Command(bird, "-f", "-c", cfgPath, "-s", b.ctl, "-P", filepath.Join(dir, "bird.pid"))
+	b.cmd.Stdout, b.cmd.Stderr = out, out
+	if err := b.cmd.Start(); err != nil {
+		t.Fatalf("start bird: %v", err)
+	}
+	go func() { b.cmd.Wait(); out.Close(); close(b.done) }()
+	t.Cleanup(func() {
+		b.Stop()
+		if t.Failed() {
+			for _, f := range []string{"bird.log", "bird.stdout"} {
+				if data, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+					t.Logf("%s:\n%s", f, data)
+				}
+			}
+		}
+	})
+	// Wait for the control socket.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := b.Ctl("show", "status"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("bird control socket did not come up within 10s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return b
+}
+
+// Ctl runs birdc against this daemon.
+func (b *BIRD) Ctl(args ...string) (string, error) {
+	out, err := exec.Command("birdc", append([]string{"-s", b.ctl}, args...)...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("birdc %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// Stop ends the daemon: TERM, then KILL after 5 s. Idempotent.
+func (b *BIRD) Stop() {
+	select {
+	case <-b.done:
+		return
+	default:
+	}
+	b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-b.done:
+	case <-time.After(5 * time.Second):
+		b.cmd.Process.Kill()
+		<-b.done
+	}
+}
