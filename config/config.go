@@ -1,0 +1,235 @@
+// Package config owns Vantage's configuration file: one YAML file shared by
+// the collector and the looking glass, each reading the sections it needs.
+//
+//	collector:  {name, listen, asn, router_id, peers: [{address, asn}]}
+//	nats:       {url, listen, store_dir}
+//	clickhouse: {dsn, database, data_dir, tcp_port, http_port, flush_interval, batch_size}
+//	lg:         {listen}
+//	log:        {level, format}
+//
+// Default returns the built-in defaults; Load reads a file over them (keys
+// that are absent keep their default) and validates the result. Unknown keys
+// and bad values are errors that name the key, as in
+// "clickhouse.tcp_port: "x" is not a whole number (line 7)".
+//
+// config imports no package of this module.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Collector  Collector  `yaml:"collector"`
+	NATS       NATS       `yaml:"nats"`
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	LG         LG         `yaml:"lg"`
+	Log        Log        `yaml:"log"`
+}
+
+// Collector configures the BGP collector daemon.
+type Collector struct {
+	// Name is the collector's host name in events ("host").
+	Name string `yaml:"name"`
+	// Listen is the BGP listen address, host:port.
+	Listen   string     `yaml:"listen"`
+	ASN      uint32     `yaml:"asn"`
+	RouterID netip.Addr `yaml:"router_id"`
+	// Peers lists who may connect; a session is accepted from an address
+	// inside one of the prefixes (and with its ASN, unless 0).
+	Peers []PeerConfig `yaml:"peers"`
+}
+
+// PeerConfig admits BGP peers.
+type PeerConfig struct {
+	Address netip.Prefix `yaml:"address"`
+	// ASN is the peer's AS; 0 accepts any.
+	ASN uint32 `yaml:"asn"`
+}
+
+// NATS configures the event bus.
+type NATS struct {
+	// URL of an external NATS cluster; empty runs an embedded server.
+	URL string `yaml:"url"`
+	// Listen and StoreDir configure the embedded server (and JetStream).
+	Listen   string `yaml:"listen"`
+	StoreDir string `yaml:"store_dir"`
+}
+
+// ClickHouse configures the store.
+type ClickHouse struct {
+	// DSN of an existing server (clickhouse://user:pass@host:9000); empty
+	// starts or reuses a local clickhouse-server with DataDir and the ports.
+	DSN      string `yaml:"dsn"`
+	Database string `yaml:"database"`
+	DataDir  string `yaml:"data_dir"`
+	TCPPort  int    `yaml:"tcp_port"`
+	HTTPPort int    `yaml:"http_port"`
+	// FlushInterval and BatchSize bound how long and how many rows the
+	// writer holds before sending a batch.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	BatchSize     int           `yaml:"batch_size"`
+}
+
+// LG configures the looking glass.
+type LG struct {
+	// Listen is the HTTP listen address, host:port.
+	Listen string `yaml:"listen"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error; Format is text or json.
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Default returns the built-in configuration: everything on loopback, data
+// under vantage-data/ in the working directory.
+func Default() Config {
+	return Config{
+		Collector: Collector{
+			Name:     "rrc-local",
+			Listen:   "127.0.0.1:1179",
+			ASN:      65000,
+			RouterID: netip.MustParseAddr("127.0.0.1"),
+			Peers:    []PeerConfig{{Address: netip.MustParsePrefix("127.0.0.0/8")}},
+		},
+		NATS: NATS{
+			Listen:   "127.0.0.1:4222",
+			StoreDir: "vantage-data/nats",
+		},
+		ClickHouse: ClickHouse{
+			Database:      "vantage",
+			DataDir:       "vantage-data/clickhouse",
+			TCPPort:       19000,
+			HTTPPort:      18123,
+			FlushInterval: time.Second,
+			BatchSize:     50_000,
+		},
+		LG:  LG{Listen: "127.0.0.1:8080"},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}
+
+var (
+	nameRE     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+	databaseRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// Validate checks every value; the error lists every problem, each naming
+// its key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	hostPort := func(key, v string) {
+		if err := checkHostPort(v); err != nil {
+			bad(key, "%q: %v", v, err)
+		}
+	}
+
+	col := c.Collector
+	if !nameRE.MatchString(col.Name) {
+		bad("collector.name", "%q: want letters, digits, '.', '_' or '-'", col.Name)
+	}
+	hostPort("collector.listen", col.Listen)
+	if col.ASN == 0 {
+		bad("collector.asn", "must not be 0")
+	}
+	if !col.RouterID.Is4() {
+		bad("collector.router_id", "%q: want an IPv4 address (the BGP identifier)", addrString(col.RouterID))
+	}
+	if len(col.Peers) == 0 {
+		bad("collector.peers", "empty: no peer could connect; list at least one address prefix")
+	}
+	for i, p := range col.Peers {
+		if !p.Address.IsValid() {
+			bad(fmt.Sprintf("collector.peers[%d].address", i), "missing: want a prefix such as 192.0.2.1/32")
+		} else if p.Address != p.Address.Masked() {
+			bad(fmt.Sprintf("collector.peers[%d].address", i), "%s has host bits set; did you mean %s?", p.Address, p.Address.Masked())
+		}
+	}
+
+	if c.NATS.URL != "" {
+		u, err := url.Parse(c.NATS.URL)
+		if err != nil || u.Host == "" {
+			bad("nats.url", "%q: want a URL such as nats://host:4222", c.NATS.URL)
+		}
+	} else {
+		hostPort("nats.listen", c.NATS.Listen)
+		if c.NATS.StoreDir == "" {
+			bad("nats.store_dir", "must be set when nats.url is empty")
+		}
+	}
+
+	ch := c.ClickHouse
+	if ch.DSN != "" {
+		u, err := url.Parse(ch.DSN)
+		if err != nil || u.Host == "" {
+			bad("clickhouse.dsn", "%q: want a DSN such as clickhouse://user:password@host:9000", ch.DSN)
+		}
+	} else {
+		if ch.DataDir == "" {
+			bad("clickhouse.data_dir", "must be set when clickhouse.dsn is empty")
+		}
+		if ch.TCPPort < 1 || ch.TCPPort > 65535 {
+			bad("clickhouse.tcp_port", "%d: want a port 1-65535", ch.TCPPort)
+		}
+		if ch.HTTPPort < 1 || ch.HTTPPort > 65535 {
+			bad("clickhouse.http_port", "%d: want a port 1-65535", ch.HTTPPort)
+		} else if ch.HTTPPort == ch.TCPPort {
+			bad("clickhouse.http_port", "%d: same as clickhouse.tcp_port", ch.HTTPPort)
+		}
+	}
+	if !databaseRE.MatchString(ch.Database) {
+		bad("clickhouse.database", "%q: want letters, digits and '_', not starting with a digit", ch.Database)
+	}
+	if ch.FlushInterval <= 0 {
+		bad("clickhouse.flush_interval", "%v: must be positive, such as 1s", ch.FlushInterval)
+	}
+	if ch.BatchSize < 1 || ch.BatchSize > 10_000_000 {
+		bad("clickhouse.batch_size", "%d: want 1-10000000", ch.BatchSize)
+	}
+
+	hostPort("lg.listen", c.LG.Listen)
+
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q: want text or json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+func checkHostPort(v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New("want host:port, such as 127.0.0.1:8080")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q: want 0-65535", port)
+	}
+	return nil
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestExampleIsDefault keeps testdata/default.yaml, the documented file,
+// equal to Default.
+func TestExampleIsDefault(t *testing.T) {
+	got, err := Load(filepath.Join("testdata", "default.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, Default()) {
+		t.Errorf("testdata/default.yaml:\n got %+v\nwant %+v", got, Default())
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want func(*Config)
+	}{
+		{"empty", "", func(*Config) {}},
+		{"comment only", "# nothing\n", func(*Config) {}},
+		{"null section keeps defaults", "clickhouse:\n", func(*Config) {}},
+		{"partial section", "clickhouse: {dsn: 'clickhouse://db:9000', flush_interval: 250ms}\n", func(c *Config) {
+			c.ClickHouse.DSN = "clickhouse://db:9000"
+			c.ClickHouse.FlushInterval = 250 * time.Millisecond
+		}},
+		{"peers replace the default", "collector:\n  peers:\n    - address: 192.0.2.0/24\n      asn: 64500\n    - address: 2001:db8::1/128\n", func(c *Config) {
+			c.Collector.Peers = []PeerConfig{
+				{Address: netip.MustParsePrefix("192.0.2.0/24"), ASN: 64500},
+				{Address: netip.MustParsePrefix("2001:db8::1/128")},
+			}
+		}},
+		{"anchors", "lg: &l {listen: '0.0.0.0:80'}\n", func(c *Config) { c.LG.Listen = "0.0.0.0:80" }},
+		{"log", "log: {level: debug, format: json}", func(c *Config) { c.Log = Log{Level: "debug", Format: "json"} }},
+		{"router id", "collector: {router_id: 10.0.0.1, asn: 4200000000}", func(c *Config) {
+			c.Collector.RouterID = netip.MustParseAddr("10.0.0.1")
+			c.Collector.ASN = 4200000000
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Default()
+			tt.want(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		yaml string
+		want []string // substrings of the error
+	}{
+		{"clickhouse: {tcp_prot: 1}", []string{"clickhouse.tcp_prot: unknown key", "known keys here: dsn,", "line 1"}},
+		{"bogus: 1", []string{"bogus: unknown key", "known keys here: collector, nats, clickhouse, lg, log"}},
+		{"clickhouse:\n  tcp_port: abc\n", []string{`clickhouse.tcp_port: "abc" is not a whole number`, "line 2"}},
+		{"clickhouse: {flush_interval: 10}", []string{`clickhouse.flush_interval: "10": want a duration`}},
+		{"clickhouse: {flush_interval: 0s}", []string{"clickhouse.flush_interval: 0s: must be positive"}},
+		{"clickhouse: {batch_size: 0}", []string{"clickhouse.batch_size: 0"}},
+		{"clickhouse: {database: my-db}", []string{`clickhouse.database: "my-db"`}},
+		{"clickhouse: {http_port: 19000}", []string{"clickhouse.http_port: 19000: same as clickhouse.tcp_port"}},
+		{"clickhouse: {tcp_port: 70000}", []string{"clickhouse.tcp_port: 70000: want a port"}},
+		{"clickhouse: {dsn: 'nohost'}", []string{"clickhouse.dsn"}},
+		{"collector: {asn: -1}", []string{`collector.asn: "-1" is not a whole number from 0 to 4294967295`}},
+		{"collector: {asn: 0}", []string{"collector.asn: must not be 0"}},
+		{"collector: {router_id: 2001:db8::1}", []string{"collector.router_id", "IPv4"}},
+		{"collector: {router_id: banana}", []string{`collector.router_id: "banana"`}},
+		{"collector: {peers: [{address: 192.0.2.1}]}", []string{`collector.peers[0].address: "192.0.2.1"`}},
+		{"collector: {peers: [{address: 192.0.2.1/24}]}", []string{"collector.peers[0].address: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24?"}},
+		{"collector: {peers: [{asn: 1}]}", []string{"collector.peers[0].address: missing"}},
+		{"collector: {peers: []}", []string{"collector.peers: empty"}},
+		{"collector: {peers: {address: 10.0.0.0/8}}", []string{"collector.peers: want a list"}},
+		{"collector: {name: 'a b'}", []string{`collector.name: "a b"`}},
+		{"collector: {listen: ':bgp:'}", []string{`collector.listen: ":bgp:"`}},
+		{"lg: {listen: 8080}", []string{`lg.listen: "8080": want host:port`}},
+		{"lg: [1]", []string{"lg: want a mapping"}},
+		{"lg: {listen: [a]}", []string{"lg.listen: want a single value"}},
+		{"log: {level: loud, format: xml}", []string{`log.level: "loud"`, `log.format: "xml"`}},
+		{"lg: {listen: a:1}\nlg: {listen: b:1}", []string{"lg: key given twice"}},
+		{"nats: {url: 'nats//x'}", []string{"nats.url"}},
+		{"nats: {store_dir: ''}", []string{"nats.store_dir: must be set"}},
+		{"clickhouse: {data_dir: ''}", []string{"clickhouse.data_dir: must be set"}},
+		{"[1, 2]", []string{"(top level): want a mapping"}},
+		{"a: [", []string{"yaml"}},
+	}
+	for _, tt := range tests {
+		_, err := Parse([]byte(tt.yaml))
+		if err == nil {
+			t.Errorf("Parse(%q): no error", tt.yaml)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("Parse(%q):\n%v\nwant it to contain %q", tt.yaml, err, w)
+			}
+		}
+	}
+}
+
+func TestLoadNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vantage.yaml")
+	if err := os.WriteFile(path, []byte("lg: {listen: nope}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "lg.listen") {
+		t.Errorf("Load: %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("Load of a missing file: no error")
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	var buf bytes.Buffer
+	log := Log{Level: "warn", Format: "json"}.NewLogger(&buf)
+	log.Info("hidden")
+	log.Warn("shown", "peer", "192.0.2.1")
+	if s := buf.String(); strings.Contains(s, "hidden") || !strings.Contains(s, `"msg":"shown"`) {
+		t.Errorf("log output %q", s)
+	}
+}
