@@ -25,7 +25,11 @@ const (
 	AttrExtCommunities     AttrCode = 16
 	AttrAS4Path            AttrCode = 17
 	AttrAS4Aggregator      AttrCode = 18
+	AttrConnector          AttrCode = 20
+	AttrASPathlimit        AttrCode = 21
 	AttrPMSITunnel         AttrCode = 22
+	AttrTunnelEncap        AttrCode = 23
+	AttrTrafficEngineering AttrCode = 24
 	AttrIPv6ExtCommunities AttrCode = 25
 	AttrAIGP               AttrCode = 26
 	AttrLS                 AttrCode = 29
@@ -40,7 +44,8 @@ var attrNames = map[AttrCode]string{
 	AttrLocalPref: "LOCAL_PREF", AttrAtomicAggregate: "ATOMIC_AGGREGATE", AttrAggregator: "AGGREGATOR",
 	AttrCommunities: "COMMUNITIES", AttrOriginatorID: "ORIGINATOR_ID", AttrClusterList: "CLUSTER_LIST",
 	AttrMPReach: "MP_REACH_NLRI", AttrMPUnreach: "MP_UNREACH_NLRI", AttrExtCommunities: "EXTENDED_COMMUNITIES",
-	AttrAS4Path: "AS4_PATH", AttrAS4Aggregator: "AS4_AGGREGATOR", AttrPMSITunnel: "PMSI_TUNNEL",
+	AttrAS4Path: "AS4_PATH", AttrAS4Aggregator: "AS4_AGGREGATOR", AttrPMSITunnel: "PMSI_TUNNEL", AttrConnector: "CONNECTOR",
+	AttrASPathlimit: "AS_PATHLIMIT", AttrTunnelEncap: "TUNNEL_ENCAPSULATION", AttrTrafficEngineering: "TRAFFIC_ENGINEERING",
 	AttrIPv6ExtCommunities: "IPV6_ADDRESS_SPECIFIC_EXTENDED_COMMUNITY", AttrAIGP: "AIGP", AttrLS: "BGP-LS",
 	AttrLargeCommunity: "LARGE_COMMUNITY", AttrOTC: "OTC", AttrPrefixSID: "PREFIX_SID", AttrSet: "ATTR_SET",
 }
@@ -60,37 +65,39 @@ const (
 	FlagExtLength  uint8 = 0x10
 )
 
-// AS_PATH segment types.
+// SegmentType is the type of an AS_PATH segment.
+type SegmentType uint8
+
+// AS_PATH segment types (RFC 4271, RFC 5065).
 const (
-	SegSet            uint8 = 1
-	SegSequence       uint8 = 2
-	SegConfedSequence uint8 = 3
-	SegConfedSet      uint8 = 4
+	SegSet            SegmentType = 1
+	SegSequence       SegmentType = 2
+	SegConfedSequence SegmentType = 3
+	SegConfedSet      SegmentType = 4
 )
+
+func (t SegmentType) String() string {
+	switch t {
+	case SegSet:
+		return "AS_SET"
+	case SegSequence:
+		return "AS_SEQUENCE"
+	case SegConfedSequence:
+		return "AS_CONFED_SEQUENCE"
+	case SegConfedSet:
+		return "AS_CONFED_SET"
+	}
+	return fmt.Sprintf("segment type %d", uint8(t))
+}
 
 // Segment is one AS_PATH segment.
 type Segment struct {
-	Type uint8
+	Type SegmentType
 	ASNs []uint32
 }
 
 // ASPath is a sequence of segments.
 type ASPath []Segment
-
-// pathLen counts the path length as RFC 4271 does for the merge of
-// RFC 6793: a set counts one, confederation segments nothing.
-func (p ASPath) pathLen() int {
-	n := 0
-	for _, s := range p {
-		switch s.Type {
-		case SegSequence:
-			n += len(s.ASNs)
-		case SegSet:
-			n++
-		}
-	}
-	return n
-}
 
 // Aggregator is the AGGREGATOR or AS4_AGGREGATOR attribute.
 type Aggregator struct {
@@ -115,7 +122,12 @@ type MPReach struct {
 	// NextHopRaw is the next hop field when it is not one or two plain
 	// addresses (for example FlowSpec's empty next hop or EVPN's).
 	NextHopRaw []byte
-	NLRI       []NLRI
+	// Reserved is the reserved octet after the next hop (RFC 4760; it was
+	// the SNPA count in RFC 2858).
+	Reserved uint8
+	NLRI     []NLRI
+
+	abbreviated bool // decoded from the RFC 6396 RIB entry form
 }
 
 // MPUnreach is the MP_UNREACH_NLRI attribute.
@@ -151,12 +163,52 @@ type Attributes struct {
 	// BGP-LS, ATTR_SET, unknown), raw with flags and type.
 	Other []RawAttribute
 
-	asnBuf []uint32 // backing store of ASPath segments
-	as4Buf []uint32
+	// wire lists the attributes decoded, in wire order, with their flags,
+	// so that the encoder reproduces a decoded message byte for byte.
+	wire []attrMeta
+	// wirePath is AS_PATH as it was on the wire when AS4_PATH was merged
+	// into ASPath (2-octet sessions).
+	wirePath ASPath
+	// wireAggregator is AGGREGATOR as it was on the wire when
+	// AS4_AGGREGATOR was merged into Aggregator.
+	wireAggregator Aggregator
+
+	pathSegs  ASPath   // backing store of the decoded AS_PATH segments
+	asnBuf    []uint32 // backing store of AS_PATH ASNs
+	as4Buf    []uint32
+	mergeSegs ASPath // backing store of the merged path
+	mergeBuf  []uint32
+}
+
+// attrMeta is one attribute of the wire order.
+type attrMeta struct {
+	code  AttrCode
+	flags uint8
 }
 
 // Has reports whether the attribute was present (and not discarded).
 func (a *Attributes) Has(c AttrCode) bool { return a.present[c>>6]&(1<<(c&63)) != 0 }
+
+// Set marks the attribute as present, for building attributes to encode:
+// the encoder writes the attributes that are present.
+func (a *Attributes) Set(c AttrCode) { a.set(c) }
+
+// Clear marks the attribute as absent.
+func (a *Attributes) Clear(c AttrCode) { a.unset(c) }
+
+// Flags returns the flags the attribute had on the wire, or the flags the
+// encoder writes for it by default.
+func (a *Attributes) Flags(c AttrCode) uint8 {
+	for _, m := range a.wire {
+		if m.code == c {
+			return m.flags
+		}
+	}
+	return defaultFlags(c)
+}
+
+// Reset empties the attributes, keeping allocated storage.
+func (a *Attributes) Reset() { a.reset() }
 
 func (a *Attributes) set(c AttrCode)   { a.present[c>>6] |= 1 << (c & 63) }
 func (a *Attributes) unset(c AttrCode) { a.present[c>>6] &^= 1 << (c & 63) }
@@ -176,6 +228,9 @@ func (a *Attributes) reset() {
 	a.MPReach = MPReach{NLRI: a.MPReach.NLRI[:0], NextHopRaw: a.MPReach.NextHopRaw[:0]}
 	a.MPUnreach = MPUnreach{NLRI: a.MPUnreach.NLRI[:0]}
 	a.Other = a.Other[:0]
+	a.wire = a.wire[:0]
+	a.wirePath = nil
+	a.wireAggregator = Aggregator{}
 }
 
 // wantFlags returns the optional/transitive bits an attribute must have,
@@ -193,83 +248,12 @@ func wantFlags(c AttrCode) (uint8, bool) {
 	return 0, false
 }
 
-// decodeASPath decodes AS_PATH/AS4_PATH segments into p using buf as
-// backing store for the ASNs. Two passes: validate and count, then fill,
-// so the segments never point into a reallocated buffer.
-func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32, error) {
-	w := 2
-	if asn4 {
-		w = 4
-	}
-	total := 0
-	for i := 0; i < len(v); {
-		if len(v)-i < 2 {
-			return p, buf, fmt.Errorf("segment header at offset %d: %w", i, ErrTruncated)
-		}
-		t, n := v[i], int(v[i+1])
-		if t < SegSet || t > SegConfedSet {
-			return p, buf, fmt.Errorf("segment type %d at offset %d", t, i)
-		}
-		if n == 0 {
-			return p, buf, fmt.Errorf("empty segment at offset %d", i)
-		}
-		i += 2 + n*w
-		if i > len(v) {
-			return p, buf, fmt.Errorf("segment of %d ASNs overruns the attribute: %w", n, ErrTruncated)
-		}
-		total += n
-	}
-	if cap(buf) < total {
-		buf = make([]uint32, 0, total)
-	}
-	buf = buf[:0]
-	p = p[:0]
-	for i := 0; i < len(v); {
-		t, n := v[i], int(v[i+1])
-		i += 2
-		start := len(buf)
-		for range n {
-			if w == 4 {
-				buf = append(buf, be32(v[i:]))
-			} else {
-				buf = append(buf, uint32(be16(v[i:])))
-			}
-			i += w
-		}
-		p = append(p, Segment{Type: t, ASNs: buf[start:len(buf):len(buf)]})
-	}
-	return p, buf, nil
-}
 
-// mergeAS4Path applies RFC 6793 section 4.2.3: the leading ASNs of
-// AS_PATH that AS4_PATH does not cover, then AS4_PATH.
-func (a *Attributes) mergeAS4Path() {
-	n, n4 := a.ASPath.pathLen(), a.AS4Path.pathLen()
-	if n4 > n {
-		return // AS4_PATH is ignored (RFC 6793)
+// defaultFlags returns the flags the encoder writes for an attribute that
+// was not decoded from the wire.
+func defaultFlags(c AttrCode) uint8 {
+	if f, ok := wantFlags(c); ok {
+		return f
 	}
-	keep := n - n4
-	var merged ASPath
-	var buf []uint32
-	for _, s := range a.ASPath {
-		if keep == 0 {
-			break
-		}
-		switch s.Type {
-		case SegSequence:
-			k := min(keep, len(s.ASNs))
-			buf = append(buf, s.ASNs[:k]...)
-			merged = append(merged, Segment{Type: s.Type, ASNs: buf[len(buf)-k:]})
-			keep -= k
-		case SegSet:
-			buf = append(buf, s.ASNs...)
-			merged = append(merged, Segment{Type: s.Type, ASNs: buf[len(buf)-len(s.ASNs):]})
-			keep--
-		default:
-			buf = append(buf, s.ASNs...)
-			merged = append(merged, Segment{Type: s.Type, ASNs: buf[len(buf)-len(s.ASNs):]})
-		}
-	}
-	merged = append(merged, a.AS4Path...)
-	a.ASPath = merged
+	return FlagOptional | FlagTransitive
 }

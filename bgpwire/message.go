@@ -133,81 +133,55 @@ func AppendHeader(dst []byte, t MessageType, bodyLen int) []byte {
 // AppendKeepalive appends a KEEPALIVE message.
 func AppendKeepalive(dst []byte) []byte { return AppendHeader(dst, MsgKeepalive, 0) }
 
-// Notification is a NOTIFICATION message.
-type Notification struct {
-	Code    uint8
-	Subcode uint8
-	Data    []byte
+// Message is any BGP message, decoded into the field of its type. Decode
+// into the same value again and again: the UPDATE's storage is reused.
+type Message struct {
+	Header       Header
+	Open         Open
+	Update       Update
+	Notification Notification
+	RouteRefresh RouteRefresh
 }
 
-// DecodeNotification decodes a NOTIFICATION body. Data is copied.
-func DecodeNotification(body []byte) (Notification, error) {
-	if len(body) < 2 {
-		return Notification{}, newError("notification", HeaderLen+len(body), CodeMessageHeader, SubcodeBadMessageLength, ActionSessionReset, ErrTruncated)
+// Decode decodes one whole message, header included; msg must be exactly
+// as long as the header says. For UPDATE messages, the RFC 7606 errors
+// that do not reset the session are in m.Update.Errors, and the returned
+// error is nil.
+func (m *Message) Decode(msg []byte, opt *DecodeOptions) error {
+	h, err := ParseHeader(msg, opt.MaxLen())
+	m.Header = h
+	if err != nil {
+		return err
 	}
-	n := Notification{Code: body[0], Subcode: body[1]}
-	if len(body) > 2 {
-		n.Data = append([]byte(nil), body[2:]...)
+	if len(msg) != h.Len {
+		e := errorf("header", 16, CodeMessageHeader, SubcodeBadMessageLength, ActionSessionReset, "length field %d, but the message has %d bytes", h.Len, len(msg))
+		e.Data = []byte{msg[16], msg[17]}
+		return e
 	}
-	return n, nil
+	body := msg[HeaderLen:]
+	switch h.Type {
+	case MsgOpen:
+		return m.Open.Decode(body)
+	case MsgUpdate:
+		return m.Update.Decode(body, opt)
+	case MsgNotification:
+		return m.Notification.decode(body)
+	case MsgRouteRefresh:
+		return m.RouteRefresh.decode(body)
+	}
+	return nil // KEEPALIVE: ParseHeader checked the length
 }
 
-// AppendWire appends the whole NOTIFICATION message.
-func (n Notification) AppendWire(dst []byte) []byte {
-	dst = AppendHeader(dst, MsgNotification, 2+len(n.Data))
-	dst = append(dst, n.Code, n.Subcode)
-	return append(dst, n.Data...)
-}
-
-// ShutdownMessage returns the RFC 9003 shutdown communication carried by
-// a Cease / administrative shutdown or reset NOTIFICATION, if any.
-func (n Notification) ShutdownMessage() (string, bool) {
-	if n.Code != CodeCease || (n.Subcode != SubcodeAdminShutdown && n.Subcode != SubcodeAdminReset) || len(n.Data) < 1 {
-		return "", false
+// SplitMessage returns the first message of b (by its header's length)
+// and the rest. It checks the header as ParseHeader does.
+func SplitMessage(b []byte, maxLen int) (msg, rest []byte, err error) {
+	h, err := ParseHeader(b, maxLen)
+	if err != nil {
+		return nil, b, err
 	}
-	l := int(n.Data[0])
-	if l > len(n.Data)-1 || l > 255 {
-		return "", false
+	if len(b) < h.Len {
+		e := errorf("header", 16, CodeMessageHeader, SubcodeBadMessageLength, ActionSessionReset, "length field %d, but only %d bytes follow: %w", h.Len, len(b), ErrTruncated)
+		return nil, b, e
 	}
-	return string(n.Data[1 : 1+l]), true
-}
-
-// String describes the notification by code and subcode names.
-func (n Notification) String() string {
-	s := fmt.Sprintf("%s (%d/%d)", NotificationReason(n.Code, n.Subcode), n.Code, n.Subcode)
-	if m, ok := n.ShutdownMessage(); ok {
-		s += fmt.Sprintf(": %q", m)
-	}
-	return s
-}
-
-// NotificationReason names a NOTIFICATION code and subcode.
-func NotificationReason(code, sub uint8) string {
-	names := map[uint8]string{
-		CodeMessageHeader: "message header error", CodeOpenMessage: "OPEN message error",
-		CodeUpdateMessage: "UPDATE message error", CodeHoldTimerExpired: "hold timer expired",
-		CodeFSM: "finite state machine error", CodeCease: "cease", CodeRouteRefreshError: "ROUTE-REFRESH message error",
-	}
-	subs := map[[2]uint8]string{
-		{1, 1}: "connection not synchronized", {1, 2}: "bad message length", {1, 3}: "bad message type",
-		{2, 1}: "unsupported version number", {2, 2}: "bad peer AS", {2, 3}: "bad BGP identifier",
-		{2, 4}: "unsupported optional parameter", {2, 6}: "unacceptable hold time", {2, 7}: "unsupported capability",
-		{2, 11}: "role mismatch",
-		{3, 1}:  "malformed attribute list", {3, 2}: "unrecognized well-known attribute", {3, 3}: "missing well-known attribute",
-		{3, 4}: "attribute flags error", {3, 5}: "attribute length error", {3, 6}: "invalid ORIGIN attribute",
-		{3, 8}: "invalid NEXT_HOP attribute", {3, 9}: "optional attribute error", {3, 10}: "invalid network field",
-		{3, 11}: "malformed AS_PATH",
-		{6, 1}:  "maximum number of prefixes reached", {6, 2}: "administrative shutdown", {6, 3}: "peer de-configured",
-		{6, 4}: "administrative reset", {6, 5}: "connection rejected", {6, 6}: "other configuration change",
-		{6, 7}: "connection collision resolution", {6, 8}: "out of resources", {6, 9}: "hard reset", {6, 10}: "BFD down",
-		{7, 1}: "invalid message length",
-	}
-	name, ok := names[code]
-	if !ok {
-		name = fmt.Sprintf("error code %d", code)
-	}
-	if s, ok := subs[[2]uint8{code, sub}]; ok {
-		return name + ": " + s
-	}
-	return name
+	return b[:h.Len], b[h.Len:], nil
 }

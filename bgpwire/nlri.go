@@ -27,7 +27,9 @@ func (rd RD) String() string {
 // maxLabels is the number of MPLS labels an NLRI carries inline.
 const maxLabels = 4
 
-// Labels is an MPLS label stack (RFC 8277), label values only (20 bits).
+// Labels is an MPLS label stack (RFC 3032 entries of 3 octets as carried
+// in NLRI, RFC 8277): the 20-bit label, 3 traffic-class bits and the
+// bottom-of-stack bit of each entry.
 type Labels struct {
 	n int8
 	v [maxLabels]uint32
@@ -36,13 +38,21 @@ type Labels struct {
 // Len returns the number of labels.
 func (l *Labels) Len() int { return int(l.n) }
 
-// At returns the i-th label value.
-func (l *Labels) At(i int) uint32 { return l.v[i] }
+// At returns the i-th label value (20 bits).
+func (l *Labels) At(i int) uint32 { return l.v[i] >> 4 }
 
-// Append adds a label; labels beyond the inline capacity are dropped.
-func (l *Labels) Append(v uint32) {
+// Entry returns the i-th label stack entry as its 24 wire bits.
+func (l *Labels) Entry(i int) uint32 { return l.v[i] }
+
+// Append adds a label value (its traffic class and bottom-of-stack bits
+// zero; the encoder sets bottom-of-stack on the last label). Labels beyond
+// the inline capacity are dropped.
+func (l *Labels) Append(v uint32) { l.AppendEntry(v << 4) }
+
+// AppendEntry adds a 24-bit label stack entry as it is on the wire.
+func (l *Labels) AppendEntry(e uint32) {
 	if int(l.n) < maxLabels {
-		l.v[l.n] = v
+		l.v[l.n] = e & 0xffffff
 		l.n++
 	}
 }
@@ -50,7 +60,8 @@ func (l *Labels) Append(v uint32) {
 // NLRI is one route of a network layer reachability field. IP-prefix
 // families fill Prefix (and RD and Labels for VPN and labeled families);
 // other families (FlowSpec, EVPN, VPLS, BGP-LS, unknown) keep the NLRI
-// bytes in Raw, owned by the NLRI.
+// bytes in Raw, owned by the NLRI, and have typed decoders (DecodeFlowSpec,
+// DecodeEVPN, DecodeVPLS, DecodeLS) and a canonical text form (Text).
 type NLRI struct {
 	PathID uint32 // ADD-PATH path identifier, 0 when not negotiated
 	Prefix netip.Prefix
@@ -70,16 +81,23 @@ func prefixFamily(f Family) (labeled, vpn, ok bool) {
 		return false, false, true
 	case SAFILabeled:
 		return true, false, true
-	case SAFIVPN:
+	case SAFIVPN, SAFIVPNMulticast:
 		return true, true, true
 	}
 	return false, false, false
 }
 
+// IsPrefixFamily reports whether the NLRI of f are IP prefixes (unicast,
+// multicast, labeled, VPN), decoded into NLRI.Prefix.
+func IsPrefixFamily(f Family) bool {
+	_, _, ok := prefixFamily(f)
+	return ok
+}
+
 // decodeNLRIs appends every NLRI of r (of family f) to dst. Errors are
 // session-reset class (the NLRI cannot be delimited); the caller
 // re-classifies for MP attributes.
-func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, error) {
+func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, *Error) {
 	labeled, vpn, ipfam := prefixFamily(f)
 	alen := f.addrLen()
 	for !r.empty() {
@@ -120,7 +138,7 @@ func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLR
 				}
 				nbits -= 24
 				v := uint32(lb[0])<<16 | uint32(lb[1])<<8 | uint32(lb[2])
-				n.Labels.Append(v >> 4)
+				n.Labels.AppendEntry(v)
 				if v&1 == 1 || v == 0x800000 || v == 0 {
 					break
 				}
@@ -163,12 +181,19 @@ func makePrefix(b []byte, bits int, v4 bool) netip.Prefix {
 // nextOpaqueNLRI delimits one NLRI of a family whose NLRI are not plain
 // prefixes, by that family's length rules.
 func nextOpaqueNLRI(r *reader, f Family) ([]byte, error) {
+	need := func(n int) ([]byte, error) {
+		b, ok := r.read(n)
+		if !ok {
+			return nil, fmt.Errorf("nlri of %d bytes overruns the field: %w", n, ErrTruncated)
+		}
+		return b, nil
+	}
+	if r.len() < 1 {
+		return nil, ErrTruncated
+	}
 	switch {
 	case f.SAFI == SAFIFlowSpec || f.SAFI == SAFIFlowSpecVPN:
 		// RFC 8955: 1 or 2 octet length (0xf0 marks the 2-octet form).
-		if r.len() < 1 {
-			return nil, ErrTruncated
-		}
 		l, hl := int(r.b[0]), 1
 		if l >= 0xf0 {
 			if r.len() < 2 {
@@ -176,41 +201,35 @@ func nextOpaqueNLRI(r *reader, f Family) ([]byte, error) {
 			}
 			l, hl = int(be16(r.b)&0x0fff), 2
 		}
-		b, ok := r.read(hl + l)
-		if !ok {
-			return nil, ErrTruncated
-		}
-		return b, nil
-	case f.AFI == AFIL2VPN && f.SAFI == SAFIEVPN:
-		// RFC 7432: route type, length, value.
+		return need(hl + l)
+	case f.AFI == AFIL2VPN && f.SAFI == SAFIEVPN, f.SAFI == SAFIMVPN:
+		// RFC 7432, RFC 6514: route type, length, value.
 		if r.len() < 2 {
 			return nil, ErrTruncated
 		}
-		b, ok := r.read(2 + int(r.b[1]))
-		if !ok {
-			return nil, ErrTruncated
-		}
-		return b, nil
+		return need(2 + int(r.b[1]))
 	case f.AFI == AFIL2VPN && f.SAFI == SAFIVPLS:
 		// RFC 4761: 2-octet length in octets.
 		if r.len() < 2 {
 			return nil, ErrTruncated
 		}
-		b, ok := r.read(2 + int(be16(r.b)))
-		if !ok {
-			return nil, ErrTruncated
-		}
-		return b, nil
+		return need(2 + int(be16(r.b)))
 	case f.AFI == AFILS:
 		// RFC 7752: NLRI type (2), length (2), value.
 		if r.len() < 4 {
 			return nil, ErrTruncated
 		}
-		b, ok := r.read(4 + int(be16(r.b[2:])))
-		if !ok {
+		return need(4 + int(be16(r.b[2:])))
+	case f.SAFI == SAFISRPolicy, f.SAFI == SAFIRTC:
+		// RFC 9830 SR Policy, RFC 4684 RT constraint: length in bits.
+		return need(1 + (int(r.b[0])+7)/8)
+	case f.SAFI == SAFIMUP:
+		// draft-ietf-bess-mup-safi: architecture type (1), route type (2),
+		// length (1), value.
+		if r.len() < 4 {
 			return nil, ErrTruncated
 		}
-		return b, nil
+		return need(4 + int(r.b[3]))
 	}
 	// Unknown family: the rest is one opaque NLRI.
 	b, _ := r.read(r.len())

@@ -107,3 +107,5 @@ func appendU16(b []byte, v uint16) []byte { return append(b, byte(v>>8), byte(v)
 func appendU32(b []byte, v uint32) []byte {
 	return append(b, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 }
+
+func putU16(b []byte, v uint16) { b[0], b[1] = byte(v>>8), byte(v) }

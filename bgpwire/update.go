@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // DecodeOptions is the session context that changes how an UPDATE is
@@ -19,6 +20,14 @@ type DecodeOptions struct {
 	// abbreviated to the next hop length and next hop, and it carries no
 	// NLRI. Both that form and the full attribute are accepted.
 	RIBFamily Family
+	// ExtendedNextHop is true when RFC 8950 extended next hop encoding was
+	// negotiated. The decoder accepts IPv6 next hops for IPv4 NLRI either
+	// way (MRT archives do not record the capability); the encoder uses
+	// it to allow them.
+	ExtendedNextHop bool
+	// ExtendedMessage is true when RFC 8654 extended messages were
+	// negotiated: messages may be up to 65535 bytes long.
+	ExtendedMessage bool
 }
 
 func (o *DecodeOptions) ribFamily() Family {
@@ -28,16 +37,21 @@ func (o *DecodeOptions) ribFamily() Family {
 	return o.RIBFamily
 }
 
+func (o *DecodeOptions) asn4() bool { return o != nil && o.ASN4 }
+
 func (o *DecodeOptions) addPath(f Family) bool {
 	if o == nil {
 		return false
 	}
-	for _, x := range o.AddPath {
-		if x == f {
-			return true
-		}
+	return slices.Contains(o.AddPath, f)
+}
+
+// MaxLen returns the largest message the options allow.
+func (o *DecodeOptions) MaxLen() int {
+	if o != nil && o.ExtendedMessage {
+		return MaxExtMessageLen
 	}
-	return false
+	return MaxMessageLen
 }
 
 // Update is a decoded UPDATE message. Decode into the same value again and
@@ -56,22 +70,25 @@ type Update struct {
 	Action Action
 	Errors []*Error
 
-	opts *DecodeOptions
-	seen [4]uint64 // attributes present on the wire, malformed or not
+	opts    *DecodeOptions
+	seen    [4]uint64 // attributes present on the wire, malformed or not
+	rawKept bool      // the attribute just decoded went to Attrs.Other
 }
 
 // IsEndOfRIB reports whether the UPDATE is an End-of-RIB marker
-// (RFC 4724), and for which family.
+// (RFC 4724), and for which family: an empty UPDATE for IPv4 unicast, an
+// UPDATE with nothing but an empty MP_UNREACH_NLRI for the others.
 func (u *Update) IsEndOfRIB() (Family, bool) {
-	if len(u.Withdrawn) == 0 && len(u.NLRI) == 0 {
-		if u.Attrs.present == [4]uint64{} {
-			return IPv4Unicast, true
-		}
-		only := [4]uint64{}
-		only[AttrMPUnreach>>6] = 1 << (AttrMPUnreach & 63)
-		if u.Attrs.present == only && len(u.Attrs.MPUnreach.NLRI) == 0 {
-			return u.Attrs.MPUnreach.Family, true
-		}
+	if len(u.Withdrawn) != 0 || len(u.NLRI) != 0 || u.Action != ActionNone {
+		return Family{}, false
+	}
+	if u.Attrs.present == [4]uint64{} {
+		return IPv4Unicast, true
+	}
+	only := [4]uint64{}
+	only[AttrMPUnreach>>6] = 1 << (AttrMPUnreach & 63)
+	if u.Attrs.present == only && len(u.Attrs.MPUnreach.NLRI) == 0 {
+		return u.Attrs.MPUnreach.Family, true
 	}
 	return Family{}, false
 }
@@ -80,6 +97,9 @@ func (u *Update) IsEndOfRIB() (Family, bool) {
 // mandatory attribute.
 var ErrMissingAttribute = errors.New("missing well-known attribute")
 
+// Reset empties the UPDATE, keeping allocated storage.
+func (u *Update) Reset() { u.reset() }
+
 func (u *Update) reset() {
 	u.Withdrawn = u.Withdrawn[:0]
 	u.NLRI = u.NLRI[:0]
@@ -87,6 +107,7 @@ func (u *Update) reset() {
 	u.Action = ActionNone
 	u.Errors = u.Errors[:0]
 	u.seen = [4]uint64{}
+	u.rawKept = false
 }
 
 // note records a non-fatal problem.
@@ -99,7 +120,8 @@ func (u *Update) note(e *Error) {
 
 // Decode decodes an UPDATE body (the message without its 19-byte header).
 // On a session-reset class error it returns that error (an *Error) and u
-// holds what was decoded before it.
+// holds what was decoded before it. Offsets in errors count from the
+// start of the message, header included.
 func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	const op = "update"
 	u.reset()
@@ -109,9 +131,9 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	if !r.lenPrefixed16(&wd) {
 		return u.fail(newError(op+": withdrawn routes length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
 	}
-	var err error
-	if u.Withdrawn, err = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); err != nil {
-		return u.fail(err.(*Error))
+	var e *Error
+	if u.Withdrawn, e = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
+		return u.fail(e)
 	}
 	if !r.lenPrefixed16(&attrs) {
 		return u.fail(newError(op+": path attribute length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
@@ -119,8 +141,8 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	if e := u.decodeAttributes(attrs, opt); e != nil {
 		return u.fail(e)
 	}
-	if u.NLRI, err = decodeNLRIs(u.NLRI, r, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); err != nil {
-		return u.fail(err.(*Error))
+	if u.NLRI, e = decodeNLRIs(u.NLRI, r, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
+		return u.fail(e)
 	}
 	u.checkMandatory(attrs.off)
 	return nil
@@ -145,7 +167,8 @@ func (u *Update) fail(e *Error) error {
 
 // checkMandatory applies RFC 7606 section 3 (d): a missing well-known
 // mandatory attribute makes the UPDATE treat-as-withdraw when it
-// announces routes.
+// announces routes. NEXT_HOP is mandatory only with routes in the NLRI
+// field (RFC 4760).
 func (u *Update) checkMandatory(off int) {
 	a := &u.Attrs
 	reach := len(u.NLRI) > 0 || (a.Has(AttrMPReach) && len(a.MPReach.NLRI) > 0)
@@ -173,13 +196,14 @@ func (u *Update) checkMandatory(off int) {
 // error only for problems of the session-reset class.
 func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 	a := &u.Attrs
-	asn4 := opt != nil && opt.ASN4
+	asn4 := opt.asn4()
 	for !r.empty() {
 		start := r.off
+		whole := r.b
 		var flags, code uint8
 		var v reader
 		if !r.u8(&flags) || !r.u8(&code) {
-			// RFC 7606 4: a trailing fragment too short for a header.
+			// RFC 7606 section 4: a trailing fragment too short for a header.
 			u.note(newError("update: attribute header", start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionTreatAsWithdraw, ErrTruncated))
 			return nil
 		}
@@ -191,22 +215,32 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 			ok = r.lenPrefixed8(&v)
 		}
 		if !ok {
+			// RFC 7606 section 4: the attribute overruns the attributes
+			// field; the NLRI field can still be located.
+			e := newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionTreatAsWithdraw, fmt.Errorf("length overruns the attributes: %w", ErrTruncated))
 			if c == AttrMPReach || c == AttrMPUnreach {
-				return newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionSessionReset, fmt.Errorf("length overruns the attributes: %w", ErrTruncated))
+				// The MP NLRI cannot be located: RFC 7606 section 5.1.
+				e.Action = ActionSessionReset
+				return e
 			}
-			u.note(newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionTreatAsWithdraw, fmt.Errorf("length overruns the attributes: %w", ErrTruncated)))
+			u.note(e)
 			return nil
 		}
+		raw := whole[:len(whole)-len(r.b)]
+		dup := u.seen[c>>6]&(1<<(c&63)) != 0
 		u.seen[c>>6] |= 1 << (c & 63)
-		if a.Has(c) || (c == AttrMPReach && a.MPReach.Family != (Family{})) || (c == AttrMPUnreach && a.MPUnreach.Family != (Family{})) {
+		if dup {
+			// RFC 7606 section 3 (g).
 			if c == AttrMPReach || c == AttrMPUnreach {
-				return errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, "attribute repeated")
+				return withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, "attribute repeated"), nil)
 			}
 			u.note(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionAttributeDiscard, "attribute repeated"))
 			continue
 		}
 		if want, known := wantFlags(c); known && flags&(FlagOptional|FlagTransitive) != want {
-			e := errorf(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeFlags, ActionTreatAsWithdraw, "flags 0x%02x, want 0x%02x", flags&(FlagOptional|FlagTransitive), want)
+			// RFC 7606 section 3 (c): treat-as-withdraw; for the MP
+			// attributes the routes cannot be withdrawn without them.
+			e := withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeFlags, ActionTreatAsWithdraw, "flags 0x%02x, want 0x%02x", flags&(FlagOptional|FlagTransitive), want), raw)
 			if c == AttrMPReach || c == AttrMPUnreach {
 				e.Action = ActionSessionReset
 				return e
@@ -215,21 +249,44 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 			continue
 		}
 		if e := u.decodeAttribute(flags, c, v, asn4, start); e != nil {
+			if e.Data == nil && e.Code == CodeUpdateMessage && e.Subcode != SubcodeInvalidNetworkField {
+				withData(e, raw)
+			}
 			if e.Action == ActionSessionReset {
 				return e
 			}
 			u.note(e)
 			continue
 		}
-		a.set(c)
+		if !u.rawKept {
+			a.set(c)
+		}
+		u.rawKept = false
+		a.wire = append(a.wire, attrMeta{code: c, flags: flags})
 	}
-	if !asn4 && a.Has(AttrAS4Path) && a.Has(AttrASPath) {
-		a.mergeAS4Path()
-	}
-	if a.Has(AttrAS4Aggregator) && a.Has(AttrAggregator) && a.Aggregator.ASN == ASTrans {
-		a.Aggregator = a.AS4Aggregator
+	// RFC 6793 section 4.2.3: a 2-octet session carries 4-octet ASNs in
+	// AS4_PATH and AS4_AGGREGATOR. When AGGREGATOR holds an AS other than
+	// AS_TRANS, both AS4 attributes are ignored.
+	if !asn4 {
+		ignore := a.Has(AttrAggregator) && a.Aggregator.ASN != ASTrans
+		if a.Has(AttrAS4Aggregator) && a.Has(AttrAggregator) && !ignore {
+			a.wireAggregator = a.Aggregator
+			a.Aggregator = a.AS4Aggregator
+		}
+		if a.Has(AttrAS4Path) && a.Has(AttrASPath) && !ignore {
+			a.mergeAS4Path()
+		}
 	}
 	return nil
+}
+
+// withData sets the NOTIFICATION data of an attribute error to the
+// attribute as it was on the wire (RFC 4271 section 6.3).
+func withData(e *Error, attr []byte) *Error {
+	if attr != nil {
+		e.Data = append([]byte(nil), attr...)
+	}
+	return e
 }
 
 // attrOp names an attribute in error messages. It is called only when an
@@ -237,43 +294,50 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 func attrOp(c AttrCode) string { return "update: attribute " + c.String() }
 
 // lenError is an attribute length error with the given action.
-func lenError(op string, off int, act Action, got int, want string) *Error {
-	return errorf(op, off, CodeUpdateMessage, SubcodeAttributeLength, act, "length %d, want %s", got, want)
+func lenError(c AttrCode, off int, act Action, got int, want string) *Error {
+	return errorf(attrOp(c), off, CodeUpdateMessage, SubcodeAttributeLength, act, "length %d, want %s", got, want)
 }
 
+// decodeAttribute decodes one attribute value. The RFC 7606 action of
+// each malformation is that of the attribute's section in RFC 7606 (or of
+// the attribute's own RFC where RFC 7606 is silent).
 func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, off int) *Error {
 	a := &u.Attrs
 	b := v.b
 	switch c {
-	case AttrOrigin:
+	case AttrOrigin: // RFC 7606 7.1
 		if len(b) != 1 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "1")
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "1")
 		}
 		if b[0] > 2 {
 			return errorf(attrOp(c), off, CodeUpdateMessage, SubcodeInvalidOrigin, ActionTreatAsWithdraw, "value %d", b[0])
 		}
 		a.Origin = b[0]
-	case AttrASPath:
+	case AttrASPath: // RFC 7606 7.2
 		var err error
-		a.ASPath, a.asnBuf, err = decodeASPath(b, asn4, a.ASPath, a.asnBuf)
+		a.pathSegs, a.asnBuf, err = decodeASPath(b, asn4, a.pathSegs, a.asnBuf)
+		a.ASPath = a.pathSegs
 		if err != nil {
 			return newError(attrOp(c), off, CodeUpdateMessage, SubcodeMalformedASPath, ActionTreatAsWithdraw, err)
 		}
-	case AttrAS4Path:
+	case AttrAS4Path: // RFC 6793 section 6: attribute discard
 		var err error
 		a.AS4Path, a.as4Buf, err = decodeASPath(b, true, a.AS4Path, a.as4Buf)
+		if err == nil && a.AS4Path.hasConfed() {
+			err = errors.New("confederation segment in AS4_PATH")
+		}
 		if err != nil {
 			a.AS4Path = a.AS4Path[:0]
 			return newError(attrOp(c), off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAttributeDiscard, err)
 		}
-	case AttrNextHop:
+	case AttrNextHop: // RFC 7606 7.3
 		if len(b) != 4 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "4")
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "4")
 		}
 		a.NextHop = netip.AddrFrom4([4]byte(b))
-	case AttrMED, AttrLocalPref, AttrOTC:
+	case AttrMED, AttrLocalPref, AttrOTC: // RFC 7606 7.4, 7.5; RFC 9234 section 5
 		if len(b) != 4 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "4")
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "4")
 		}
 		switch c {
 		case AttrMED:
@@ -283,17 +347,17 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		default:
 			a.OTC = be32(b)
 		}
-	case AttrAtomicAggregate:
+	case AttrAtomicAggregate: // RFC 7606 7.6
 		if len(b) != 0 {
-			return lenError(attrOp(c), off, ActionAttributeDiscard, len(b), "0")
+			return lenError(c, off, ActionAttributeDiscard, len(b), "0")
 		}
-	case AttrAggregator, AttrAS4Aggregator:
+	case AttrAggregator, AttrAS4Aggregator: // RFC 7606 7.7, RFC 6793 section 6
 		w := 4
 		if c == AttrAggregator && !asn4 {
 			w = 2
 		}
 		if len(b) != w+4 {
-			return lenError(attrOp(c), off, ActionAttributeDiscard, len(b), fmt.Sprint(w+4))
+			return lenError(c, off, ActionAttributeDiscard, len(b), fmt.Sprint(w+4))
 		}
 		var ag Aggregator
 		if w == 4 {
@@ -307,48 +371,49 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		} else {
 			a.AS4Aggregator = ag
 		}
-	case AttrCommunities:
-		if len(b)%4 != 0 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 4")
+	case AttrCommunities: // RFC 7606 7.8
+		if len(b)%4 != 0 || len(b) == 0 {
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 4")
 		}
 		for i := 0; i < len(b); i += 4 {
 			a.Communities = append(a.Communities, be32(b[i:]))
 		}
-	case AttrOriginatorID:
+	case AttrOriginatorID: // RFC 7606 7.9
 		if len(b) != 4 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "4")
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "4")
 		}
 		a.OriginatorID = netip.AddrFrom4([4]byte(b))
-	case AttrClusterList:
+	case AttrClusterList: // RFC 7606 7.10
 		if len(b)%4 != 0 || len(b) == 0 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 4")
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 4")
 		}
 		for i := 0; i < len(b); i += 4 {
 			a.ClusterList = append(a.ClusterList, netip.AddrFrom4([4]byte(b[i:i+4])))
 		}
-	case AttrExtCommunities:
-		if len(b)%8 != 0 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 8")
+	case AttrExtCommunities: // RFC 7606 7.14
+		if len(b)%8 != 0 || len(b) == 0 {
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 8")
 		}
 		for i := 0; i < len(b); i += 8 {
 			a.ExtCommunities = append(a.ExtCommunities, [8]byte(b[i:i+8]))
 		}
-	case AttrIPv6ExtCommunities:
-		if len(b)%20 != 0 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 20")
+	case AttrIPv6ExtCommunities: // RFC 7606 7.15
+		if len(b)%20 != 0 || len(b) == 0 {
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 20")
 		}
 		for i := 0; i < len(b); i += 20 {
 			a.IPv6ExtCommunities = append(a.IPv6ExtCommunities, [20]byte(b[i:i+20]))
 		}
-	case AttrLargeCommunity:
-		if len(b)%12 != 0 {
-			return lenError(attrOp(c), off, ActionTreatAsWithdraw, len(b), "a multiple of 12")
+	case AttrLargeCommunity: // RFC 8092 section 6
+		if len(b)%12 != 0 || len(b) == 0 {
+			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 12")
 		}
 		for i := 0; i < len(b); i += 12 {
 			a.LargeCommunities = append(a.LargeCommunities, [3]uint32{be32(b[i:]), be32(b[i+4:]), be32(b[i+8:])})
 		}
-	case AttrAIGP:
-		// RFC 7311: TLVs; type 1 carries the 8-octet metric.
+	case AttrAIGP: // RFC 7311 section 6: attribute discard
+		// TLVs; type 1 carries the 8-octet metric.
+		found := false
 		for t := v; !t.empty(); {
 			var typ uint8
 			var l uint16
@@ -360,11 +425,17 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 				return newError(attrOp(c), off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAttributeDiscard, ErrTruncated)
 			}
 			if typ == 1 {
-				if len(val) != 8 {
-					return lenError(attrOp(c), off, ActionAttributeDiscard, len(val), "8 in the AIGP TLV")
+				if len(val) != 8 || found {
+					return lenError(c, off, ActionAttributeDiscard, len(val), "one AIGP TLV of 8")
 				}
+				found = true
 				a.AIGP = uint64(be32(val))<<32 | uint64(be32(val[4:]))
 			}
+		}
+		if !found {
+			// Keep what we cannot represent rather than lose it.
+			a.addOther(flags, c, b)
+			u.rawKept = true
 		}
 	case AttrMPReach:
 		return u.decodeMPReach(v, off)
@@ -373,19 +444,32 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 	default:
 		if flags&FlagOptional == 0 {
 			e := errorf(attrOp(c), off, CodeUpdateMessage, SubcodeUnrecognizedWellKnown, ActionSessionReset, "unrecognized well-known attribute")
-			e.Data = []byte{flags, byte(c)}
 			return e
 		}
-		n := len(a.Other)
-		if n < cap(a.Other) {
-			a.Other = a.Other[:n+1]
-		} else {
-			a.Other = append(a.Other, RawAttribute{})
-		}
-		ra := &a.Other[n]
-		ra.Flags, ra.Code, ra.Value = flags, c, append(ra.Value[:0], b...)
+		a.addOther(flags, c, b)
 	}
 	return nil
+}
+
+func (a *Attributes) addOther(flags uint8, c AttrCode, b []byte) {
+	n := len(a.Other)
+	if n < cap(a.Other) {
+		a.Other = a.Other[:n+1]
+	} else {
+		a.Other = append(a.Other, RawAttribute{})
+	}
+	ra := &a.Other[n]
+	ra.Flags, ra.Code, ra.Value = flags, c, append(ra.Value[:0], b...)
+}
+
+// Other returns the raw attribute with the code, if it was kept raw.
+func (a *Attributes) OtherAttr(c AttrCode) (RawAttribute, bool) {
+	for _, o := range a.Other {
+		if o.Code == c {
+			return o, true
+		}
+	}
+	return RawAttribute{}, false
 }
 
 func (u *Update) decodeMPReach(v reader, off int) *Error {
@@ -401,6 +485,7 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 		v.lenPrefixed8(&nh)
 		m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
 		decodeNextHop(m, nh.b)
+		m.abbreviated = true
 		return nil
 	}
 	if !v.u16(&afi) || !v.u8(&safi) {
@@ -411,10 +496,15 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 		return newError(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, ErrTruncated)
 	}
 	m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
+	if !nextHopLenOK(m.Family, len(nh.b)) {
+		// RFC 7606 section 7.11.
+		return errorf(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, "length %d is not valid for the family", len(nh.b))
+	}
+	m.Reserved = reserved
 	decodeNextHop(m, nh.b)
-	var err error
-	m.NLRI, err = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
-	return mpError(err, op, off)
+	var e *Error
+	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op+" "+m.Family.String())
+	return mpError(e)
 }
 
 func (u *Update) decodeMPUnreach(v reader, off int) *Error {
@@ -426,29 +516,46 @@ func (u *Update) decodeMPUnreach(v reader, off int) *Error {
 		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionSessionReset, ErrTruncated)
 	}
 	m.Family = Family{AFI(afi), SAFI(safi)}
-	var err error
-	m.NLRI, err = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
-	return mpError(err, op, off)
+	var e *Error
+	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op+" "+m.Family.String())
+	return mpError(e)
 }
 
 // mpError classifies a failure to decode the NLRI of an MP attribute as
-// AFI/SAFI disable (RFC 7606 section 7.3).
-func mpError(err error, op string, off int) *Error {
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			e.Action = ActionAFISAFIDisable
-			e.Code, e.Subcode = CodeUpdateMessage, SubcodeOptionalAttribute
-			return e
-		}
-		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, err)
+// AFI/SAFI disable (RFC 7606 sections 5.3 and 7.11): the family is known,
+// so the session need not be reset for it.
+func mpError(e *Error) *Error {
+	if e != nil {
+		e.Action = ActionAFISAFIDisable
+		e.Code, e.Subcode = CodeUpdateMessage, SubcodeOptionalAttribute
 	}
-	return nil
+	return e
+}
+
+// nextHopLenOK checks the MP_REACH next hop length against the family
+// (RFC 4760, RFC 4364, RFC 4659, RFC 8950, RFC 8955, RFC 7432, RFC 7752).
+// Families this package does not know accept any length.
+func nextHopLenOK(f Family, n int) bool {
+	switch {
+	case f.SAFI == SAFIFlowSpec || f.SAFI == SAFIFlowSpecVPN:
+		return n == 0 || n == 4 || n == 16 || n == 32
+	case f.SAFI == SAFIVPN || f.SAFI == SAFIVPNMulticast:
+		return n == 12 || n == 24 || n == 48
+	case f.AFI == AFIIPv4 || f.AFI == AFIIPv6:
+		switch f.SAFI {
+		case SAFIUnicast, SAFIMulticast, SAFILabeled:
+			return n == 4 || n == 16 || n == 32
+		}
+		return true
+	case f.AFI == AFIL2VPN || f.AFI == AFILS:
+		return n == 4 || n == 16 || n == 32
+	}
+	return true
 }
 
 // decodeNextHop reads the MP_REACH next hop field: one address, an IPv6
-// global plus link-local pair, or a VPN next hop (RD of zeros plus an
-// address). Other shapes are left in NextHopRaw only.
+// global plus link-local pair, or a VPN next hop (an RD plus an address).
+// Other shapes are left in NextHopRaw only.
 func decodeNextHop(m *MPReach, b []byte) {
 	switch len(b) {
 	case 4:

@@ -121,7 +121,7 @@ func nlriSet(f schema.Family, nlri []bgpwire.NLRI) schema.NLRISet {
 	for i := range nlri {
 		n := &nlri[i]
 		if !n.Prefix.IsValid() {
-			s.NLRI = append(s.NLRI, hex.EncodeToString(n.Raw))
+			s.NLRI = append(s.NLRI, n.Text(bgpwire.Family{AFI: bgpwire.AFI(f.AFI), SAFI: bgpwire.SAFI(f.SAFI)}))
 			continue
 		}
 		s.Prefixes = append(s.Prefixes, n.Prefix)
@@ -149,4 +149,41 @@ func addWithdrawn(ev *schema.Event, f schema.Family, nlri []bgpwire.NLRI) {
 	s := nlriSet(f, nlri)
 	ev.Withdrawals = append(ev.Withdrawals, s.Prefixes...)
 	ev.Withdrawn = append(ev.Withdrawn, s)
+}
+
+// FillOpen sets the OPEN fields of ev from a decoded OPEN. sent says
+// whether the collector sent it.
+func FillOpen(ev *schema.Event, o *bgpwire.Open, sent bool) {
+	ev.Type = schema.TypeOpen
+	so := &schema.Open{Version: o.Version, ASN: o.ASN(), HoldTime: o.HoldTime, RouterID: o.RouterID, Sent: sent}
+	for i := range o.Capabilities {
+		so.Capabilities = append(so.Capabilities, o.Capabilities[i].String())
+	}
+	ev.Open = so
+}
+
+// FillNotification sets the NOTIFICATION fields of ev. sent says whether
+// the collector sent it.
+func FillNotification(ev *schema.Event, n *bgpwire.Notification, sent bool) {
+	ev.Type = schema.TypeNotification
+	ev.Notification = &schema.Notification{Code: n.Code, Subcode: n.Subcode, Reason: n.String(), Data: hex.EncodeToString(n.Data), Sent: sent}
+}
+
+// FillMessage sets the type-specific fields of ev from any decoded
+// message (UPDATE, OPEN, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH) received
+// from the peer. schema.Event has no fields for a ROUTE-REFRESH's family
+// and subtype; only its type is set.
+func FillMessage(ev *schema.Event, m *bgpwire.Message) {
+	switch m.Header.Type {
+	case bgpwire.MsgUpdate:
+		FillUpdate(ev, &m.Update)
+	case bgpwire.MsgOpen:
+		FillOpen(ev, &m.Open, false)
+	case bgpwire.MsgNotification:
+		FillNotification(ev, &m.Notification, false)
+	case bgpwire.MsgKeepalive:
+		ev.Type = schema.TypeKeepalive
+	case bgpwire.MsgRouteRefresh:
+		ev.Type = schema.TypeRouteRefresh
+	}
 }
