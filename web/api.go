@@ -1,0 +1,252 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vantage-bgp/vantage/schema"
+	"github.com/vantage-bgp/vantage/storage"
+)
+
+var jsonMarshal = json.Marshal
+
+// peerJSON is a peer in /api/v1/peers.
+type peerJSON struct {
+	Host    string     `json:"host"`
+	Peer    netip.Addr `json:"peer"`
+	PeerASN uint32     `json:"peer_asn,string"`
+	// State is connected, down or unknown (no state event stored).
+	State string `json:"state"`
+	// Since is when the state began (Unix seconds); Uptime is the seconds
+	// since then while connected.
+	Since      float64 `json:"since,omitempty"`
+	Uptime     int64   `json:"uptime,omitempty"`
+	LastUpdate float64 `json:"last_update,omitempty"`
+	IPv4       uint64  `json:"prefixes_ipv4"`
+	IPv6       uint64  `json:"prefixes_ipv6"`
+}
+
+func (s *server) peers(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
+	defer cancel()
+	peers, err := s.store.Peers(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	out := make([]peerJSON, 0, len(peers))
+	for _, p := range peers {
+		j := peerJSON{
+			Host: p.Host, Peer: p.Address, PeerASN: p.ASN, State: p.State.String(),
+			Since: unixSeconds(p.Since), LastUpdate: unixSeconds(p.LastUpdate),
+			IPv4: p.IPv4Routes, IPv6: p.IPv6Routes,
+		}
+		if j.State == "" {
+			j.State = "unknown"
+		}
+		if p.State == schema.StateConnected && !p.Since.IsZero() {
+			j.Uptime = int64(now.Sub(p.Since) / time.Second)
+		}
+		out = append(out, j)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"peers": out})
+}
+
+// routeJSON is a route in /api/v1/routes; the names are the event's.
+type routeJSON struct {
+	Host             string                  `json:"host"`
+	Peer             netip.Addr              `json:"peer"`
+	PeerASN          uint32                  `json:"peer_asn,string"`
+	Family           schema.Family           `json:"family"`
+	Prefix           string                  `json:"prefix"`
+	PathID           uint32                  `json:"path_id"`
+	RD               string                  `json:"rd,omitempty"`
+	Labels           []uint32                `json:"labels,omitempty"`
+	NextHop          netip.Addr              `json:"next_hop,omitzero"`
+	NextHopLinkLocal netip.Addr              `json:"next_hop_link_local,omitzero"`
+	Path             schema.ASPath           `json:"path"`
+	Origin           schema.Origin           `json:"origin,omitzero"`
+	MED              *uint32                 `json:"med,omitempty"`
+	LocalPref        *uint32                 `json:"local_pref,omitempty"`
+	Community        []schema.Community      `json:"community"`
+	LargeCommunity   []schema.LargeCommunity `json:"large_community"`
+	ExtCommunity     []schema.ExtCommunity   `json:"ext_community,omitempty"`
+	AtomicAggregate  bool                    `json:"atomic_aggregate,omitempty"`
+	Aggregator       *schema.Aggregator      `json:"aggregator,omitempty"`
+	OriginatorID     netip.Addr              `json:"originator_id,omitzero"`
+	ClusterList      []netip.Addr            `json:"cluster_list,omitempty"`
+	OTC              *uint32                 `json:"otc,omitempty"`
+	AIGP             *uint64                 `json:"aigp,omitempty"`
+	OtherAttrs       []schema.RawAttribute   `json:"other_attributes,omitempty"`
+	// Timestamp is when the announcement was received (Unix seconds).
+	Timestamp float64 `json:"timestamp"`
+	Seq       uint64  `json:"seq"`
+	ID        string  `json:"id,omitempty"`
+}
+
+type routesQueryJSON struct {
+	Prefix    netip.Prefix `json:"prefix"`
+	Match     string       `json:"match"`
+	At        string       `json:"at,omitempty"`
+	Peer      netip.Addr   `json:"peer,omitzero"`
+	Collector string       `json:"collector,omitempty"`
+	Limit     int          `json:"limit"`
+}
+
+func (s *server) routes(c echo.Context) error {
+	q, err := s.parseRoutesQuery(c)
+	if err != nil {
+		return err
+	}
+	limit := q.Limit
+	q.Limit++ // one more tells whether the answer was cut
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
+	defer cancel()
+	routes, err := s.store.Routes(ctx, q)
+	if errors.Is(err, storage.ErrBadQuery) {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	truncated := len(routes) > limit
+	if truncated {
+		routes = routes[:limit]
+	}
+	out := make([]routeJSON, 0, len(routes))
+	for _, r := range routes {
+		out = append(out, routeToJSON(r))
+	}
+	echoed := routesQueryJSON{Prefix: q.Prefix, Match: q.Match.String(), Peer: q.Peer, Collector: q.Host, Limit: limit}
+	if !q.At.IsZero() {
+		echoed.At = q.At.UTC().Format(time.RFC3339Nano)
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"query":     echoed,
+		"routes":    out,
+		"count":     len(out),
+		"truncated": truncated,
+	})
+}
+
+func routeToJSON(r storage.Route) routeJSON {
+	j := routeJSON{
+		Host: r.Host, Peer: r.Peer, PeerASN: r.PeerASN, Family: r.Family, PathID: r.PathID,
+		RD: r.RD, Labels: r.Labels, NextHop: r.NextHop, NextHopLinkLocal: r.NextHopLinkLocal,
+		Path: r.Path, Origin: r.Origin, MED: r.MED, LocalPref: r.LocalPref,
+		Community: r.Community, LargeCommunity: r.LargeCommunity, ExtCommunity: r.ExtCommunity,
+		AtomicAggregate: r.AtomicAggregate, Aggregator: r.Aggregator, OriginatorID: r.OriginatorID,
+		ClusterList: r.ClusterList, OTC: r.OTC, AIGP: r.AIGP, OtherAttrs: r.OtherAttrs,
+		Timestamp: unixSeconds(r.Time), Seq: r.Seq, ID: r.ID,
+	}
+	if r.NLRI != "" {
+		j.Prefix = r.NLRI
+	} else {
+		j.Prefix = r.Prefix.String()
+	}
+	if j.Path == nil {
+		j.Path = schema.ASPath{}
+	}
+	if j.Community == nil {
+		j.Community = []schema.Community{}
+	}
+	if j.LargeCommunity == nil {
+		j.LargeCommunity = []schema.LargeCommunity{}
+	}
+	return j
+}
+
+// parseRoutesQuery reads the parameters of /api/v1/routes.
+func (s *server) parseRoutesQuery(c echo.Context) (storage.RoutesQuery, error) {
+	var q storage.RoutesQuery
+	raw := c.QueryParam("prefix")
+	if raw == "" {
+		return q, echo.NewHTTPError(http.StatusBadRequest, "prefix: missing; give a prefix (192.0.2.0/24) or an address (192.0.2.1)")
+	}
+	p, bare, err := parsePrefix(raw)
+	if err != nil {
+		return q, badRequest("prefix", raw, err.Error())
+	}
+	q.Prefix = p
+	q.Match = storage.MatchExact
+	if bare {
+		q.Match = storage.MatchLongest
+	}
+	if m := c.QueryParam("match"); m != "" {
+		if q.Match, err = storage.ParseMatch(m); err != nil {
+			return q, badRequest("match", m, "want exact, longest, more or less")
+		}
+	}
+	if v := c.QueryParam("at"); v != "" {
+		if q.At, err = ParseTime(v); err != nil {
+			return q, badRequest("at", v, err.Error())
+		}
+	}
+	if v := c.QueryParam("peer"); v != "" {
+		a, err := netip.ParseAddr(v)
+		if err != nil || a.Zone() != "" {
+			return q, badRequest("peer", v, "want an IP address such as 192.0.2.1 or 2001:db8::1")
+		}
+		q.Peer = a.Unmap()
+	}
+	q.Host = c.QueryParam("collector")
+	q.Limit = s.opts.MaxRoutes
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.opts.MaxRoutes {
+			return q, badRequest("limit", v, fmt.Sprintf("want a number from 1 to %d", s.opts.MaxRoutes))
+		}
+		q.Limit = n
+	}
+	return q, nil
+}
+
+// parsePrefix reads a prefix or a bare address (a host route; bare is
+// then true). Host bits are cleared: 10.1.2.3/8 means 10.0.0.0/8.
+func parsePrefix(s string) (p netip.Prefix, bare bool, err error) {
+	addr, bits, hasLen := strings.Cut(s, "/")
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Zone() != "" {
+		return p, false, errors.New("want a prefix such as 192.0.2.0/24 or 2001:db8::/32, or an address")
+	}
+	if a.Is4In6() {
+		a = a.Unmap()
+	}
+	n := a.BitLen()
+	if hasLen {
+		n, err = strconv.Atoi(bits)
+		if err != nil || n < 0 || n > a.BitLen() || bits != strconv.Itoa(n) {
+			return p, false, fmt.Errorf("bad prefix length %q: want 0-%d", bits, a.BitLen())
+		}
+	}
+	return netip.PrefixFrom(a, n).Masked(), !hasLen, nil
+}
+
+// ParseTime reads RFC 3339 or Unix seconds (with an optional fraction).
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 1e11 && !math.IsInf(f, 0) {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(math.Round(frac*1e6))*1e3).UTC(), nil
+	}
+	return time.Time{}, errors.New("want RFC 3339 (2024-05-14T12:00:00Z) or Unix seconds (1715688000)")
+}
+
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixMicro()) / 1e6
+}

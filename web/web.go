@@ -1,0 +1,157 @@
+// Package web owns the looking glass's HTTP side: the JSON API, health
+// check and the embedded web UI, served with echo.
+//
+// New returns an http.Handler; it holds no goroutines and no state beyond
+// the storage.DB it queries, so any number of looking glasses can serve the
+// same store. The caller owns the http.Server and its shutdown.
+//
+// Errors are JSON {"error": "..."}: 400 for a bad request, naming the
+// parameter and what is wrong with it; 500 (or 503 from /healthz) when the
+// store fails.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/vantage-bgp/vantage/storage"
+)
+
+//go:embed ui
+var uiFiles embed.FS
+
+// Options tunes the looking glass. The zero value means the defaults.
+type Options struct {
+	// Log receives one line per failed request (and per request at debug
+	// level). Nil discards.
+	Log *slog.Logger
+	// MaxRoutes caps the routes of one /api/v1/routes response (default
+	// 10,000); a request may ask for fewer with limit=N.
+	MaxRoutes int
+	// QueryTimeout bounds each store query (default 30s).
+	QueryTimeout time.Duration
+}
+
+// DefaultMaxRoutes is the default of Options.MaxRoutes.
+const DefaultMaxRoutes = 10_000
+
+// Store is what the looking glass reads; *storage.DB implements it.
+type Store interface {
+	Ping(ctx context.Context) error
+	Peers(ctx context.Context) ([]storage.Peer, error)
+	Routes(ctx context.Context, q storage.RoutesQuery) ([]storage.Route, error)
+}
+
+var _ Store = (*storage.DB)(nil)
+
+type server struct {
+	store Store
+	opts  Options
+	log   *slog.Logger
+}
+
+// New returns the looking glass handler:
+//
+//	GET /                  web UI
+//	GET /api/v1/peers      peers with state, ASN, uptime, route counts
+//	GET /api/v1/routes     routes per peer (prefix, match, at, peer, collector, limit)
+//	GET /healthz           200 when ClickHouse answers, else 503
+func New(store Store, opts Options) http.Handler {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxRoutes <= 0 {
+		opts.MaxRoutes = DefaultMaxRoutes
+	}
+	if opts.QueryTimeout <= 0 {
+		opts.QueryTimeout = 30 * time.Second
+	}
+	s := &server{store: store, opts: opts, log: opts.Log}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(s.logRequests)
+
+	e.GET("/", s.index)
+	e.GET("/healthz", s.healthz)
+	e.GET("/api/v1/peers", s.peers)
+	e.GET("/api/v1/routes", s.routes)
+	return e
+}
+
+// badRequest is a 400 error about a request parameter.
+func badRequest(param, value, reason string) error {
+	return echo.NewHTTPError(http.StatusBadRequest, param+" "+quote(value)+": "+reason)
+}
+
+func quote(s string) string {
+	b, _ := jsonMarshal(s)
+	return string(b)
+}
+
+// handleError writes every error as {"error": "..."}.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, err.Error()
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(code)
+		}
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "query", c.QueryString(), "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		err = c.NoContent(code)
+	} else {
+		err = c.JSON(code, map[string]string{"error": msg})
+	}
+	if err != nil {
+		s.log.Warn("write error response", "err", err)
+	}
+}
+
+func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if s.log.Enabled(c.Request().Context(), slog.LevelDebug) {
+			s.log.Debug("request", "method", c.Request().Method, "uri", c.Request().RequestURI,
+				"status", c.Response().Status, "duration", time.Since(start), "err", err)
+		}
+		return err
+	}
+}
+
+func (s *server) index(c echo.Context) error {
+	b, err := uiFiles.ReadFile("ui/index.html")
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(http.StatusOK, b)
+}
+
+func (s *server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "clickhouse: "+err.Error())
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
