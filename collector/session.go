@@ -41,6 +41,7 @@ type session struct {
 	maxLen   int
 	upSince  time.Time
 	sentNote *bgpwire.Notification // NOTIFICATION we sent, for the down event
+	recvNote *bgpwire.Notification // NOTIFICATION the peer sent
 	reader   *bufio.Reader
 }
 
@@ -104,6 +105,9 @@ func (ss *session) run(ctx context.Context, prev *session) {
 		note = notificationEvent(*ss.sentNote, true)
 	}
 	ss.wmu.Unlock()
+	if ss.recvNote != nil {
+		note = notificationEvent(*ss.recvNote, false)
+	}
 	ss.log.Info("session down", "err", err, "up", time.Since(ss.upSince).Round(time.Second))
 	ss.emitState(schema.StateDown, note)
 }
@@ -363,6 +367,9 @@ func (ss *session) emitState(st schema.PeerState, n *schema.Notification) {
 }
 
 func (ss *session) emitNotification(n bgpwire.Notification, sent bool, at time.Time) {
+	if !sent {
+		ss.recvNote = &n
+	}
 	ev := ss.event(schema.TypeNotification, nil)
 	ev.Notification = notificationEvent(n, sent)
 	ss.srv.emit(&ev, at)
