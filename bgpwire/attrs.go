@@ -248,7 +248,6 @@ func wantFlags(c AttrCode) (uint8, bool) {
 	return 0, false
 }
 
-
 // defaultFlags returns the flags the encoder writes for an attribute that
 // was not decoded from the wire.
 func defaultFlags(c AttrCode) uint8 {

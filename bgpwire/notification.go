@@ -96,7 +96,6 @@ var (
 		{7, 1}: "invalid message length",
 		{1, 0}: "unspecific", {2, 0}: "unspecific", {3, 0}: "unspecific", {5, 1}: "unexpected message in OpenSent",
 		{5, 2}: "unexpected message in OpenConfirm", {5, 3}: "unexpected message in Established",
-
 	}
 )
 

@@ -145,6 +145,19 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 		return u.fail(e)
 	}
 	u.checkMandatory(attrs.off)
+	return u.resetError()
+}
+
+// resetError returns the first session-reset class error noted while the
+// rest of the message could still be decoded.
+func (u *Update) resetError() error {
+	if u.Action == ActionSessionReset {
+		for _, e := range u.Errors {
+			if e.Action == ActionSessionReset {
+				return e
+			}
+		}
+	}
 	return nil
 }
 
@@ -157,7 +170,7 @@ func (u *Update) DecodeAttributes(b []byte, opt *DecodeOptions) error {
 	if e := u.decodeAttributes(newReader(b, 0), opt); e != nil {
 		return u.fail(e)
 	}
-	return nil
+	return u.resetError()
 }
 
 func (u *Update) fail(e *Error) error {
@@ -442,11 +455,13 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 	case AttrMPUnreach:
 		return u.decodeMPUnreach(v, off)
 	default:
-		if flags&FlagOptional == 0 {
-			e := errorf(attrOp(c), off, CodeUpdateMessage, SubcodeUnrecognizedWellKnown, ActionSessionReset, "unrecognized well-known attribute")
-			return e
-		}
 		a.addOther(flags, c, b)
+		if flags&FlagOptional == 0 {
+			// RFC 4271 section 6.3 (not revised by RFC 7606). The
+			// attribute is delimited, so the rest of the message is still
+			// decoded; Decode returns this error at the end.
+			u.note(withData(errorf(attrOp(c), off, CodeUpdateMessage, SubcodeUnrecognizedWellKnown, ActionSessionReset, "unrecognized well-known attribute"), nil))
+		}
 	}
 	return nil
 }
