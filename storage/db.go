@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -52,6 +53,9 @@ type DB struct {
 	database string
 	server   *Server // nil when a DSN is configured
 	log      *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open connects to ClickHouse, starting or reusing a local server first when
@@ -136,11 +140,13 @@ func (db *DB) Server() *Server { return db.server }
 func (db *DB) Ping(ctx context.Context) error { return db.conn.Ping(ctx) }
 
 // Close closes the connection and stops the local server if this process
-// started it. Close the writers first.
+// started it. Close the writers first. Close is idempotent.
 func (db *DB) Close() error {
-	err := db.conn.Close()
-	if db.server != nil {
-		err = errors.Join(err, db.server.Close())
-	}
-	return err
+	db.closeOnce.Do(func() {
+		db.closeErr = db.conn.Close()
+		if db.server != nil {
+			db.closeErr = errors.Join(db.closeErr, db.server.Close())
+		}
+	})
+	return db.closeErr
 }
