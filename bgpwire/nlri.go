@@ -100,6 +100,9 @@ func IsPrefixFamily(f Family) bool {
 func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, *Error) {
 	labeled, vpn, ipfam := prefixFamily(f)
 	alen := f.addrLen()
+	if ipfam && !labeled && !vpn && !addPath {
+		return decodePrefixes(dst, r, alen, op)
+	}
 	for !r.empty() {
 		start := r.off
 		// Reuse the slot (and its Raw capacity) when there is one.
@@ -164,18 +167,55 @@ func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLR
 	return dst, nil
 }
 
-// makePrefix builds a masked prefix from its significant bytes.
+// decodePrefixes is the fast path of decodeNLRIs for plain prefixes.
+func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) {
+	b := r.b
+	for i := 0; i < len(b); {
+		bits := int(b[i])
+		nb := (bits + 7) / 8
+		if bits > alen*8 {
+			return dst, errorf(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, alen*8)
+		}
+		if i+1+nb > len(b) {
+			return dst, newError(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+		}
+		if len(dst) < cap(dst) {
+			dst = dst[:len(dst)+1]
+		} else {
+			dst = append(dst, NLRI{})
+		}
+		n := &dst[len(dst)-1]
+		n.PathID, n.RD, n.Labels, n.Raw = 0, RD{}, Labels{}, n.Raw[:0]
+		n.Prefix = makePrefix(b[i+1:i+1+nb], bits, alen == 4)
+		i += 1 + nb
+	}
+	return dst, nil
+}
+
+// makePrefix builds a masked prefix from its significant bytes (bits is
+// at most the address length, and b holds (bits+7)/8 bytes or more).
 func makePrefix(b []byte, bits int, v4 bool) netip.Prefix {
 	if v4 {
-		var a [4]byte
-		copy(a[:], b)
-		p, _ := netip.AddrFrom4(a).Prefix(bits)
-		return p
+		var v uint32
+		for i := 0; i < 4 && i < len(b); i++ {
+			v |= uint32(b[i]) << (24 - 8*i)
+		}
+		if bits < 32 {
+			v &^= 0xffffffff >> bits
+		}
+		return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), bits)
 	}
 	var a [16]byte
 	copy(a[:], b)
-	p, _ := netip.AddrFrom16(a).Prefix(bits)
-	return p
+	if bits < 128 {
+		k := bits / 8
+		if bits%8 != 0 {
+			a[k] &^= 0xff >> (bits % 8)
+			k++
+		}
+		clear(a[k:])
+	}
+	return netip.PrefixFrom(netip.AddrFrom16(a), bits)
 }
 
 // nextOpaqueNLRI delimits one NLRI of a family whose NLRI are not plain

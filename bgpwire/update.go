@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 )
 
 // DecodeOptions is the session context that changes how an UPDATE is
@@ -518,8 +519,8 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	m.Reserved = reserved
 	decodeNextHop(m, nh.b)
 	var e *Error
-	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op+" "+m.Family.String())
-	return mpError(e)
+	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
+	return mpError(e, m.Family)
 }
 
 func (u *Update) decodeMPUnreach(v reader, off int) *Error {
@@ -532,15 +533,20 @@ func (u *Update) decodeMPUnreach(v reader, off int) *Error {
 	}
 	m.Family = Family{AFI(afi), SAFI(safi)}
 	var e *Error
-	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op+" "+m.Family.String())
-	return mpError(e)
+	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
+	return mpError(e, m.Family)
 }
 
 // mpError classifies a failure to decode the NLRI of an MP attribute as
 // AFI/SAFI disable (RFC 7606 sections 5.3 and 7.11): the family is known,
 // so the session need not be reset for it.
-func mpError(e *Error) *Error {
+func mpError(e *Error, f Family) *Error {
 	if e != nil {
+		if rest, ok := strings.CutPrefix(e.Op, "update: attribute MP_REACH_NLRI"); ok {
+			e.Op = "update: attribute MP_REACH_NLRI " + f.String() + rest
+		} else if rest, ok := strings.CutPrefix(e.Op, "update: attribute MP_UNREACH_NLRI"); ok {
+			e.Op = "update: attribute MP_UNREACH_NLRI " + f.String() + rest
+		}
 		e.Action = ActionAFISAFIDisable
 		e.Code, e.Subcode = CodeUpdateMessage, SubcodeOptionalAttribute
 	}
