@@ -167,6 +167,16 @@ func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Serv
 	err = waitAnswer(wait, addr, s.done)
 	switch {
 	case err == nil:
+		// In a race with another process starting the same server, the
+		// answer may come from the other one while ours is failing to
+		// lock the directory; the status file names the winner.
+		if pid, ok := statusPID(status); ok && pid != cmd.Process.Pid {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-s.done
+			s.logFile.Close()
+			log.Info("reusing clickhouse-server started concurrently", "addr", addr, "pid", pid)
+			return &Server{addr: addr, reused: true, log: log}, nil
+		}
 		return s, nil
 	case errors.Is(err, errExited):
 		s.logFile.Close()
@@ -183,6 +193,22 @@ func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Serv
 }
 
 var errExited = errors.New("server exited")
+
+// statusPID reads the PID that clickhouse-server writes into its status
+// file ("PID: 1234").
+func statusPID(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "PID:"); ok {
+			pid, err := strconv.Atoi(strings.TrimSpace(v))
+			return pid, err == nil
+		}
+	}
+	return 0, false
+}
 
 // waitAnswer polls addr until a ClickHouse server answers, ctx ends or
 // exited (if not nil) is closed.
