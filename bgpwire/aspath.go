@@ -31,15 +31,19 @@ func (p ASPath) hasConfed() bool {
 }
 
 // decodeASPath decodes AS_PATH/AS4_PATH segments into p using buf as
-// backing store for the ASNs. Two passes: validate and count, then fill,
-// so the segments never point into a reallocated buffer. The checks are
-// those of RFC 7606 section 7.2.
+// backing store for the ASNs. buf is sized for the most ASNs the value
+// can hold before decoding, so the segments never point into a
+// reallocated buffer. The checks are those of RFC 7606 section 7.2.
 func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32, error) {
 	w := 2
 	if asn4 {
 		w = 4
 	}
-	total := 0
+	if most := len(v) / w; cap(buf) < most {
+		buf = make([]uint32, 0, most)
+	}
+	buf = buf[:0]
+	p = p[:0]
 	for i := 0; i < len(v); {
 		if len(v)-i < 2 {
 			return p[:0], buf, fmt.Errorf("segment header at offset %d: %w", i, ErrTruncated)
@@ -51,29 +55,21 @@ func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32
 		if n == 0 {
 			return p[:0], buf, fmt.Errorf("empty segment at offset %d", i)
 		}
-		i += 2 + n*w
-		if i > len(v) {
+		i += 2
+		if i+n*w > len(v) {
 			return p[:0], buf, fmt.Errorf("segment of %d ASNs overruns the attribute: %w", n, ErrTruncated)
 		}
-		total += n
-	}
-	if cap(buf) < total {
-		buf = make([]uint32, 0, total)
-	}
-	buf = buf[:0]
-	p = p[:0]
-	for i := 0; i < len(v); {
-		t, n := SegmentType(v[i]), int(v[i+1])
-		i += 2
 		start := len(buf)
-		for range n {
-			if w == 4 {
-				buf = append(buf, be32(v[i:]))
-			} else {
-				buf = append(buf, uint32(be16(v[i:])))
+		if w == 4 {
+			for k := range n {
+				buf = append(buf, be32(v[i+4*k:]))
 			}
-			i += w
+		} else {
+			for k := range n {
+				buf = append(buf, uint32(be16(v[i+2*k:])))
+			}
 		}
+		i += n * w
 		p = append(p, Segment{Type: t, ASNs: buf[start:len(buf):len(buf)]})
 	}
 	return p, buf, nil

@@ -213,22 +213,21 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 	asn4 := opt.asn4()
 	for !r.empty() {
 		start := r.off
-		whole := r.b
-		var flags, code uint8
-		var v reader
-		if !r.u8(&flags) || !r.u8(&code) {
+		b := r.b
+		if len(b) < 3 {
 			// RFC 7606 section 4: a trailing fragment too short for a header.
 			u.note(newError("update: attribute header", start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionTreatAsWithdraw, ErrTruncated))
 			return nil
 		}
-		c := AttrCode(code)
-		ok := false
+		flags, c := b[0], AttrCode(b[1])
+		hl, l := 3, int(b[2])
 		if flags&FlagExtLength != 0 {
-			ok = r.lenPrefixed16(&v)
-		} else {
-			ok = r.lenPrefixed8(&v)
+			hl = 4
+			if len(b) >= 4 {
+				l = l<<8 | int(b[3])
+			}
 		}
-		if !ok {
+		if hl+l > len(b) {
 			// RFC 7606 section 4: the attribute overruns the attributes
 			// field; the NLRI field can still be located.
 			e := newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionTreatAsWithdraw, fmt.Errorf("length overruns the attributes: %w", ErrTruncated))
@@ -240,7 +239,9 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 			u.note(e)
 			return nil
 		}
-		raw := whole[:len(whole)-len(r.b)]
+		v := reader{b: b[hl : hl+l], off: start + hl}
+		raw := b[:hl+l]
+		r.b, r.off = b[hl+l:], start+hl+l
 		dup := u.seen[c>>6]&(1<<(c&63)) != 0
 		u.seen[c>>6] |= 1 << (c & 63)
 		if dup {
