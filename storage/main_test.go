@@ -65,7 +65,7 @@ func freePort() int {
 }
 
 // testDB opens a fresh database on the test server.
-func testDB(t *testing.T) *DB {
+func testDB(t testing.TB) *DB {
 	t.Helper()
 	if testServer == nil {
 		t.Skip(testSkip)

@@ -130,6 +130,9 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	default:
 		return nil, fmt.Errorf("%w: match: %v", ErrBadQuery, q.Match)
 	}
+	// Routes of families without IP prefixes (nlri set) have an all-zero
+	// prefix that must not match ::/0.
+	where = append(where, "nlri = ''")
 	if p.Addr().Is4() {
 		where = append(where, "afi = 1", "prefix_len <= 32")
 	} else {

@@ -3,87 +3,126 @@ package storage
 import (
 	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/vantage-bgp/vantage/schema"
 )
 
-// routeRow is one row of route_events.
-type routeRow struct {
-	host      string
-	peer      [16]byte
-	peerASN   uint32
-	tsUs      uint64
-	seq       uint64
-	id        string
-	idx       uint32
-	withdraw  bool
-	family    schema.Family
-	prefix    [16]byte
-	prefixLen uint8
-	pathID    uint32
-	rd        string
-	labels    []uint32
-	nlri      string
-	nextHop   [16]byte
-	nextHopLL [16]byte
-	attrs     *routeAttrs // shared by the rows of one event; empty for withdrawals
-	raw       string
+// The writer keeps rows in columns, the form a native INSERT sends: no
+// per-row structs, no per-value interface boxing, and a batch that fails
+// can be appended again as it is.
+
+// fixed16 is a FixedString(16) column: 16 bytes per row, back to back.
+type fixed16 []byte
+
+func (f fixed16) add(b [16]byte) fixed16 { return append(f, b[:]...) }
+
+// values returns the rows as slices of f, the form clickhouse-go takes.
+func (f fixed16) values() [][]byte {
+	out := make([][]byte, len(f)/16)
+	for i := range out {
+		out[i] = f[16*i : 16*i+16 : 16*i+16]
+	}
+	return out
 }
 
-// routeAttrs are the path attributes of an UPDATE in their stored form.
-type routeAttrs struct {
-	asPath          []uint32
-	asPathText      string
-	originASN       uint32
-	origin          string
-	med             uint32
-	hasMED          uint8
-	localPref       uint32
-	hasLocalPref    uint8
-	communities     []uint32
-	large           []string
-	ext             []string
-	atomicAggregate uint8
-	hasAggregator   uint8
-	aggregatorASN   uint32
-	aggregatorAddr  [16]byte
-	originatorID    [16]byte
-	clusterList     [][]byte
-	otc             uint32
-	hasOTC          uint8
-	aigp            uint64
-	hasAIGP         uint8
-	otherFlags      []uint8
-	otherCodes      []uint8
-	otherValues     []string
+// routeBatch holds rows of route_events, one slice per column.
+type routeBatch struct {
+	host, id, kind, rd, nlri, asPathText, origin, raw                             []string
+	peer, prefix, nextHop, nextHopLL, aggregatorAddr, originatorID                fixed16
+	peerASN, idx, pathID, originASN, med, localPref, aggregatorASN, otc           []uint32
+	ts                                                                            []int64
+	tsUs, seq, aigp                                                               []uint64
+	afi                                                                           []uint16
+	safi, prefixLen, hasMED, hasLocalPref, atomic, hasAggregator, hasOTC, hasAIGP []uint8
+	labels, asPath, communities                                                   [][]uint32
+	large, ext, otherValues                                                       [][]string
+	clusterList                                                                   [][][]byte
+	otherFlags, otherCodes                                                        [][]uint8
 }
 
-var noAttrs = &routeAttrs{origin: "absent"}
+func (b *routeBatch) len() int { return len(b.tsUs) }
 
-// peerRow is one row of peer_events.
-type peerRow struct {
-	host      string
-	peer      [16]byte
-	peerASN   uint32
-	tsUs      uint64
-	seq       uint64
-	id        string
-	typ       string
-	state     string
-	reason    string
-	hasNotif  uint8
-	code      uint8
-	subcode   uint8
-	notifData string
-	sent      uint8
-	version   uint8
-	openASN   uint32
-	holdTime  uint16
-	routerID  [16]byte
-	caps      []string
-	raw       string
+// grow makes room for n more rows.
+func (b *routeBatch) grow(n int) {
+	for _, s := range []*[]string{&b.host, &b.id, &b.kind, &b.rd, &b.nlri, &b.asPathText, &b.origin, &b.raw} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, f := range []*fixed16{&b.peer, &b.prefix, &b.nextHop, &b.nextHopLL, &b.aggregatorAddr, &b.originatorID} {
+		*f = slices.Grow(*f, 16*n)
+	}
+	for _, s := range []*[]uint32{&b.peerASN, &b.idx, &b.pathID, &b.originASN, &b.med, &b.localPref, &b.aggregatorASN, &b.otc} {
+		*s = slices.Grow(*s, n)
+	}
+	b.ts = slices.Grow(b.ts, n)
+	for _, s := range []*[]uint64{&b.tsUs, &b.seq, &b.aigp} {
+		*s = slices.Grow(*s, n)
+	}
+	b.afi = slices.Grow(b.afi, n)
+	for _, s := range []*[]uint8{&b.safi, &b.prefixLen, &b.hasMED, &b.hasLocalPref, &b.atomic, &b.hasAggregator, &b.hasOTC, &b.hasAIGP} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[][]uint32{&b.labels, &b.asPath, &b.communities} {
+		*s = slices.Grow(*s, n)
+	}
+	for _, s := range []*[][]string{&b.large, &b.ext, &b.otherValues} {
+		*s = slices.Grow(*s, n)
+	}
+	b.clusterList = slices.Grow(b.clusterList, n)
+	b.otherFlags = slices.Grow(b.otherFlags, n)
+	b.otherCodes = slices.Grow(b.otherCodes, n)
+}
+
+// columns returns the columns in INSERT order, each with its values.
+func (b *routeBatch) columns() []column {
+	return []column{
+		{"host", b.host}, {"peer", b.peer.values()}, {"peer_asn", b.peerASN}, {"ts", b.ts},
+		{"ts_us", b.tsUs}, {"seq", b.seq}, {"id", b.id}, {"idx", b.idx}, {"kind", b.kind},
+		{"afi", b.afi}, {"safi", b.safi}, {"prefix", b.prefix.values()}, {"prefix_len", b.prefixLen},
+		{"path_id", b.pathID}, {"rd", b.rd}, {"labels", b.labels}, {"nlri", b.nlri},
+		{"next_hop", b.nextHop.values()}, {"next_hop_ll", b.nextHopLL.values()},
+		{"as_path", b.asPath}, {"as_path_text", b.asPathText}, {"origin_asn", b.originASN}, {"origin", b.origin},
+		{"med", b.med}, {"has_med", b.hasMED}, {"local_pref", b.localPref}, {"has_local_pref", b.hasLocalPref},
+		{"communities", b.communities}, {"large_communities", b.large}, {"ext_communities", b.ext},
+		{"atomic_aggregate", b.atomic}, {"has_aggregator", b.hasAggregator}, {"aggregator_asn", b.aggregatorASN},
+		{"aggregator_addr", b.aggregatorAddr.values()}, {"originator_id", b.originatorID.values()},
+		{"cluster_list", b.clusterList}, {"otc", b.otc}, {"has_otc", b.hasOTC}, {"aigp", b.aigp}, {"has_aigp", b.hasAIGP},
+		{"other_attr_flags", b.otherFlags}, {"other_attr_codes", b.otherCodes}, {"other_attr_values", b.otherValues},
+		{"raw", b.raw},
+	}
+}
+
+// peerBatch holds rows of peer_events, one slice per column.
+type peerBatch struct {
+	host, id, typ, state, reason, notifData, raw []string
+	peer, routerID                               fixed16
+	peerASN, openASN                             []uint32
+	ts                                           []int64
+	tsUs, seq                                    []uint64
+	hasNotif, code, subcode, sent, version       []uint8
+	holdTime                                     []uint16
+	caps                                         [][]string
+}
+
+func (b *peerBatch) len() int { return len(b.tsUs) }
+
+func (b *peerBatch) columns() []column {
+	return []column{
+		{"host", b.host}, {"peer", b.peer.values()}, {"peer_asn", b.peerASN}, {"ts", b.ts}, {"ts_us", b.tsUs},
+		{"seq", b.seq}, {"id", b.id}, {"type", b.typ}, {"state", b.state}, {"reason", b.reason},
+		{"has_notification", b.hasNotif}, {"notification_code", b.code}, {"notification_subcode", b.subcode},
+		{"notification_data", b.notifData}, {"sent", b.sent}, {"open_version", b.version}, {"open_asn", b.openASN},
+		{"hold_time", b.holdTime}, {"router_id", b.routerID.values()}, {"capabilities", b.caps}, {"raw", b.raw},
+	}
+}
+
+// column is one column of a batch: its name and its values as a typed
+// slice.
+type column struct {
+	name   string
+	values any
 }
 
 // peerKey identifies a peer of a collector.
@@ -110,10 +149,29 @@ func (c clock) next(host string, peer netip.Addr, ts float64) uint64 {
 	return us
 }
 
-// appendRows converts events to rows. KEEPALIVE, ROUTE-REFRESH and events
+// addEvents converts events to rows. KEEPALIVE, ROUTE-REFRESH and events
 // of unknown type have no rows; an UPDATE has one row per announced or
-// withdrawn route (none for an End-of-RIB marker).
-func appendRows(c clock, routes []routeRow, peers []peerRow, events []schema.Event) ([]routeRow, []peerRow) {
+// withdrawn route (none for an End-of-RIB marker). Nothing of events is
+// kept: the caller may reuse them.
+func addEvents(c clock, routes *routeBatch, peers *peerBatch, events []schema.Event) {
+	n := 0
+	for i := range events {
+		e := &events[i]
+		if e.Type != schema.TypeUpdate {
+			continue
+		}
+		for _, a := range e.Announcements {
+			n += len(a.Prefixes) + len(a.NLRI)
+		}
+		if len(e.Withdrawn) > 0 {
+			for _, w := range e.Withdrawn {
+				n += len(w.Prefixes) + len(w.NLRI)
+			}
+		} else {
+			n += len(e.Withdrawals)
+		}
+	}
+	routes.grow(n)
 	for i := range events {
 		e := &events[i]
 		switch e.Type {
@@ -121,35 +179,191 @@ func appendRows(c clock, routes []routeRow, peers []peerRow, events []schema.Eve
 			if len(e.Announcements) == 0 && len(e.Withdrawals) == 0 && len(e.Withdrawn) == 0 {
 				continue
 			}
-			routes = appendUpdate(routes, e, c.next(e.Host, e.Peer, e.Timestamp))
+			routes.addUpdate(e, c.next(e.Host, e.Peer, e.Timestamp))
 		case schema.TypePeerState, schema.TypeOpen, schema.TypeNotification:
-			peers = append(peers, peerEventRow(e, c.next(e.Host, e.Peer, e.Timestamp)))
+			peers.add(e, c.next(e.Host, e.Peer, e.Timestamp))
 		}
 	}
-	return routes, peers
 }
 
-func appendUpdate(rows []routeRow, e *schema.Event, tsUs uint64) []routeRow {
-	base := routeRow{
-		host:    e.Host,
-		peer:    schema.AddrTo16(e.Peer),
-		peerASN: e.PeerASN,
-		tsUs:    tsUs,
-		seq:     e.Seq,
-		id:      e.ID,
+// attrs are the path attributes of an UPDATE in their stored form; the
+// zero value is what a withdrawal row carries.
+type attrs struct {
+	asPath        []uint32
+	asPathText    string
+	originASN     uint32
+	origin        string
+	med           uint32
+	hasMED        uint8
+	localPref     uint32
+	hasLocalPref  uint8
+	communities   []uint32
+	large         []string
+	ext           []string
+	atomic        uint8
+	hasAggregator uint8
+	aggregatorASN uint32
+	aggregatorAdr [16]byte
+	originatorID  [16]byte
+	clusterList   [][]byte
+	otc           uint32
+	hasOTC        uint8
+	aigp          uint64
+	hasAIGP       uint8
+	otherFlags    []uint8
+	otherCodes    []uint8
+	otherValues   []string
+}
+
+var noAttrs = attrs{origin: "absent", asPath: []uint32{}, communities: []uint32{}, large: []string{},
+	ext: []string{}, clusterList: [][]byte{}, otherFlags: []uint8{}, otherCodes: []uint8{}, otherValues: []string{}}
+
+func attrsOf(e *schema.Event) attrs {
+	a := noAttrs
+	a.asPath = e.Path.Flat()
+	if a.asPath == nil {
+		a.asPath = []uint32{}
 	}
-	first := len(rows)
-	add := func(set *schema.NLRISet, withdraw bool, nh, nhLL netip.Addr, attrs *routeAttrs) {
+	a.asPathText = e.Path.String()
+	a.originASN = e.Path.OriginASN()
+	a.origin = originName(e.Origin)
+	if e.MED != nil {
+		a.med, a.hasMED = *e.MED, 1
+	}
+	if e.LocalPref != nil {
+		a.localPref, a.hasLocalPref = *e.LocalPref, 1
+	}
+	if len(e.Community) > 0 {
+		a.communities = make([]uint32, len(e.Community))
+		for i, c := range e.Community {
+			a.communities[i] = c.Uint32()
+		}
+	}
+	if len(e.LargeCommunity) > 0 {
+		a.large = make([]string, len(e.LargeCommunity))
+		for i, c := range e.LargeCommunity {
+			a.large[i] = c.String()
+		}
+	}
+	if len(e.ExtCommunity) > 0 {
+		a.ext = make([]string, len(e.ExtCommunity))
+		for i, c := range e.ExtCommunity {
+			a.ext[i] = c.String()
+		}
+	}
+	if e.AtomicAggregate {
+		a.atomic = 1
+	}
+	if e.Aggregator != nil {
+		a.hasAggregator = 1
+		a.aggregatorASN = e.Aggregator.ASN
+		a.aggregatorAdr = schema.AddrTo16(e.Aggregator.Address)
+	}
+	a.originatorID = schema.AddrTo16(e.OriginatorID)
+	if len(e.ClusterList) > 0 {
+		a.clusterList = make([][]byte, len(e.ClusterList))
+		for i, c := range e.ClusterList {
+			b := schema.AddrTo16(c)
+			a.clusterList[i] = b[:]
+		}
+	}
+	if e.OTC != nil {
+		a.otc, a.hasOTC = *e.OTC, 1
+	}
+	if e.AIGP != nil {
+		a.aigp, a.hasAIGP = *e.AIGP, 1
+	}
+	if len(e.OtherAttrs) > 0 {
+		a.otherFlags = make([]uint8, len(e.OtherAttrs))
+		a.otherCodes = make([]uint8, len(e.OtherAttrs))
+		a.otherValues = make([]string, len(e.OtherAttrs))
+		for i, o := range e.OtherAttrs {
+			a.otherFlags[i], a.otherCodes[i], a.otherValues[i] = o.Flags, o.Code, o.Value
+		}
+	}
+	return a
+}
+
+// route is what differs between the rows of one UPDATE.
+type route struct {
+	withdraw  bool
+	family    schema.Family
+	prefix    netip.Prefix
+	pathID    uint32
+	rd        string
+	labels    []uint32
+	nlri      string
+	nextHop   netip.Addr
+	nextHopLL netip.Addr
+}
+
+func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
+	first := b.len()
+	peer := schema.AddrTo16(e.Peer)
+	add := func(r route, a *attrs) {
+		b.host = append(b.host, e.Host)
+		b.peer = b.peer.add(peer)
+		b.peerASN = append(b.peerASN, e.PeerASN)
+		b.ts = append(b.ts, int64(tsUs/1e6))
+		b.tsUs = append(b.tsUs, tsUs)
+		b.seq = append(b.seq, e.Seq)
+		b.id = append(b.id, e.ID)
+		b.idx = append(b.idx, uint32(b.len()-1-first))
+		if r.withdraw {
+			b.kind = append(b.kind, "withdraw")
+		} else {
+			b.kind = append(b.kind, "announce")
+		}
+		b.afi = append(b.afi, r.family.AFI)
+		b.safi = append(b.safi, r.family.SAFI)
+		p, bits := schema.PrefixTo16(r.prefix)
+		if !r.prefix.IsValid() {
+			p, bits = [16]byte{}, 0
+		}
+		b.prefix = b.prefix.add(p)
+		b.prefixLen = append(b.prefixLen, bits)
+		b.pathID = append(b.pathID, r.pathID)
+		b.rd = append(b.rd, r.rd)
+		if r.labels == nil {
+			b.labels = append(b.labels, []uint32{})
+		} else {
+			b.labels = append(b.labels, slices.Clone(r.labels))
+		}
+		b.nlri = append(b.nlri, r.nlri)
+		b.nextHop = b.nextHop.add(schema.AddrTo16(r.nextHop))
+		b.nextHopLL = b.nextHopLL.add(schema.AddrTo16(r.nextHopLL))
+		b.asPath = append(b.asPath, a.asPath)
+		b.asPathText = append(b.asPathText, a.asPathText)
+		b.originASN = append(b.originASN, a.originASN)
+		b.origin = append(b.origin, a.origin)
+		b.med = append(b.med, a.med)
+		b.hasMED = append(b.hasMED, a.hasMED)
+		b.localPref = append(b.localPref, a.localPref)
+		b.hasLocalPref = append(b.hasLocalPref, a.hasLocalPref)
+		b.communities = append(b.communities, a.communities)
+		b.large = append(b.large, a.large)
+		b.ext = append(b.ext, a.ext)
+		b.atomic = append(b.atomic, a.atomic)
+		b.hasAggregator = append(b.hasAggregator, a.hasAggregator)
+		b.aggregatorASN = append(b.aggregatorASN, a.aggregatorASN)
+		b.aggregatorAddr = b.aggregatorAddr.add(a.aggregatorAdr)
+		b.originatorID = b.originatorID.add(a.originatorID)
+		b.clusterList = append(b.clusterList, a.clusterList)
+		b.otc = append(b.otc, a.otc)
+		b.hasOTC = append(b.hasOTC, a.hasOTC)
+		b.aigp = append(b.aigp, a.aigp)
+		b.hasAIGP = append(b.hasAIGP, a.hasAIGP)
+		b.otherFlags = append(b.otherFlags, a.otherFlags)
+		b.otherCodes = append(b.otherCodes, a.otherCodes)
+		b.otherValues = append(b.otherValues, a.otherValues)
+		b.raw = append(b.raw, "")
+	}
+	addSet := func(set *schema.NLRISet, withdraw bool, nh, nhLL netip.Addr, a *attrs) {
 		for i, p := range set.Prefixes {
-			r := base
-			r.idx = uint32(len(rows) - first)
-			r.withdraw = withdraw
-			r.family = set.Family
+			r := route{withdraw: withdraw, family: set.Family, prefix: p.Masked(), nextHop: nh, nextHopLL: nhLL}
 			if r.family.IsZero() {
 				r.family = familyOf(p.Addr())
 			}
-			p = p.Masked()
-			r.prefix, r.prefixLen = schema.PrefixTo16(p)
 			if i < len(set.PathIDs) {
 				r.pathID = set.PathIDs[i]
 			}
@@ -159,41 +373,31 @@ func appendUpdate(rows []routeRow, e *schema.Event, tsUs uint64) []routeRow {
 			if i < len(set.Labels) {
 				r.labels = set.Labels[i]
 			}
-			r.nextHop, r.nextHopLL = schema.AddrTo16(nh), schema.AddrTo16(nhLL)
-			r.attrs = attrs
-			rows = append(rows, r)
+			add(r, a)
 		}
 		for _, n := range set.NLRI {
-			r := base
-			r.idx = uint32(len(rows) - first)
-			r.withdraw = withdraw
-			r.family = set.Family
-			r.nlri = n
-			r.nextHop, r.nextHopLL = schema.AddrTo16(nh), schema.AddrTo16(nhLL)
-			r.attrs = attrs
-			rows = append(rows, r)
+			add(route{withdraw: withdraw, family: set.Family, nlri: n, nextHop: nh, nextHopLL: nhLL}, a)
 		}
 	}
 	if len(e.Withdrawn) > 0 {
 		for i := range e.Withdrawn {
-			add(&e.Withdrawn[i], true, netip.Addr{}, netip.Addr{}, noAttrs)
+			addSet(&e.Withdrawn[i], true, netip.Addr{}, netip.Addr{}, &noAttrs)
 		}
 	} else {
 		for _, p := range e.Withdrawals {
-			add(&schema.NLRISet{Family: familyOf(p.Addr()), Prefixes: []netip.Prefix{p}}, true, netip.Addr{}, netip.Addr{}, noAttrs)
+			add(route{withdraw: true, family: familyOf(p.Addr()), prefix: p.Masked()}, &noAttrs)
 		}
 	}
 	if len(e.Announcements) > 0 {
-		attrs := attrsOf(e)
+		a := attrsOf(e)
 		for i := range e.Announcements {
-			a := &e.Announcements[i]
-			add(&a.NLRISet, false, a.NextHop, a.NextHopLinkLocal, attrs)
+			an := &e.Announcements[i]
+			addSet(&an.NLRISet, false, an.NextHop, an.NextHopLinkLocal, &a)
 		}
 	}
-	if len(rows) > first {
-		rows[first].raw = e.Raw
+	if b.len() > first {
+		b.raw[first] = e.Raw
 	}
-	return rows
 }
 
 func familyOf(a netip.Addr) schema.Family {
@@ -201,55 +405,6 @@ func familyOf(a netip.Addr) schema.Family {
 		return schema.IPv4Unicast
 	}
 	return schema.IPv6Unicast
-}
-
-func attrsOf(e *schema.Event) *routeAttrs {
-	a := &routeAttrs{
-		asPath:     e.Path.Flat(),
-		asPathText: e.Path.String(),
-		originASN:  e.Path.OriginASN(),
-		origin:     originName(e.Origin),
-	}
-	if e.MED != nil {
-		a.med, a.hasMED = *e.MED, 1
-	}
-	if e.LocalPref != nil {
-		a.localPref, a.hasLocalPref = *e.LocalPref, 1
-	}
-	for _, c := range e.Community {
-		a.communities = append(a.communities, c.Uint32())
-	}
-	for _, c := range e.LargeCommunity {
-		a.large = append(a.large, c.String())
-	}
-	for _, c := range e.ExtCommunity {
-		a.ext = append(a.ext, c.String())
-	}
-	if e.AtomicAggregate {
-		a.atomicAggregate = 1
-	}
-	if e.Aggregator != nil {
-		a.hasAggregator = 1
-		a.aggregatorASN = e.Aggregator.ASN
-		a.aggregatorAddr = schema.AddrTo16(e.Aggregator.Address)
-	}
-	a.originatorID = schema.AddrTo16(e.OriginatorID)
-	for _, c := range e.ClusterList {
-		b := schema.AddrTo16(c)
-		a.clusterList = append(a.clusterList, b[:])
-	}
-	if e.OTC != nil {
-		a.otc, a.hasOTC = *e.OTC, 1
-	}
-	if e.AIGP != nil {
-		a.aigp, a.hasAIGP = *e.AIGP, 1
-	}
-	for _, o := range e.OtherAttrs {
-		a.otherFlags = append(a.otherFlags, o.Flags)
-		a.otherCodes = append(a.otherCodes, o.Code)
-		a.otherValues = append(a.otherValues, o.Value)
-	}
-	return a
 }
 
 // originName is the Enum8 name of route_events.origin.
@@ -260,41 +415,60 @@ func originName(o schema.Origin) string {
 	return "absent"
 }
 
-func peerEventRow(e *schema.Event, tsUs uint64) peerRow {
-	r := peerRow{
-		host:    e.Host,
-		peer:    schema.AddrTo16(e.Peer),
-		peerASN: e.PeerASN,
-		tsUs:    tsUs,
-		seq:     e.Seq,
-		id:      e.ID,
-		typ:     e.Type.String(),
-		state:   "none",
-		raw:     e.Raw,
-	}
+func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
+	var (
+		state                              = "none"
+		reason, notifData                  string
+		hasNotif, code, subcode, sent, ver uint8
+		openASN                            uint32
+		holdTime                           uint16
+		routerID                           [16]byte
+		caps                               = []string{}
+	)
 	if e.Type == schema.TypePeerState && e.State != schema.StateUnknown {
-		r.state = e.State.String()
+		state = e.State.String()
 	}
 	if n := e.Notification; n != nil {
-		r.hasNotif = 1
-		r.code, r.subcode, r.notifData = n.Code, n.Subcode, n.Data
-		r.reason = n.Reason
-		if r.reason == "" {
-			r.reason = "notification " + strconv.Itoa(int(n.Code)) + "/" + strconv.Itoa(int(n.Subcode))
+		hasNotif, code, subcode, notifData = 1, n.Code, n.Subcode, n.Data
+		reason = n.Reason
+		if reason == "" {
+			reason = "notification " + strconv.Itoa(int(n.Code)) + "/" + strconv.Itoa(int(n.Subcode))
 		}
 		if n.Sent {
-			r.sent = 1
+			sent = 1
 		}
 	}
 	if o := e.Open; o != nil {
-		r.version, r.openASN, r.holdTime = o.Version, o.ASN, o.HoldTime
-		r.routerID = schema.AddrTo16(o.RouterID)
-		r.caps = o.Capabilities
+		ver, openASN, holdTime = o.Version, o.ASN, o.HoldTime
+		routerID = schema.AddrTo16(o.RouterID)
+		if len(o.Capabilities) > 0 {
+			caps = slices.Clone(o.Capabilities)
+		}
 		if o.Sent {
-			r.sent = 1
+			sent = 1
 		}
 	}
-	return r
+	b.host = append(b.host, e.Host)
+	b.peer = b.peer.add(schema.AddrTo16(e.Peer))
+	b.peerASN = append(b.peerASN, e.PeerASN)
+	b.ts = append(b.ts, int64(tsUs/1e6))
+	b.tsUs = append(b.tsUs, tsUs)
+	b.seq = append(b.seq, e.Seq)
+	b.id = append(b.id, e.ID)
+	b.typ = append(b.typ, e.Type.String())
+	b.state = append(b.state, state)
+	b.reason = append(b.reason, reason)
+	b.hasNotif = append(b.hasNotif, hasNotif)
+	b.code = append(b.code, code)
+	b.subcode = append(b.subcode, subcode)
+	b.notifData = append(b.notifData, notifData)
+	b.sent = append(b.sent, sent)
+	b.version = append(b.version, ver)
+	b.openASN = append(b.openASN, openASN)
+	b.holdTime = append(b.holdTime, holdTime)
+	b.routerID = b.routerID.add(routerID)
+	b.caps = append(b.caps, caps)
+	b.raw = append(b.raw, e.Raw)
 }
 
 // usTime converts stored microseconds to a time in UTC.

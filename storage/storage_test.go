@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/vantage-bgp/vantage/schema"
 )
 
@@ -186,6 +188,10 @@ func TestWriterFlushesOnSize(t *testing.T) {
 
 func TestWriterCloseFlushes(t *testing.T) {
 	db := testDB(t)
+	if err := db.Ping(t.Context()); err != nil { // the pool's goroutines start
+		t.Fatal(err)
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	w := db.NewWriter(WriterConfig{FlushInterval: time.Hour}, nil)
 	if err := w.Write(t.Context(), []schema.Event{
 		state(0, peerA, 64500, schema.StateConnected),
@@ -424,5 +430,66 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
 			t.Fatalf("condition not met within %v", limit)
 		case <-tick.C:
 		}
+	}
+}
+
+// TestFamiliesAndPeerEvents stores VPN, labeled and FlowSpec routes and
+// OPEN/NOTIFICATION events, and checks that the writer copies what it
+// keeps (the caller may reuse its events).
+func TestFamiliesAndPeerEvents(t *testing.T) {
+	db := testDB(t)
+	vpn := announce(0, peerB, 64501, []uint32{64501}, "2001:db8:5::/48")
+	vpn.Announcements[0].Family = schema.IPv6VPN
+	vpn.Announcements[0].RDs = []string{"64501:7"}
+	vpn.Announcements[0].Labels = [][]uint32{{1000, 1001}}
+	flow := schema.Event{Timestamp: ts(0), Peer: peerB, PeerASN: 64501, Host: "rrc-test", Type: schema.TypeUpdate,
+		Announcements: []schema.Announcement{{NLRISet: schema.NLRISet{Family: schema.IPv6FlowSpec, NLRI: []string{"dst 2001:db8::/32"}}}}}
+	open := schema.Event{Timestamp: ts(0), Peer: peerB, PeerASN: 64501, Host: "rrc-test", Type: schema.TypeOpen,
+		Open: &schema.Open{Version: 4, ASN: 64501, HoldTime: 90, RouterID: netip.MustParseAddr("10.0.0.2"), Capabilities: []string{"asn4", "addpath"}}}
+	notif := schema.Event{Timestamp: ts(1), Peer: peerB, PeerASN: 64501, Host: "rrc-test", Type: schema.TypeNotification,
+		Notification: &schema.Notification{Code: 6, Subcode: 2, Data: "00", Sent: true}}
+	events := []schema.Event{vpn, flow, open, notif}
+
+	w := db.NewWriter(WriterConfig{}, nil)
+	defer w.Close()
+	if err := w.Write(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	// The caller reuses its buffers before the writer has sent anything.
+	vpn.Announcements[0].Labels[0][0] = 9
+	open.Open.Capabilities[0] = "clobbered"
+	if err := w.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := db.Routes(t.Context(), RoutesQuery{Prefix: netip.MustParsePrefix("::/0"), Match: MatchMore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Family != schema.IPv6VPN || got[0].RD != "64501:7" || !reflect.DeepEqual(got[0].Labels, []uint32{1000, 1001}) {
+		t.Errorf("::/0 more: got %+v, want the VPN route only (labels 1000 1001)", got)
+	}
+	var nlri string
+	if err := db.conn.QueryRow(t.Context(), "SELECT nlri FROM route_events WHERE safi = 133").Scan(&nlri); err != nil || nlri != "dst 2001:db8::/32" {
+		t.Errorf("flowspec row: %q, %v", nlri, err)
+	}
+
+	var (
+		typ, state, reason string
+		code, sent         uint8
+		holdTime           uint16
+		caps               []string
+	)
+	if err := db.conn.QueryRow(t.Context(), "SELECT type, hold_time, capabilities FROM peer_events WHERE type = 'OPEN'").Scan(&typ, &holdTime, &caps); err != nil {
+		t.Fatal(err)
+	}
+	if holdTime != 90 || !reflect.DeepEqual(caps, []string{"asn4", "addpath"}) {
+		t.Errorf("OPEN row: hold time %d, capabilities %q", holdTime, caps)
+	}
+	if err := db.conn.QueryRow(t.Context(), "SELECT state, reason, notification_code, sent FROM peer_events WHERE type = 'NOTIFICATION'").Scan(&state, &reason, &code, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if state != "none" || reason != "notification 6/2" || code != 6 || sent != 1 {
+		t.Errorf("NOTIFICATION row: state %q reason %q code %d sent %d", state, reason, code, sent)
 	}
 }

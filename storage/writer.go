@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+
+	chcolumn "github.com/ClickHouse/clickhouse-go/v2/lib/column"
 
 	"github.com/vantage-bgp/vantage/schema"
 )
@@ -75,10 +78,13 @@ type Writer struct {
 	closeErr  error
 }
 
+// chunk is the rows of one Write.
 type chunk struct {
-	routes []routeRow
-	peers  []peerRow
+	routes *routeBatch
+	peers  *peerBatch
 }
+
+func (c chunk) size() int { return c.routes.len() + c.peers.len() }
 
 // NewWriter starts a writer. A nil logger uses the DB's.
 func (db *DB) NewWriter(cfg WriterConfig, log *slog.Logger) *Writer {
@@ -102,10 +108,11 @@ func (db *DB) NewWriter(cfg WriterConfig, log *slog.Logger) *Writer {
 // Write queues the events for storage; see Writer. It satisfies the
 // collector's sink interface.
 func (w *Writer) Write(ctx context.Context, events []schema.Event) error {
+	c := chunk{routes: &routeBatch{}, peers: &peerBatch{}}
 	w.mu.Lock()
-	routes, peers := appendRows(w.clock, nil, nil, events)
+	addEvents(w.clock, c.routes, c.peers, events)
 	w.mu.Unlock()
-	if len(routes) == 0 && len(peers) == 0 {
+	if c.size() == 0 {
 		return nil
 	}
 	select {
@@ -114,7 +121,7 @@ func (w *Writer) Write(ctx context.Context, events []schema.Event) error {
 	default:
 	}
 	select {
-	case w.in <- chunk{routes, peers}:
+	case w.in <- c:
 		return nil
 	case <-w.stop:
 		return ErrWriterClosed
@@ -153,20 +160,20 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) run() {
-	var pending chunk
+	var pending []chunk
+	rows := 0
 	var oldest time.Time // when the oldest pending row was queued
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 
-	size := func() int { return len(pending.routes) + len(pending.peers) }
 	take := func(c chunk) {
-		if size() == 0 {
+		if rows == 0 {
 			oldest = time.Now()
 			timer.Reset(w.cfg.FlushInterval)
 		}
-		pending.routes = append(pending.routes, c.routes...)
-		pending.peers = append(pending.peers, c.peers...)
+		pending = append(pending, c)
+		rows += c.size()
 	}
 	drain := func() {
 		for {
@@ -181,7 +188,7 @@ func (w *Writer) run() {
 	// flush sends pending, retrying until it succeeds or until ctx ends.
 	flush := func(ctx context.Context) error {
 		timer.Stop()
-		if size() == 0 {
+		if rows == 0 {
 			return nil
 		}
 		backoff := 100 * time.Millisecond
@@ -189,21 +196,20 @@ func (w *Writer) run() {
 			err := w.send(ctx, pending)
 			if err == nil {
 				if w.log.Enabled(ctx, slog.LevelDebug) {
-					w.log.Debug("stored events", "route_rows", len(pending.routes), "peer_rows", len(pending.peers), "age", time.Since(oldest))
+					w.log.Debug("stored events", "rows", rows, "age", time.Since(oldest))
 				}
-				clear(pending.routes) // drop references to attributes
-				clear(pending.peers)
-				pending = chunk{routes: pending.routes[:0], peers: pending.peers[:0]}
+				clear(pending) // drop the references to the rows
+				pending, rows = pending[:0], 0
 				return nil
 			}
 			if ctx.Err() != nil {
-				return fmt.Errorf("storage: %d route rows and %d peer rows not stored: %w", len(pending.routes), len(pending.peers), err)
+				return fmt.Errorf("storage: %d rows not stored: %w", rows, err)
 			}
-			w.log.Warn("clickhouse insert failed; retrying", "err", err, "attempt", attempt, "rows", size(), "retry_in", backoff)
+			w.log.Warn("clickhouse insert failed; retrying", "err", err, "attempt", attempt, "rows", rows, "retry_in", backoff)
 			select {
 			case <-time.After(backoff):
 			case <-ctx.Done():
-				return fmt.Errorf("storage: %d route rows and %d peer rows not stored: %w", len(pending.routes), len(pending.peers), err)
+				return fmt.Errorf("storage: %d rows not stored: %w", rows, err)
 			}
 			backoff = min(2*backoff, 10*time.Second)
 		}
@@ -213,7 +219,7 @@ func (w *Writer) run() {
 		select {
 		case c := <-w.in:
 			take(c)
-			if size() >= w.cfg.BatchSize {
+			if rows >= w.cfg.BatchSize {
 				_ = flush(running) // fails only when stopping; Close retries
 			}
 		case <-timer.C:
@@ -234,86 +240,80 @@ func (w *Writer) run() {
 	}
 }
 
-// send inserts one batch into each table that has rows.
-func (w *Writer) send(ctx context.Context, c chunk) error {
-	if len(c.peers) > 0 {
-		if err := w.sendPeers(ctx, c.peers); err != nil {
-			return err
+// send inserts the chunks: one INSERT per table that has rows.
+func (w *Writer) send(ctx context.Context, chunks []chunk) error {
+	var peers, routes []batchColumns
+	for _, c := range chunks {
+		if c.peers.len() > 0 {
+			peers = append(peers, c.peers)
+		}
+		if c.routes.len() > 0 {
+			routes = append(routes, c.routes)
 		}
 	}
-	if len(c.routes) > 0 {
-		if err := w.sendRoutes(ctx, c.routes); err != nil {
-			return err
-		}
+	if err := w.insert(ctx, "peer_events", peers); err != nil {
+		return err
 	}
-	return nil
+	return w.insert(ctx, "route_events", routes)
 }
 
-const insertRoutes = `INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi,
- prefix, prefix_len, path_id, rd, labels, nlri, next_hop, next_hop_ll, as_path, as_path_text, origin_asn, origin,
- med, has_med, local_pref, has_local_pref, communities, large_communities, ext_communities, atomic_aggregate,
- has_aggregator, aggregator_asn, aggregator_addr, originator_id, cluster_list, otc, has_otc, aigp, has_aigp,
- other_attr_flags, other_attr_codes, other_attr_values, raw)`
+// batchColumns is a routeBatch or a peerBatch.
+type batchColumns interface {
+	len() int
+	columns() []column
+}
 
-func (w *Writer) sendRoutes(ctx context.Context, rows []routeRow) error {
-	b, err := w.db.conn.PrepareBatch(ctx, insertRoutes)
+// insert sends the batches to table in one INSERT.
+func (w *Writer) insert(ctx context.Context, table string, batches []batchColumns) error {
+	if len(batches) == 0 {
+		return nil
+	}
+	var names []string
+	for _, c := range batches[0].columns() {
+		names = append(names, c.name)
+	}
+	b, err := w.db.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(names, ", ")+")")
 	if err != nil {
-		return fmt.Errorf("prepare route_events batch: %w", err)
+		return fmt.Errorf("prepare %s batch: %w", table, err)
 	}
 	defer b.Abort() // no-op once sent
-	for i := range rows {
-		r := &rows[i]
-		a := r.attrs
-		kind := "announce"
-		if r.withdraw {
-			kind = "withdraw"
-		}
-		err := b.Append(r.host, r.peer[:], r.peerASN, usTime(r.tsUs), r.tsUs, r.seq, r.id, r.idx, kind,
-			r.family.AFI, r.family.SAFI, r.prefix[:], r.prefixLen, r.pathID, r.rd, nonNil(r.labels), r.nlri,
-			r.nextHop[:], r.nextHopLL[:], nonNil(a.asPath), a.asPathText, a.originASN, a.origin,
-			a.med, a.hasMED, a.localPref, a.hasLocalPref, nonNil(a.communities), nonNil(a.large), nonNil(a.ext),
-			a.atomicAggregate, a.hasAggregator, a.aggregatorASN, a.aggregatorAddr[:], a.originatorID[:],
-			nonNil(a.clusterList), a.otc, a.hasOTC, a.aigp, a.hasAIGP,
-			nonNil(a.otherFlags), nonNil(a.otherCodes), nonNil(a.otherValues), r.raw)
-		if err != nil {
-			return fmt.Errorf("append route_events row: %w", err)
+	n := 0
+	cols := b.Columns()
+	for _, rows := range batches {
+		n += rows.len()
+		for i, c := range rows.columns() {
+			// Arrays row by row: clickhouse-go's Append of a slice of
+			// slices goes through reflection, AppendRow of a typed slice
+			// does not.
+			var err error
+			switch v := c.values.(type) {
+			case [][]uint32:
+				err = appendRows(cols[i], v)
+			case [][]string:
+				err = appendRows(cols[i], v)
+			case [][]uint8:
+				err = appendRows(cols[i], v)
+			case [][][]byte:
+				err = appendRows(cols[i], v)
+			default:
+				err = b.Column(i).Append(v)
+			}
+			if err != nil {
+				return fmt.Errorf("%s column %s: %w", table, c.name, err)
+			}
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("send %d route_events rows: %w", len(rows), err)
+		return fmt.Errorf("send %d %s rows: %w", n, table, err)
 	}
 	return nil
 }
 
-const insertPeers = `INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, state, reason,
- has_notification, notification_code, notification_subcode, notification_data, sent, open_version, open_asn,
- hold_time, router_id, capabilities, raw)`
-
-func (w *Writer) sendPeers(ctx context.Context, rows []peerRow) error {
-	b, err := w.db.conn.PrepareBatch(ctx, insertPeers)
-	if err != nil {
-		return fmt.Errorf("prepare peer_events batch: %w", err)
-	}
-	defer b.Abort()
-	for i := range rows {
-		r := &rows[i]
-		err := b.Append(r.host, r.peer[:], r.peerASN, usTime(r.tsUs), r.tsUs, r.seq, r.id, r.typ, r.state, r.reason,
-			r.hasNotif, r.code, r.subcode, r.notifData, r.sent, r.version, r.openASN,
-			r.holdTime, r.routerID[:], nonNil(r.caps), r.raw)
-		if err != nil {
-			return fmt.Errorf("append peer_events row: %w", err)
+func appendRows[T any](col chcolumn.Interface, rows []T) error {
+	for _, r := range rows {
+		if err := col.AppendRow(r); err != nil {
+			return err
 		}
 	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("send %d peer_events rows: %w", len(rows), err)
-	}
 	return nil
-}
-
-// nonNil returns an empty slice for nil: arrays are never NULL.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
