@@ -3,11 +3,15 @@ package storage
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/vantage-bgp/vantage/schema"
 )
 
 func TestStartServerReuseAndStop(t *testing.T) {
@@ -142,5 +146,51 @@ func TestStartServerConcurrently(t *testing.T) {
 	}
 	if started != 1 {
 		t.Errorf("%d servers started, want 1 started and 1 reused", started)
+	}
+}
+
+// TestWriterRetriesUntilServerReturns stops ClickHouse under a writer and
+// starts it again: the rows queued meanwhile are stored once it answers.
+func TestWriterRetriesUntilServerReturns(t *testing.T) {
+	if testServer == nil {
+		t.Skip(testSkip)
+	}
+	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}
+	srv, err := StartServer(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Close() }()
+	db, err := Open(t.Context(), Config{DSN: "clickhouse://" + srv.Addr(), Database: "retry"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	w := db.NewWriter(WriterConfig{FlushInterval: 10 * time.Millisecond}, nil)
+	defer w.Close()
+
+	// A crash: SIGTERM would wait for the writer's idle connection (10s).
+	if err := srv.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-srv.done
+	srv.Close()
+	if err := w.Write(t.Context(), []schema.Event{announce(0, peerA, 64500, []uint32{64500}, "10.0.0.0/8")}); err != nil {
+		t.Fatal(err)
+	}
+	// Let a few inserts fail before the server comes back.
+	waitFor(t, 10*time.Second, func() bool { return w.failures.Load() >= 2 })
+	if srv, err = StartServer(t.Context(), cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Routes(t.Context(), RoutesQuery{Prefix: netip.MustParsePrefix("10.0.0.0/8")})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("after the server returned: %v, %v", got, err)
 	}
 }

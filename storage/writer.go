@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	chcolumn "github.com/ClickHouse/clickhouse-go/v2/lib/column"
@@ -76,6 +77,9 @@ type Writer struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// failures counts failed inserts (for tests and, later, metrics).
+	failures atomic.Int64
 }
 
 // chunk is the rows of one Write.
@@ -202,6 +206,7 @@ func (w *Writer) run() {
 				pending, rows = pending[:0], 0
 				return nil
 			}
+			w.failures.Add(1)
 			if ctx.Err() != nil {
 				return fmt.Errorf("storage: %d rows not stored: %w", rows, err)
 			}
