@@ -166,13 +166,16 @@ func FillOpen(ev *schema.Event, o *bgpwire.Open, sent bool) {
 // the collector sent it.
 func FillNotification(ev *schema.Event, n *bgpwire.Notification, sent bool) {
 	ev.Type = schema.TypeNotification
-	ev.Notification = &schema.Notification{Code: n.Code, Subcode: n.Subcode, Reason: n.String(), Data: hex.EncodeToString(n.Data), Sent: sent}
+	ev.Notification = notificationOf(n, sent)
+}
+
+func notificationOf(n *bgpwire.Notification, sent bool) *schema.Notification {
+	return &schema.Notification{Code: n.Code, Subcode: n.Subcode, Reason: n.String(), Data: hex.EncodeToString(n.Data), Sent: sent}
 }
 
 // FillMessage sets the type-specific fields of ev from any decoded
 // message (UPDATE, OPEN, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH) received
-// from the peer. schema.Event has no fields for a ROUTE-REFRESH's family
-// and subtype; only its type is set.
+// from the peer.
 func FillMessage(ev *schema.Event, m *bgpwire.Message) {
 	switch m.Header.Type {
 	case bgpwire.MsgUpdate:
@@ -184,6 +187,24 @@ func FillMessage(ev *schema.Event, m *bgpwire.Message) {
 	case bgpwire.MsgKeepalive:
 		ev.Type = schema.TypeKeepalive
 	case bgpwire.MsgRouteRefresh:
-		ev.Type = schema.TypeRouteRefresh
+		FillRouteRefresh(ev, &m.RouteRefresh)
 	}
+}
+
+// FillRouteRefresh sets the ROUTE-REFRESH fields of ev.
+func FillRouteRefresh(ev *schema.Event, rr *bgpwire.RouteRefresh) {
+	ev.Type = schema.TypeRouteRefresh
+	sub := "refresh"
+	switch rr.Subtype {
+	case bgpwire.RouteRefreshBoRR:
+		sub = "borr"
+	case bgpwire.RouteRefreshEoRR:
+		sub = "eorr"
+	}
+	ev.RouteRefresh = &schema.RouteRefresh{Family: family(rr.Family), Subtype: sub}
+}
+
+// notificationEvent is notificationOf for a value.
+func notificationEvent(n bgpwire.Notification, sent bool) *schema.Notification {
+	return notificationOf(&n, sent)
 }

@@ -102,11 +102,11 @@ func (ss *session) run(ctx context.Context, prev *session) {
 	var note *schema.Notification
 	ss.wmu.Lock()
 	if ss.sentNote != nil {
-		note = notificationEvent(*ss.sentNote, true)
+		note = notificationOf(ss.sentNote, true)
 	}
 	ss.wmu.Unlock()
 	if ss.recvNote != nil {
-		note = notificationEvent(*ss.recvNote, false)
+		note = notificationOf(ss.recvNote, false)
 	}
 	ss.log.Info("session down", "err", err, "up", time.Since(ss.upSince).Round(time.Second))
 	ss.emitState(schema.StateDown, note)
@@ -281,8 +281,14 @@ func (ss *session) receive() error {
 			ss.emitNotification(n, false, now)
 			return fmt.Errorf("peer sent NOTIFICATION %s: %w", n, errClosedByPeer)
 		case bgpwire.MsgRouteRefresh:
-			// A passive collector has nothing to send again.
+			// A passive collector has nothing to send again; the request
+			// is only recorded.
+			rr, err := bgpwire.DecodeRouteRefresh(body)
+			if err != nil {
+				return ss.fail("ROUTE-REFRESH", err)
+			}
 			ev := ss.event(schema.TypeRouteRefresh, msg)
+			FillRouteRefresh(&ev, &rr)
 			ss.srv.emit(&ev, now)
 		case bgpwire.MsgOpen:
 			ss.notify(bgpwire.Notification{Code: bgpwire.CodeFSM})
@@ -371,35 +377,12 @@ func (ss *session) emitNotification(n bgpwire.Notification, sent bool, at time.T
 		ss.recvNote = &n
 	}
 	ev := ss.event(schema.TypeNotification, nil)
-	ev.Notification = notificationEvent(n, sent)
+	FillNotification(&ev, &n, sent)
 	ss.srv.emit(&ev, at)
-}
-
-func notificationEvent(n bgpwire.Notification, sent bool) *schema.Notification {
-	ne := &schema.Notification{Code: n.Code, Subcode: n.Subcode, Reason: n.String(), Sent: sent}
-	if len(n.Data) > 0 {
-		ne.Data = hex.EncodeToString(n.Data)
-	}
-	return ne
 }
 
 func (ss *session) emitOpen(o *bgpwire.Open, sent bool, at time.Time) {
 	ev := ss.event(schema.TypeOpen, nil)
-	oe := &schema.Open{Version: o.Version, ASN: o.ASN(), HoldTime: o.HoldTime, RouterID: o.RouterID, Sent: sent}
-	for _, c := range o.Capabilities {
-		name := c.Code.String()
-		switch c.Code {
-		case bgpwire.CapMultiprotocol:
-			name += " " + family(c.Family).String()
-		case bgpwire.CapFourOctetAS:
-			name += fmt.Sprintf(" %d", c.ASN)
-		case bgpwire.CapAddPath:
-			for _, f := range c.AddPath {
-				name += fmt.Sprintf(" %s:%d", family(f.Family), f.Mode)
-			}
-		}
-		oe.Capabilities = append(oe.Capabilities, name)
-	}
-	ev.Open = oe
+	FillOpen(&ev, o, sent)
 	ss.srv.emit(&ev, at)
 }

@@ -108,6 +108,8 @@ type Event struct {
 	Notification *Notification `json:"notification,omitempty"`
 	// Open is set on OPEN events.
 	Open *Open `json:"open,omitempty"`
+	// RouteRefresh is set on ROUTE_REFRESH events.
+	RouteRefresh *RouteRefresh `json:"route_refresh,omitempty"`
 
 	// Raw is the whole BGP message, hex-encoded, when raw output is on.
 	Raw string `json:"raw,omitempty"`
@@ -116,7 +118,8 @@ type Event struct {
 // Announcement is a set of reachable routes that share a next hop and a
 // family.
 type Announcement struct {
-	NextHop netip.Addr `json:"next_hop"`
+	// NextHop is absent for families without one (FlowSpec).
+	NextHop netip.Addr `json:"next_hop,omitzero"`
 	// NextHopLinkLocal is the IPv6 link-local next hop, when sent.
 	NextHopLinkLocal netip.Addr `json:"next_hop_link_local,omitzero"`
 	NLRISet
@@ -161,6 +164,14 @@ type Open struct {
 	Capabilities []string   `json:"capabilities,omitempty"`
 	// Sent is true when the collector sent it, false when the peer did.
 	Sent bool `json:"sent"`
+}
+
+// RouteRefresh is a ROUTE-REFRESH message (RFC 2918, RFC 7313).
+type RouteRefresh struct {
+	Family Family `json:"family"`
+	// Subtype is "refresh", "borr" (beginning of route refresh) or "eorr"
+	// (end of route refresh).
+	Subtype string `json:"subtype"`
 }
 
 // RawAttribute is a path attribute kept as it was on the wire.
