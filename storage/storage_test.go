@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -491,5 +493,43 @@ func TestFamiliesAndPeerEvents(t *testing.T) {
 	}
 	if state != "none" || reason != "notification 6/2" || code != 6 || sent != 1 {
 		t.Errorf("NOTIFICATION row: state %q reason %q code %d sent %d", state, reason, code, sent)
+	}
+}
+
+// TestWriterConcurrentClose writes from several goroutines while Close
+// runs: every Write that returned nil is stored, the others say the writer
+// is closed.
+func TestWriterConcurrentClose(t *testing.T) {
+	db := testDB(t)
+	w := db.NewWriter(WriterConfig{FlushInterval: time.Millisecond, BatchSize: 7}, nil)
+	var stored atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			peer := netip.AddrFrom4([4]byte{192, 0, 2, byte(g)})
+			for i := 0; ; i++ {
+				err := w.Write(t.Context(), []schema.Event{announce(float64(i), peer, 64500, []uint32{64500}, "10.0.0.0/8")})
+				if err == ErrWriterClosed {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				stored.Add(1)
+			}
+		})
+	}
+	waitFor(t, 10*time.Second, func() bool { return stored.Load() > 200 })
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	var n uint64
+	if err := db.conn.QueryRow(t.Context(), "SELECT count() FROM route_events").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if int64(n) != stored.Load() {
+		t.Errorf("%d rows stored, %d writes accepted", n, stored.Load())
 	}
 }

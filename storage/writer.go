@@ -30,6 +30,9 @@ type WriterConfig struct {
 	CloseTimeout time.Duration
 }
 
+// sendTimeout bounds one INSERT while the writer runs.
+const sendTimeout = time.Minute
+
 // Defaults of WriterConfig.
 const (
 	DefaultBatchSize     = 50_000
@@ -68,7 +71,12 @@ type Writer struct {
 
 	in      chan chunk
 	flushes chan chan error
-	stop    chan struct{} // closed by Close
+	stop    chan struct{} // closed by Close first: wakes blocked callers
+	// gate lets Close wait until no Write is between its closed check and
+	// its send; closed is set under it.
+	gate   sync.RWMutex
+	closed bool
+	quit   chan struct{} // closed by Close once no Write can queue rows
 	// runCtx bounds sends and retries while running; Close cancels it and
 	// gives the final flush its own CloseTimeout.
 	runCtx    context.Context
@@ -103,6 +111,7 @@ func (db *DB) NewWriter(cfg WriterConfig, log *slog.Logger) *Writer {
 		in:      make(chan chunk, 64),
 		flushes: make(chan chan error),
 		stop:    make(chan struct{}),
+		quit:    make(chan struct{}),
 	}
 	w.runCtx, w.cancelRun = context.WithCancel(context.Background())
 	w.wg.Go(w.run)
@@ -119,10 +128,10 @@ func (w *Writer) Write(ctx context.Context, events []schema.Event) error {
 	if c.size() == 0 {
 		return nil
 	}
-	select {
-	case <-w.stop:
+	w.gate.RLock()
+	defer w.gate.RUnlock()
+	if w.closed {
 		return ErrWriterClosed
-	default:
 	}
 	select {
 	case w.in <- c:
@@ -156,8 +165,12 @@ func (w *Writer) Flush(ctx context.Context) error {
 // the writer. It is idempotent; the error says what could not be stored.
 func (w *Writer) Close() error {
 	w.closeOnce.Do(func() {
-		close(w.stop)
-		w.cancelRun()
+		close(w.stop)   // blocked Writes and Flushes return
+		w.cancelRun()   // a retrying flush gives up; the final one retries
+		w.gate.Lock()   // wait for Writes in flight: their rows are queued
+		w.closed = true // or refused
+		w.gate.Unlock()
+		close(w.quit) // now the goroutine drains, flushes and returns
 		w.wg.Wait()
 	})
 	return w.closeErr
@@ -190,14 +203,22 @@ func (w *Writer) run() {
 		}
 	}
 	// flush sends pending, retrying until it succeeds or until ctx ends.
-	flush := func(ctx context.Context) error {
+	// While running, ctx (canceled by Close) ends the retries but not a
+	// send in flight: cutting an INSERT the server may already have
+	// committed would store its rows twice when the final flush retries.
+	flush := func(ctx context.Context, final bool) error {
 		timer.Stop()
 		if rows == 0 {
 			return nil
 		}
 		backoff := 100 * time.Millisecond
 		for attempt := 1; ; attempt++ {
-			err := w.send(ctx, pending)
+			sendCtx, cancel := ctx, context.CancelFunc(func() {})
+			if !final {
+				sendCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+			}
+			err := w.send(sendCtx, pending)
+			cancel()
 			if err == nil {
 				if w.log.Enabled(ctx, slog.LevelDebug) {
 					w.log.Debug("stored events", "rows", rows, "age", time.Since(oldest))
@@ -225,17 +246,17 @@ func (w *Writer) run() {
 		case c := <-w.in:
 			take(c)
 			if rows >= w.cfg.BatchSize {
-				_ = flush(running) // fails only when stopping; Close retries
+				_ = flush(running, false) // fails only when stopping; Close retries
 			}
 		case <-timer.C:
-			_ = flush(running)
+			_ = flush(running, false)
 		case reply := <-w.flushes:
 			drain()
-			reply <- flush(running)
-		case <-w.stop:
+			reply <- flush(running, false)
+		case <-w.quit:
 			drain()
 			ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
-			w.closeErr = flush(ctx)
+			w.closeErr = flush(ctx, true)
 			cancel()
 			if w.closeErr != nil {
 				w.log.Error("events lost at shutdown", "err", w.closeErr)
