@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -291,8 +292,11 @@ func (db *DB) scope(where []string, at time.Time, peer netip.Addr, host string) 
 		if us < 0 {
 			us = 0
 		}
-		// ts prunes partitions; ts_us decides.
-		where = append(where, "ts <= toDateTime("+strconv.FormatInt(at.Unix(), 10)+")", "ts_us <= "+strconv.FormatInt(us, 10))
+		where = append(where, "ts_us <= "+strconv.FormatInt(us, 10))
+		if sec := at.Unix(); sec < math.MaxUint32 { // DateTime's range
+			// ts prunes partitions; ts_us decides.
+			where = append(where, "ts <= toDateTime("+strconv.FormatInt(max(sec, 0), 10)+")")
+		}
 	}
 	if peer.IsValid() {
 		where = append(where, "peer = "+fs16(schema.AddrTo16(peer)))

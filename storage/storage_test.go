@@ -334,6 +334,7 @@ func TestRoutesHistory(t *testing.T) {
 		{45, nil}, // peer A down: its routes are gone
 		{55, nil},
 		{65, []string{"192.0.2.1 64500 3"}},
+		{5e9, []string{"192.0.2.1 64500 3"}}, // beyond DateTime's range
 		{-1, []string{"192.0.2.1 64500 3"}},
 	}
 	for _, tt := range tests {
