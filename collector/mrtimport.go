@@ -1,13 +1,16 @@
 package collector
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/schema"
 )
 
 // MRTProgress counts what has been read of an MRT file. It is updated
@@ -93,3 +96,89 @@ func ScanMRTFile(path string, workers int, prog *MRTProgress, warn func(error), 
 	}
 	return nil
 }
+
+// EventSink stores batches of events; storage.Writer satisfies it.
+type EventSink interface {
+	Write(ctx context.Context, events []schema.Event) error
+}
+
+// MRTImporter backfills a sink from MRT files: a RIB dump becomes the
+// state at its dump time (one UPDATE event per RIB entry, stamped with
+// the dump time), update files become history. Events carry IDs derived
+// from the file name and record number, and a file yields the same
+// events in the same order every time, so importing it again writes the
+// same rows (storage collapses them).
+type MRTImporter struct {
+	Sink EventSink
+	// Host is the collector name written in the events.
+	Host string
+	// BatchSize is the number of events handed to the sink at a time
+	// (default 10,000).
+	BatchSize int
+	// Workers bounds the bzip2 decoding goroutines (0: GOMAXPROCS).
+	Workers int
+	// Warn receives framing problems and records that could not be
+	// converted; the import goes on.
+	Warn func(error)
+}
+
+// ImportFile imports one file. prog, when not nil, is updated as the
+// file is read.
+func (im *MRTImporter) ImportFile(ctx context.Context, path string, prog *MRTProgress) (events int, err error) {
+	size := im.BatchSize
+	if size <= 0 {
+		size = 10_000
+	}
+	conv := &MRTConverter{Host: im.Host, Source: filepath.Base(path)}
+	batch := make([]schema.Event, 0, size)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := im.Sink.Write(ctx, batch); err != nil {
+			return err
+		}
+		events += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	warn := im.Warn
+	if warn == nil {
+		warn = func(error) {}
+	}
+	err = ScanMRTFile(path, im.Workers, prog, warn, func(rec bgpwire.MRTRecord) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := conv.Convert(rec, func(ev *schema.Event) error {
+			batch = append(batch, *ev)
+			if len(batch) >= size {
+				if err := flush(); err != nil {
+					return &sinkError{err}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			var sinkErr *sinkError
+			if errors.As(err, &sinkErr) {
+				return sinkErr.err
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			warn(&bgpwire.MRTWarning{Offset: rec.Offset, Record: rec.Index, Err: err})
+		}
+		return nil
+	})
+	if ferr := flush(); err == nil {
+		err = ferr
+	}
+	return events, err
+}
+
+// sinkError marks an error of the sink (which stops the import), as
+// opposed to a record that cannot be converted (which is skipped).
+type sinkError struct{ err error }
+
+func (e *sinkError) Error() string { return e.err.Error() }

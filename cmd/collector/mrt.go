@@ -1,14 +1,20 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/collector/bgpdump"
+	"github.com/vantage-bgp/vantage/storage"
 )
 
 func init() {
@@ -92,5 +98,109 @@ func runMRTDump(args []string) error {
 }
 
 func runMRTImport(args []string) error {
-	return errors.New("mrt import: not yet wired")
+	fs := flag.NewFlagSet("mrt import", flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "YAML config `file` (ClickHouse and the collector name; default: built-in defaults)")
+	host := fs.String("host", "", "collector name for the events (default: collector.name of the config)")
+	workers := fs.Int("workers", 0, "goroutines decoding bzip2 blocks (0: all CPUs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("no MRT file given")
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *host == "" {
+		*host = cfg.Collector.Name
+	}
+	log := cfg.Log.NewLogger(os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	db, err := storage.Open(ctx, storageConfig(cfg), log.With("component", "clickhouse"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	w := db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval}, log.With("component", "clickhouse"))
+	im := &collector.MRTImporter{Sink: w, Host: *host, Workers: *workers}
+	tty := isTerminal(os.Stderr)
+	failed := 0
+	for _, path := range fs.Args() {
+		prog := &collector.MRTProgress{}
+		im.Warn = func(err error) {
+			if tty {
+				fmt.Fprint(os.Stderr, "\r\033[K")
+			}
+			fmt.Fprintf(os.Stderr, "collector mrt import: %s: warning: %v\n", path, err)
+		}
+		done := make(chan struct{})
+		start := time.Now()
+		if tty {
+			go progressLine(path, prog, start, done)
+		}
+		n, err := im.ImportFile(ctx, path, prog)
+		close(done)
+		if tty {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		el := time.Since(start)
+		fmt.Fprintf(os.Stderr, "collector mrt import: %s: %d records, %d events, %d warnings in %s (%.0f records/s)\n",
+			path, prog.Records.Load(), n, prog.Warnings.Load(), el.Round(time.Millisecond), float64(prog.Records.Load())/el.Seconds())
+		if err != nil {
+			if ctx.Err() != nil {
+				w.Close()
+				return ctx.Err()
+			}
+			fmt.Fprintf(os.Stderr, "collector mrt import: %v\n", err)
+			failed++
+		}
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("storing the last events: %w", err)
+	}
+	if failed == fs.NArg() {
+		return errors.New("nothing could be imported")
+	}
+	return nil
+}
+
+// progressLine redraws one status line on the terminal until done.
+func progressLine(path string, p *collector.MRTProgress, start time.Time, done <-chan struct{}) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		el := time.Since(start).Seconds()
+		read, recs := p.Read.Load(), p.Records.Load()
+		eta := "?"
+		if read > 0 && p.Size > 0 {
+			eta = time.Duration(el * float64(p.Size-read) / float64(read) * float64(time.Second)).Round(time.Second).String()
+		}
+		fmt.Fprintf(os.Stderr, "\r\033[K%s: %d records (%.0f/s), %s of %s, ETA %s",
+			filepath.Base(path), recs, float64(recs)/el, humanBytes(read), humanBytes(p.Size), eta)
+	}
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
