@@ -185,8 +185,7 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 			dst = append(dst, NLRI{})
 		}
 		n := &dst[len(dst)-1]
-		n.PathID, n.RD, n.Labels, n.Raw = 0, RD{}, Labels{}, n.Raw[:0]
-		n.Prefix = makePrefix(b[i+1:i+1+nb], bits, alen == 4)
+		*n = NLRI{Prefix: makePrefix(b[i+1:i+1+nb], bits, alen == 4), Raw: n.Raw[:0]}
 		i += 1 + nb
 	}
 	return dst, nil
