@@ -146,4 +146,3 @@ func startEmbeddedNATS(c config.NATS) (*server.Server, error) {
 	}
 	return ns, nil
 }
-

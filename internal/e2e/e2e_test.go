@@ -251,7 +251,9 @@ func TestBIRDToNATSClickHouseAndLookingGlass(t *testing.T) {
 		fmt.Sprint(ev6.LargeCommunity) != "[65001:6:6]" {
 		t.Errorf("NATS event for 2001:db8:100::/48: %+v", ev6)
 	}
-	if _, ok := got.find(func(ev *schema.Event) bool { return ev.Type == schema.TypePeerState && ev.State == schema.StateConnected }); !ok {
+	if _, ok := got.find(func(ev *schema.Event) bool {
+		return ev.Type == schema.TypePeerState && ev.State == schema.StateConnected
+	}); !ok {
 		t.Error("no RIS_PEER_STATE connected event on NATS")
 	}
 
