@@ -33,6 +33,28 @@ type MRTConverter struct {
 	peers    bgpwire.PeerIndexTable
 	hasPeers bool
 	one      [1]bgpwire.NLRI
+
+	// sec and ord order the messages of one second (see stamp).
+	sec uint32
+	ord uint64
+}
+
+// stamp returns a record's time. MRT files without microseconds (BGP4MP,
+// the type-5 BGP records) hold many messages per second; each gets the
+// next microsecond after the second's previous message, in file order,
+// so that a peer's events stay ordered when stored and the times are the
+// same every time the file is imported. RIB records keep the dump time.
+func (c *MRTConverter) stamp(h bgpwire.MRTHeader) float64 {
+	us := uint64(h.Timestamp)*1_000_000 + uint64(h.Microseconds)
+	if h.Microseconds == 0 && (h.Type == bgpwire.MRTBGP4MP || h.Type == bgpwire.MRTBGP) {
+		if h.Timestamp == c.sec {
+			c.ord = min(c.ord+1, 999_999)
+		} else {
+			c.sec, c.ord = h.Timestamp, 0
+		}
+		us += c.ord
+	}
+	return float64(us) / 1e6
 }
 
 // Convert calls emit for each event of a record. The event is valid only
@@ -40,7 +62,7 @@ type MRTConverter struct {
 // ROUTE-REFRESH) emit nothing.
 func (c *MRTConverter) Convert(rec bgpwire.MRTRecord, emit func(*schema.Event) error) error {
 	h := rec.Header
-	ts := float64(h.Timestamp) + float64(h.Microseconds)/1e6
+	ts := c.stamp(h)
 	switch h.Type {
 	case bgpwire.MRTTableDump2:
 		if h.Subtype == bgpwire.TD2PeerIndexTable {

@@ -132,6 +132,7 @@ type peerKey struct {
 }
 
 // clock makes event times strictly increasing per peer, in microseconds.
+// A nil clock keeps every time as it is.
 type clock map[peerKey]uint64
 
 // next returns the event's time in microseconds, moved 1µs past the
@@ -140,6 +141,9 @@ func (c clock) next(host string, peer netip.Addr, ts float64) uint64 {
 	us := uint64(0)
 	if ts > 0 {
 		us = uint64(math.Round(ts * 1e6))
+	}
+	if c == nil {
+		return us
 	}
 	k := peerKey{host, peer}
 	if last, ok := c[k]; ok && us <= last {

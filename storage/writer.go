@@ -28,6 +28,12 @@ type WriterConfig struct {
 	// CloseTimeout bounds the retries of the last flush done by Close
 	// (default 30s).
 	CloseTimeout time.Duration
+	// KeepTimestamps stores each event at its own microsecond timestamp
+	// instead of moving it past the peer's previous event. The MRT import
+	// uses it: its timestamps are already ordered and deterministic, so a
+	// file imported again writes identical rows, which the
+	// ReplacingMergeTree tables collapse, whatever was imported before.
+	KeepTimestamps bool
 }
 
 // sendTimeout bounds one INSERT while the writer runs.
@@ -103,11 +109,15 @@ func (db *DB) NewWriter(cfg WriterConfig, log *slog.Logger) *Writer {
 	if log == nil {
 		log = db.log
 	}
+	c := clock{}
+	if cfg.KeepTimestamps {
+		c = nil // a nil clock keeps times as they are
+	}
 	w := &Writer{
 		db:      db,
 		cfg:     cfg.withDefaults(),
 		log:     log,
-		clock:   clock{},
+		clock:   c,
 		in:      make(chan chunk, 64),
 		flushes: make(chan chan error),
 		stop:    make(chan struct{}),

@@ -123,7 +123,7 @@ func runMRTImport(args []string) error {
 		return err
 	}
 	defer db.Close()
-	w := db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval}, log.With("component", "clickhouse"))
+	w := db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval, KeepTimestamps: true}, log.With("component", "clickhouse"))
 	im := &collector.MRTImporter{Sink: w, Host: *host, Workers: *workers}
 	tty := isTerminal(os.Stderr)
 	failed := 0
