@@ -59,18 +59,22 @@ func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32
 		if i+n*w > len(v) {
 			return p[:0], buf, fmt.Errorf("segment of %d ASNs overruns the attribute: %w", n, ErrTruncated)
 		}
-		start := len(buf)
+		start, end := len(buf), len(buf)+n
+		buf = buf[:end] // cap holds every ASN the value can carry
+		dst, src := buf[start:end], v[i:i+n*w]
 		if w == 4 {
-			for k := range n {
-				buf = append(buf, be32(v[i+4*k:]))
+			for k := range dst {
+				s := src[4*k : 4*k+4]
+				dst[k] = uint32(s[0])<<24 | uint32(s[1])<<16 | uint32(s[2])<<8 | uint32(s[3])
 			}
 		} else {
-			for k := range n {
-				buf = append(buf, uint32(be16(v[i+2*k:])))
+			for k := range dst {
+				s := src[2*k : 2*k+2]
+				dst[k] = uint32(s[0])<<8 | uint32(s[1])
 			}
 		}
 		i += n * w
-		p = append(p, Segment{Type: t, ASNs: buf[start:len(buf):len(buf)]})
+		p = append(p, Segment{Type: t, ASNs: buf[start:end:end]})
 	}
 	return p, buf, nil
 }

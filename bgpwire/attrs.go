@@ -225,8 +225,14 @@ func (a *Attributes) reset() {
 	a.ExtCommunities = a.ExtCommunities[:0]
 	a.IPv6ExtCommunities = a.IPv6ExtCommunities[:0]
 	a.LargeCommunities = a.LargeCommunities[:0]
-	a.MPReach = MPReach{NLRI: a.MPReach.NLRI[:0], NextHopRaw: a.MPReach.NextHopRaw[:0]}
-	a.MPUnreach = MPUnreach{NLRI: a.MPUnreach.NLRI[:0]}
+	// The MP attributes are large and mostly absent: clear them only
+	// when a decode set them (it sets Family first).
+	if a.MPReach.Family != (Family{}) || len(a.MPReach.NLRI) != 0 {
+		a.MPReach = MPReach{NLRI: a.MPReach.NLRI[:0], NextHopRaw: a.MPReach.NextHopRaw[:0]}
+	}
+	if a.MPUnreach.Family != (Family{}) || len(a.MPUnreach.NLRI) != 0 {
+		a.MPUnreach = MPUnreach{NLRI: a.MPUnreach.NLRI[:0]}
+	}
 	a.Other = a.Other[:0]
 	a.wire = a.wire[:0]
 	a.wirePath = nil

@@ -185,7 +185,13 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 			dst = append(dst, NLRI{})
 		}
 		n := &dst[len(dst)-1]
-		*n = NLRI{Prefix: makePrefix(b[i+1:i+1+nb], bits, alen == 4), Raw: n.Raw[:0]}
+		// Field by field, and Raw only when it is not already empty: the
+		// common case then stores no pointer.
+		n.PathID, n.RD, n.Labels = 0, RD{}, Labels{}
+		n.Prefix = makePrefix(b[i+1:i+1+nb], bits, alen == 4)
+		if len(n.Raw) != 0 {
+			n.Raw = n.Raw[:0]
+		}
 		i += 1 + nb
 	}
 	return dst, nil
