@@ -33,8 +33,9 @@ test: deps-test ## run every test against real ClickHouse, NATS and BGP daemons
 test-race: deps-test ## run the tests with the race detector
 	$(GO) test -count=1 -race -timeout 30m ./...
 
-bench: ## run the benchmarks (Vantage beside the peer implementations)
+bench: ## run the benchmarks: Vantage beside gobgp in-process, then beside bgpdump and bzip2 as whole processes
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./scripts/bench-mrt.sh
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	@set -e; for pkg in $$($(GO) list ./...); do \
