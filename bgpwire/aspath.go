@@ -1,6 +1,9 @@
 package bgpwire
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // ASTrans is the 2-octet AS used in place of a 4-octet AS (RFC 6793).
 const ASTrans = 23456
@@ -64,13 +67,11 @@ func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32
 		dst, src := buf[start:end], v[i:i+n*w]
 		if w == 4 {
 			for k := range dst {
-				s := src[4*k : 4*k+4]
-				dst[k] = uint32(s[0])<<24 | uint32(s[1])<<16 | uint32(s[2])<<8 | uint32(s[3])
+				dst[k] = binary.BigEndian.Uint32(src[4*k:])
 			}
 		} else {
 			for k := range dst {
-				s := src[2*k : 2*k+2]
-				dst[k] = uint32(s[0])<<8 | uint32(s[1])
+				dst[k] = uint32(binary.BigEndian.Uint16(src[2*k:]))
 			}
 		}
 		i += n * w

@@ -242,17 +242,32 @@ func (a *Attributes) reset() {
 // wantFlags returns the optional/transitive bits an attribute must have,
 // and whether the code is one this package checks.
 func wantFlags(c AttrCode) (uint8, bool) {
-	switch c {
-	case AttrOrigin, AttrASPath, AttrNextHop, AttrLocalPref, AttrAtomicAggregate:
-		return FlagTransitive, true
-	case AttrMED, AttrOriginatorID, AttrClusterList, AttrMPReach, AttrMPUnreach, AttrAIGP:
-		return FlagOptional, true
-	case AttrAggregator, AttrCommunities, AttrExtCommunities, AttrAS4Path, AttrAS4Aggregator,
-		AttrIPv6ExtCommunities, AttrLargeCommunity, AttrOTC:
-		return FlagOptional | FlagTransitive, true
-	}
-	return 0, false
+	w := wantFlagsTable[c]
+	return w &^ flagUnchecked, w&flagUnchecked == 0
 }
+
+// flagUnchecked marks codes whose flags are not checked in
+// wantFlagsTable (the low bits of a flags octet are never used there).
+const flagUnchecked = 0x01
+
+// wantFlagsTable is wantFlags as a table: the decoder looks it up for
+// every attribute.
+var wantFlagsTable = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = flagUnchecked
+	}
+	for _, c := range []AttrCode{AttrOrigin, AttrASPath, AttrNextHop, AttrLocalPref, AttrAtomicAggregate} {
+		t[c] = FlagTransitive
+	}
+	for _, c := range []AttrCode{AttrMED, AttrOriginatorID, AttrClusterList, AttrMPReach, AttrMPUnreach, AttrAIGP} {
+		t[c] = FlagOptional
+	}
+	for _, c := range []AttrCode{AttrAggregator, AttrCommunities, AttrExtCommunities, AttrAS4Path, AttrAS4Aggregator,
+		AttrIPv6ExtCommunities, AttrLargeCommunity, AttrOTC} {
+		t[c] = FlagOptional | FlagTransitive
+	}
+	return t
+}()
 
 // defaultFlags returns the flags the encoder writes for an attribute that
 // was not decoded from the wire.

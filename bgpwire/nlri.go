@@ -1,6 +1,7 @@
 package bgpwire
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 )
@@ -170,31 +171,67 @@ func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLR
 // decodePrefixes is the fast path of decodeNLRIs for plain prefixes.
 func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) {
 	b := r.b
+	maxBits := alen * 8
 	for i := 0; i < len(b); {
 		bits := int(b[i])
-		nb := (bits + 7) / 8
-		if bits > alen*8 {
-			return dst, errorf(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, alen*8)
+		nb := (bits + 7) >> 3
+		if bits > maxBits {
+			return dst, errorf(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, maxBits)
 		}
 		if i+1+nb > len(b) {
 			return dst, newError(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
 		}
-		if len(dst) < cap(dst) {
-			dst = dst[:len(dst)+1]
+		var p netip.Prefix
+		if maxBits == 32 {
+			p = prefix4At(b, i, bits)
 		} else {
+			p = makePrefix(b[i+1:i+1+nb], bits, false)
+		}
+		i += 1 + nb
+		if len(dst) == cap(dst) {
 			dst = append(dst, NLRI{})
+		} else {
+			dst = dst[:len(dst)+1]
 		}
 		n := &dst[len(dst)-1]
 		// Field by field, and Raw only when it is not already empty: the
-		// common case then stores no pointer.
-		n.PathID, n.RD, n.Labels = 0, RD{}, Labels{}
-		n.Prefix = makePrefix(b[i+1:i+1+nb], bits, alen == 4)
+		// common case then stores one pointer (the prefix's zone). Labels
+		// is cleared through its fields: a composite literal is built on
+		// the stack and copied with overlapping loads that stall store
+		// forwarding.
+		n.PathID = 0
+		n.Prefix = p
+		n.RD = RD{}
+		n.Labels.n = 0
+		n.Labels.v = [maxLabels]uint32{}
 		if len(n.Raw) != 0 {
 			n.Raw = n.Raw[:0]
 		}
-		i += 1 + nb
 	}
 	return dst, nil
+}
+
+// prefix4At builds the masked IPv4 prefix of bits bits whose (bits+7)/8
+// significant bytes follow the length octet at b[i] (the caller has
+// checked that they are within b). It loads four bytes whatever the
+// length, from after the length octet or, near the end of b, ending with
+// the prefix, so that prefix lengths mixing in a message cost no
+// mispredicted branches; the mask clears whatever is not the prefix.
+func prefix4At(b []byte, i, bits int) netip.Prefix {
+	nb := (bits + 7) >> 3
+	var v uint32
+	switch end := i + 1 + nb; {
+	case i+5 <= len(b):
+		v = binary.BigEndian.Uint32(b[i+1:])
+	case end >= 4:
+		v = binary.BigEndian.Uint32(b[end-4:]) << (8 * (4 - nb)) // a shift of 32 gives 0
+	default:
+		for k, c := range b[i+1 : end] {
+			v |= uint32(c) << (24 - 8*k)
+		}
+	}
+	v &^= 0xffffffff >> uint(bits) // likewise
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), bits)
 }
 
 // makePrefix builds a masked prefix from its significant bytes (bits is

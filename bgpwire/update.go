@@ -1,6 +1,7 @@
 package bgpwire
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -390,9 +391,7 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		if len(b)%4 != 0 || len(b) == 0 {
 			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 4")
 		}
-		for i := 0; i < len(b); i += 4 {
-			a.Communities = append(a.Communities, be32(b[i:]))
-		}
+		a.Communities = appendBE32s(a.Communities, b)
 	case AttrOriginatorID: // RFC 7606 7.9
 		if len(b) != 4 {
 			return lenError(c, off, ActionTreatAsWithdraw, len(b), "4")
@@ -402,15 +401,17 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		if len(b)%4 != 0 || len(b) == 0 {
 			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 4")
 		}
-		for i := 0; i < len(b); i += 4 {
-			a.ClusterList = append(a.ClusterList, netip.AddrFrom4([4]byte(b[i:i+4])))
+		dst := grow(&a.ClusterList, len(b)/4)
+		for k := range dst {
+			dst[k] = netip.AddrFrom4([4]byte(b[4*k:]))
 		}
 	case AttrExtCommunities: // RFC 7606 7.14
 		if len(b)%8 != 0 || len(b) == 0 {
 			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 8")
 		}
-		for i := 0; i < len(b); i += 8 {
-			a.ExtCommunities = append(a.ExtCommunities, [8]byte(b[i:i+8]))
+		dst := grow(&a.ExtCommunities, len(b)/8)
+		for k := range dst {
+			dst[k] = [8]byte(b[8*k:])
 		}
 	case AttrIPv6ExtCommunities: // RFC 7606 7.15
 		if len(b)%20 != 0 || len(b) == 0 {
@@ -423,8 +424,10 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		if len(b)%12 != 0 || len(b) == 0 {
 			return lenError(c, off, ActionTreatAsWithdraw, len(b), "a non-zero multiple of 12")
 		}
-		for i := 0; i < len(b); i += 12 {
-			a.LargeCommunities = append(a.LargeCommunities, [3]uint32{be32(b[i:]), be32(b[i+4:]), be32(b[i+8:])})
+		dst := grow(&a.LargeCommunities, len(b)/12)
+		for k := range dst {
+			s := b[12*k : 12*k+12]
+			dst[k] = [3]uint32{binary.BigEndian.Uint32(s), binary.BigEndian.Uint32(s[4:]), binary.BigEndian.Uint32(s[8:])}
 		}
 	case AttrAIGP: // RFC 7311 section 6: attribute discard
 		// TLVs; type 1 carries the 8-octet metric.
@@ -466,6 +469,24 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		}
 	}
 	return nil
+}
+
+// grow extends *s by n elements and returns them, for decoding a list
+// in place rather than appending element by element.
+func grow[T any](s *[]T, n int) []T {
+	l := len(*s)
+	*s = slices.Grow(*s, n)[:l+n]
+	return (*s)[l:]
+}
+
+// appendBE32s appends the big-endian 32-bit values of b (a multiple of
+// 4 bytes long) to dst.
+func appendBE32s(dst []uint32, b []byte) []uint32 {
+	out := grow(&dst, len(b)/4)
+	for k := range out {
+		out[k] = binary.BigEndian.Uint32(b[4*k:])
+	}
+	return dst
 }
 
 func (a *Attributes) addOther(flags uint8, c AttrCode, b []byte) {
