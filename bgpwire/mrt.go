@@ -197,7 +197,7 @@ type MRTReader struct {
 // NewMRTReader returns a reader of the MRT records in r (already
 // decompressed; see OpenMRT for files).
 func NewMRTReader(r io.Reader) *MRTReader {
-	return &MRTReader{r: r, buf: make([]byte, 256<<10)}
+	return &MRTReader{r: r, buf: make([]byte, 64<<10)}
 }
 
 // Offset returns the stream offset just past the last record returned.
@@ -209,6 +209,13 @@ func (m *MRTReader) Records() int { return m.n }
 // fill makes at least n bytes available from start, unless the stream
 // ends first. It reports whether they are.
 func (m *MRTReader) fill(n int) bool {
+	if m.end-m.start >= n {
+		return true // inlined: the common case costs no call
+	}
+	return m.fillSlow(n)
+}
+
+func (m *MRTReader) fillSlow(n int) bool {
 	for m.end-m.start < n {
 		if m.eof {
 			return false

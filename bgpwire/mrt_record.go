@@ -1,6 +1,7 @@
 package bgpwire
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -415,7 +416,7 @@ func (m *BGP4MP) DecodeOptions() *DecodeOptions { return MRTDecodeOptions(m.AS4,
 // Decode decodes a BGP4MP, BGP4MP_ET (its body after the microseconds)
 // or type-5 BGP record.
 func (m *BGP4MP) Decode(h MRTHeader, body []byte) error {
-	*m = BGP4MP{Type: h.Type, Subtype: h.Subtype, Entry: BGP4MPRoute{}}
+	m.reset(h)
 	if h.Type == MRTBGP {
 		return m.decodeBGP(h, body)
 	}
@@ -514,10 +515,8 @@ func (m *BGP4MP) Decode(h MRTHeader, body []byte) error {
 	if !ok || !r.u16(&size) || !r.u8(&typ) {
 		return mrtErr(h, "BGP message header", ErrTruncated)
 	}
-	for _, b := range mk {
-		if b != 0xff {
-			return mrtErr(h, "BGP message header", errors.New("marker is not all ones"))
-		}
+	if !allOnes(mk) {
+		return mrtErr(h, "BGP message header", errors.New("marker is not all ones"))
 	}
 	if int(size) < HeaderLen {
 		return mrtErr(h, "BGP message header", fmt.Errorf("length %d", size))
@@ -535,6 +534,39 @@ func (m *BGP4MP) Decode(h MRTHeader, body []byte) error {
 		m.Raw = nil // not a whole message
 	}
 	return nil
+}
+
+// allOnes reports whether a marker (16 or 12 bytes) is all ones, eight
+// bytes at a time.
+func allOnes(mk []byte) bool {
+	for len(mk) >= 8 {
+		if binary.LittleEndian.Uint64(mk) != ^uint64(0) {
+			return false
+		}
+		mk = mk[8:]
+	}
+	for _, b := range mk {
+		if b != 0xff {
+			return false
+		}
+	}
+	return true
+}
+
+// reset empties m for a record with header h. It clears the fields one
+// by one, and Entry (the bulk of the struct) only when the last record
+// set it: zeroing the whole struct for every record shows in profiles.
+func (m *BGP4MP) reset(h MRTHeader) {
+	if m.IsEntry {
+		m.Entry = BGP4MPRoute{}
+	}
+	m.Type, m.Subtype = h.Type, h.Subtype
+	m.PeerASN, m.LocalASN, m.IfIndex, m.AFI = 0, 0, 0, 0
+	m.PeerAddr, m.LocalAddr = netip.Addr{}, netip.Addr{}
+	m.AS4, m.Local, m.AddPath = false, false, false
+	m.IsMessage, m.MsgType, m.MsgBody, m.Raw, m.Cut = false, 0, nil, nil, 0
+	m.IsStateChange, m.OldState, m.NewState = false, 0, 0
+	m.IsEntry = false
 }
 
 func (m *BGP4MP) decodeEntry(h MRTHeader, r reader) error {

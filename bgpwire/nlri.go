@@ -99,6 +99,9 @@ func IsPrefixFamily(f Family) bool {
 // session-reset class (the NLRI cannot be delimited); the caller
 // re-classifies for MP attributes.
 func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, *Error) {
+	if r.empty() {
+		return dst, nil // an empty field (most withdrawn routes fields)
+	}
 	labeled, vpn, ipfam := prefixFamily(f)
 	alen := f.addrLen()
 	if ipfam && !labeled && !vpn && !addPath {
