@@ -2,7 +2,6 @@ package bgpwire
 
 import (
 	"bytes"
-	"compress/bzip2"
 	"errors"
 	"fmt"
 	"io"
@@ -137,7 +136,7 @@ func newParallelBzip2(r io.Reader, workers int) io.ReadCloser {
 
 func (p *parallelBzip2) work() {
 	for j := range p.jobs {
-		data, err := io.ReadAll(bzip2.NewReader(bytes.NewReader(j.stream)))
+		data, err := decodeBzip2Block(j.stream)
 		if err != nil {
 			if j.last {
 				err = fmt.Errorf("%w at compressed byte %d: the file ends inside it (%v)", ErrBzip2Block, j.off, err)

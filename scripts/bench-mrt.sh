@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 DATA=${VANTAGE_SHARED_DATA:-../shared/data}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-go build -o "$TMP/collector" ./cmd/collector
+tags=""
+[ -f /usr/include/bzlib.h ] && tags=libbz2
+go build -tags "$tags" -o "$TMP/collector" ./cmd/collector
 
 # An uncompressed updates file: RIS BGP4MP_ET, 89,686 records, 13.5 MB.
 gzip -dc "$DATA/mrt/bgpdump/test_data/updates.et-header.2015.gz" > "$TMP/updates.mrt"
