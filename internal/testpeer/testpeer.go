@@ -10,7 +10,6 @@ package testpeer
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vantage-bgp/vantage/internal/freeport"
 )
 
 // Need skips (or, under VANTAGE_REQUIRE_PEERS=1, fails) the test when a
@@ -36,15 +37,15 @@ func Need(t testing.TB, program, debianPackage string) string {
 	return ""
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago and
+// that no other call of this test binary returned.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Get()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // BIRD is a running BIRD 2 daemon.

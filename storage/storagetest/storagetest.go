@@ -11,13 +11,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/vantage-bgp/vantage/internal/freeport"
 	"github.com/vantage-bgp/vantage/storage"
 )
 
@@ -92,12 +92,12 @@ func DB(t testing.TB) *storage.DB {
 	return db
 }
 
-// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago and
+// that no other call of this test binary returned.
 func FreePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Get()
 	if err != nil {
 		panic(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
