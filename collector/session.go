@@ -89,7 +89,8 @@ func (ss *session) run(ctx context.Context, prev *session) {
 		return
 	}
 	ss.log = ss.log.With("peer_asn", ss.peerASN)
-	ss.log.Info("session established", "hold_time", ss.hold, "asn4", ss.opts.ASN4, "add_path", fmt.Sprint(ss.opts.AddPath))
+	ss.log.Info("session established", "hold_time", ss.hold, "asn4", ss.opts.ASN4,
+		"extended_message", ss.opts.ExtendedMessage, "add_path", fmt.Sprint(ss.opts.AddPath))
 	ss.emitState(schema.StateConnected, nil)
 
 	var wg sync.WaitGroup
@@ -194,6 +195,10 @@ func (ss *session) openMessage() *bgpwire.Open {
 			bgpwire.MultiprotocolCapability(bgpwire.IPv6Unicast),
 			{Code: bgpwire.CapRouteRefresh},
 			bgpwire.FourOctetASCapability(cfg.ASN),
+			// RFC 8654: UPDATEs up to 65,535 bytes.
+			bgpwire.EmptyCapability(bgpwire.CapExtendedMessage),
+			// RFC 8950: IPv4 routes with IPv6 next hops.
+			bgpwire.ExtendedNextHopCapability(bgpwire.NextHopFamily{AFI: bgpwire.AFIIPv4, SAFI: uint16(bgpwire.SAFIUnicast), NextHopAFI: bgpwire.AFIIPv6}),
 		},
 	}
 	if cfg.AddPath {
@@ -211,6 +216,10 @@ func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
 	_, mine4 := mine.Capability(bgpwire.CapFourOctetAS)
 	_, their4 := theirs.Capability(bgpwire.CapFourOctetAS)
 	ss.opts.ASN4 = mine4 && their4
+	_, myExt := mine.Capability(bgpwire.CapExtendedMessage)
+	_, theirExt := theirs.Capability(bgpwire.CapExtendedMessage)
+	ss.opts.ExtendedMessage = myExt && theirExt
+	ss.maxLen = ss.opts.MaxLen()
 	if c, ok := theirs.Capability(bgpwire.CapAddPath); ok && ss.srv.cfg.AddPath {
 		for _, f := range c.AddPath {
 			if f.Mode&bgpwire.AddPathSend != 0 && (f.Family == bgpwire.IPv4Unicast || f.Family == bgpwire.IPv6Unicast) {

@@ -56,7 +56,7 @@ type testPeer struct {
 	r    *bufio.Reader
 }
 
-func dialPeer(t *testing.T, collector net.Addr, local string, asn uint32) *testPeer {
+func dialPeer(t *testing.T, collector net.Addr, local string, asn uint32, caps ...bgpwire.Capability) *testPeer {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
 	conn, err := d.Dial("tcp", collector.String())
@@ -70,6 +70,7 @@ func dialPeer(t *testing.T, collector net.Addr, local string, asn uint32) *testP
 			bgpwire.MultiprotocolCapability(bgpwire.IPv4Unicast),
 			bgpwire.FourOctetASCapability(asn),
 		}}
+	open.Capabilities = append(open.Capabilities, caps...)
 	p.send(open.AppendWire(nil))
 	if h := p.expect(bgpwire.MsgOpen); h == nil {
 		t.Fatal("no OPEN from collector")
@@ -197,5 +198,53 @@ func TestMalformedUpdateResetsOnlyThatSession(t *testing.T) {
 			t.Errorf("peer %s: seq %d after %d", ev.Peer, ev.Seq, seqs[ev.Peer])
 		}
 		seqs[ev.Peer] = ev.Seq
+	}
+}
+
+// bigUpdate announces n /24s from 10.0.0.0 in one UPDATE (4 bytes each).
+func bigUpdate(n int, asn uint32) []byte {
+	b := update(netip.MustParsePrefix("10.0.0.0/24"), asn, netip.MustParseAddr("192.0.2.1"))
+	b = b[:len(b)-4] // drop the one NLRI
+	for i := range n {
+		b = append(b, 24, 10, byte(i>>8), byte(i))
+	}
+	return b
+}
+
+// RFC 8654: with extended messages negotiated an UPDATE may exceed 4096
+// bytes; without, it is a message header error.
+func TestExtendedMessages(t *testing.T) {
+	rec := &recorder{}
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	body := bigUpdate(2000, 65002) // about 8 KB
+	ext := dialPeer(t, srv.Addr(), "127.0.0.4", 65002, bgpwire.EmptyCapability(bgpwire.CapExtendedMessage))
+	defer ext.conn.Close()
+	ext.sendUpdate(body)
+	ev := rec.wait(t, "the 8 KB UPDATE", func(ev *schema.Event) bool {
+		return ev.Peer.String() == "127.0.0.4" && ev.Type == schema.TypeUpdate
+	})
+	if n := len(ev.Announcements[0].Prefixes); n != 2000 {
+		t.Errorf("%d prefixes, want 2000", n)
+	}
+
+	plain := dialPeer(t, srv.Addr(), "127.0.0.5", 65003)
+	defer plain.conn.Close()
+	plain.sendUpdate(body)
+	n, err := bgpwire.DecodeNotification(plain.expect(bgpwire.MsgNotification))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Code != bgpwire.CodeMessageHeader || n.Subcode != bgpwire.SubcodeBadMessageLength {
+		t.Errorf("NOTIFICATION %s, want message header error / bad message length", n)
 	}
 }
