@@ -1,5 +1,5 @@
-// Package testpeer runs real BGP daemons (BIRD 2 today; FRR, gobgpd and
-// ExaBGP follow the same shape) as test peers on loopback, each with a
+// Package testpeer runs real BGP daemons (BIRD 2 and FRR's bgpd today;
+// gobgpd and ExaBGP follow the same shape) as test peers on loopback, each with a
 // generated config, control socket, pid file and log in its own
 // directory, and stops them when the test ends.
 //
@@ -128,5 +128,81 @@ func (b *BIRD) Stop() {
 	case <-time.After(5 * time.Second):
 		b.cmd.Process.Kill()
 		<-b.done
+	}
+}
+
+// FRR is a running FRR bgpd (standalone: no zebra, no watchfrr).
+type FRR struct {
+	Dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartFRR writes conf (every "DIR" replaced by the daemon's directory)
+// and starts FRR's bgpd as root without zebra (-Z), kernel routes (-n),
+// a BGP listener (-p 0) or a TCP vty (-P 0). It is stopped, and its log
+// shown on failure, when the test ends.
+func StartFRR(t testing.TB, conf string) *FRR {
+	t.Helper()
+	const bgpd = "/usr/lib/frr/bgpd"
+	if _, err := os.Stat(bgpd); err != nil {
+		Need(t, bgpd, "frr")
+	}
+	dir := t.TempDir()
+	f := &FRR{Dir: dir, done: make(chan struct{})}
+	cfgPath := filepath.Join(dir, "bgpd.conf")
+	if err := os.WriteFile(cfgPath, []byte(strings.ReplaceAll(conf, "DIR", dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(filepath.Join(dir, "bgpd.stdout"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cmd = exec.Command(bgpd, "-f", cfgPath, "-i", filepath.Join(dir, "bgpd.pid"),
+		"-S", "-Z", "-n", "-p", "0", "-P", "0", "--vty_socket", dir)
+	f.cmd.Stdout, f.cmd.Stderr = out, out
+	if err := f.cmd.Start(); err != nil {
+		t.Fatalf("start bgpd: %v", err)
+	}
+	go func() { f.cmd.Wait(); out.Close(); close(f.done) }()
+	t.Cleanup(func() {
+		f.Stop()
+		if t.Failed() {
+			for _, name := range []string{"bgpd.log", "bgpd.stdout"} {
+				if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+					t.Logf("%s:\n%s", name, data)
+				}
+			}
+		}
+	})
+	return f
+}
+
+// Vtysh runs vtysh commands against this bgpd.
+func (f *FRR) Vtysh(cmds ...string) (string, error) {
+	args := []string{"--vty_socket", f.Dir, "-d", "bgpd"}
+	for _, c := range cmds {
+		args = append(args, "-c", c)
+	}
+	out, err := exec.Command("vtysh", args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("vtysh %s: %v: %s", strings.Join(cmds, "; "), err, out)
+	}
+	return string(out), nil
+}
+
+// Stop ends bgpd: TERM, then KILL after 5 s. Idempotent.
+func (f *FRR) Stop() {
+	select {
+	case <-f.done:
+		return
+	default:
+	}
+	f.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-f.done:
+	case <-time.After(5 * time.Second):
+		f.cmd.Process.Kill()
+		<-f.done
 	}
 }
