@@ -1,6 +1,7 @@
 package bgpwire
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -192,6 +193,11 @@ type MRTReader struct {
 	// td1Fixed counts TABLE_DUMP records whose declared length was too
 	// short for their entries.
 	td1Fixed int
+	// ahead is the header of the record at stream offset aheadAt-1 (0:
+	// none), parsed and found valid by the look-ahead of the previous call
+	// to Next, so that Next does not parse and validate it a second time.
+	ahead   MRTHeader
+	aheadAt int64
 }
 
 // NewMRTReader returns a reader of the MRT records in r (already
@@ -245,19 +251,23 @@ func (m *MRTReader) fillSlow(n int) bool {
 }
 
 func parseMRTHeader(b []byte) MRTHeader {
+	_ = b[mrtHeaderLen-1] // one bounds check for the four loads
 	return MRTHeader{
-		Timestamp: be32(b),
-		Type:      MRTType(be16(b[4:])),
-		Subtype:   be16(b[6:]),
-		Length:    int(be32(b[8:])),
+		Timestamp: binary.BigEndian.Uint32(b),
+		Type:      MRTType(binary.BigEndian.Uint16(b[4:])),
+		Subtype:   binary.BigEndian.Uint16(b[6:]),
+		Length:    int(binary.BigEndian.Uint32(b[8:])),
 	}
 }
 
 // validHeader reports whether a header can start a record: a known type
 // and subtype and a possible length.
 func validHeader(h MRTHeader) bool {
-	if h.Length < 0 || h.Length > mrtMaxRecordLen {
+	if uint(h.Length) > mrtMaxRecordLen {
 		return false
+	}
+	if h.Type == MRTBGP4MP || (h.Type == MRTBGP4MPET && h.Length >= mrtETHeaderLen) {
+		return h.Subtype <= bgp4mpMaxSubtype // the common case first
 	}
 	switch h.Type {
 	case MRTBGP:
@@ -303,10 +313,15 @@ func (m *MRTReader) Next() (MRTRecord, error) {
 			}
 			return MRTRecord{}, io.EOF
 		}
-		h := parseMRTHeader(m.buf[m.start:])
-		if !validHeader(h) {
-			m.resync()
-			continue
+		var h MRTHeader
+		if m.aheadAt == m.Offset()+1 {
+			h = m.ahead
+		} else {
+			h = parseMRTHeader(m.buf[m.start:])
+			if !validHeader(h) {
+				m.resync()
+				continue
+			}
 		}
 		total := mrtHeaderLen + h.Length
 		if !m.fill(total) {
@@ -318,7 +333,10 @@ func (m *MRTReader) Next() (MRTRecord, error) {
 		// if not, the declared length may be wrong.
 		nextOK := m.end-m.start == total // the stream ends right here
 		if m.fill(total + mrtHeaderLen) {
-			nextOK = validHeader(parseMRTHeader(m.buf[m.start+total:]))
+			nh := parseMRTHeader(m.buf[m.start+total:])
+			if nextOK = validHeader(nh); nextOK {
+				m.ahead, m.aheadAt = nh, m.Offset()+int64(total)+1
+			}
 		}
 		if !nextOK {
 			if t, ok := m.fixTD1Length(h, total); ok {
