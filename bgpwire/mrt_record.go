@@ -416,6 +416,9 @@ func (m *BGP4MP) DecodeOptions() *DecodeOptions { return MRTDecodeOptions(m.AS4,
 // Decode decodes a BGP4MP, BGP4MP_ET (its body after the microseconds)
 // or type-5 BGP record.
 func (m *BGP4MP) Decode(h MRTHeader, body []byte) error {
+	if (h.Type == MRTBGP4MP || h.Type == MRTBGP4MPET) && m.decodeMessage(h, body) {
+		return nil
+	}
 	m.reset(h)
 	if h.Type == MRTBGP {
 		return m.decodeBGP(h, body)
@@ -534,6 +537,93 @@ func (m *BGP4MP) Decode(h MRTHeader, body []byte) error {
 		m.Raw = nil // not a whole message
 	}
 	return nil
+}
+
+// BGP4MP message subtypes as bits of bgp4mpMsgSubtypes: which subtypes
+// are messages, and their properties.
+const (
+	mpMsg     = 1
+	mpAS4     = 2
+	mpLocal   = 4
+	mpAddPath = 8
+)
+
+var bgp4mpMsgSubtypes = [bgp4mpMaxSubtype + 1]uint8{
+	BGP4MPMessage:                mpMsg,
+	BGP4MPMessageAS4:             mpMsg | mpAS4,
+	BGP4MPMessageLocal:           mpMsg | mpLocal,
+	BGP4MPMessageAS4Local:        mpMsg | mpAS4 | mpLocal,
+	BGP4MPMessageAddPath:         mpMsg | mpAddPath,
+	BGP4MPMessageAS4AddPath:      mpMsg | mpAS4 | mpAddPath,
+	BGP4MPMessageLocalAddPath:    mpMsg | mpLocal | mpAddPath,
+	BGP4MPMessageAS4LocalAddPath: mpMsg | mpAS4 | mpLocal | mpAddPath,
+}
+
+// decodeMessage is the fast path of Decode for the common records: a
+// BGP4MP(_ET) message record with IPv4 or IPv6 addresses and a whole
+// message header. It reports false, having changed nothing, for any
+// other record, which Decode then decodes the general way.
+func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
+	if h.Subtype > bgp4mpMaxSubtype {
+		return false
+	}
+	f := bgp4mpMsgSubtypes[h.Subtype]
+	if f&mpMsg == 0 {
+		return false
+	}
+	aslen := 2
+	if f&mpAS4 != 0 {
+		aslen = 4
+	}
+	p := 2*aslen + 4 // AS numbers, interface, AFI
+	if len(body) < p {
+		return false
+	}
+	afi := AFI(be16(body[p-2:]))
+	alen := 4
+	switch afi {
+	case AFIIPv4:
+	case AFIIPv6:
+		alen = 16
+	default:
+		return false
+	}
+	hdr := p + 2*alen
+	if len(body) < hdr+HeaderLen || !allOnes(body[hdr:hdr+16]) {
+		return false
+	}
+	size := int(be16(body[hdr+16:]))
+	if size < HeaderLen {
+		return false
+	}
+	if m.IsEntry {
+		m.Entry = BGP4MPRoute{}
+		m.IsEntry = false
+	}
+	m.Type, m.Subtype = h.Type, h.Subtype
+	if aslen == 4 {
+		m.PeerASN, m.LocalASN = be32(body), be32(body[4:])
+	} else {
+		m.PeerASN, m.LocalASN = uint32(be16(body)), uint32(be16(body[2:]))
+	}
+	m.IfIndex, m.AFI = be16(body[p-4:]), afi
+	if alen == 4 {
+		m.PeerAddr, m.LocalAddr = netip.AddrFrom4([4]byte(body[p:])), netip.AddrFrom4([4]byte(body[p+4:]))
+	} else {
+		m.PeerAddr, m.LocalAddr = netip.AddrFrom16([16]byte(body[p:])), netip.AddrFrom16([16]byte(body[p+16:]))
+	}
+	m.AS4, m.Local, m.AddPath = f&mpAS4 != 0, f&mpLocal != 0, f&mpAddPath != 0
+	m.IsStateChange, m.OldState, m.NewState = false, 0, 0
+	m.IsMessage, m.MsgType = true, MessageType(body[hdr+18])
+	want := size - HeaderLen
+	m.Cut = 0
+	if rest := len(body) - hdr - HeaderLen; want > rest {
+		m.Cut = want - rest
+		want = rest
+	}
+	m.Raw = body[hdr : hdr+HeaderLen+want]
+	m.MsgBody = m.Raw[HeaderLen:]
+	return true
 }
 
 // allOnes reports whether a marker (16 or 12 bytes) is all ones, eight
