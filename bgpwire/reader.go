@@ -77,27 +77,33 @@ func (r *reader) sub(n int, child *reader) bool {
 }
 
 // lenPrefixed8 reads a one-byte length and that many bytes as a child.
+// On failure r is unchanged.
 func (r *reader) lenPrefixed8(child *reader) bool {
-	var n uint8
-	save := *r
-	if !r.u8(&n) || !r.sub(int(n), child) {
-		*r = save
+	b := r.b
+	if len(b) < 1 || int(b[0]) > len(b)-1 {
 		return false
 	}
+	n := 1 + int(b[0])
+	*child = reader{b: b[1:n], off: r.off + 1}
+	r.b, r.off = b[n:], r.off+n
 	return true
 }
 
 // lenPrefixed16 reads a two-byte length and that many bytes as a child.
+// On failure r is unchanged.
 func (r *reader) lenPrefixed16(child *reader) bool {
-	var n uint16
-	save := *r
-	if !r.u16(&n) || !r.sub(int(n), child) {
-		*r = save
+	b := r.b
+	if len(b) < 2 {
 		return false
 	}
+	n := 2 + (int(b[0])<<8 | int(b[1]))
+	if n > len(b) {
+		return false
+	}
+	*child = reader{b: b[2:n], off: r.off + 2}
+	r.b, r.off = b[n:], r.off+n
 	return true
 }
-
 func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
 func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
