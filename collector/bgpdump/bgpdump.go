@@ -240,15 +240,7 @@ func (p *Printer) ribRecord(h bgpwire.MRTHeader, body []byte) error {
 		return fmt.Errorf("RIB record of family %s: %w", rib.Family, ErrSkipped)
 	}
 	p.setTime(h)
-	var pf prefix
-	pf.bits = n.Prefix.Bits()
-	v4 := n.Prefix.Addr().Is4()
-	if v4 {
-		a := n.Prefix.Addr().As4()
-		copy(pf.addr[:], a[:])
-	} else {
-		pf.addr = n.Prefix.Addr().As16()
-	}
+	pf, v4 := prefixOf(n.Prefix)
 	if rib.Family.SAFI == bgpwire.SAFIVPN {
 		pf.rd, pf.hasRD = n.RD, true
 	}
@@ -271,26 +263,49 @@ func (p *Printer) ribRecord(h bgpwire.MRTHeader, body []byte) error {
 		}
 		p.attrs.read(e.Attrs, true, false, !p.opts.Strict)
 		p.attrs.finish()
-		b := p.start(format, "B")
-		b = appendAddr(b, peer.Addr)
-		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(peer.ASN), 10)
-		b = append(b, '|')
-		b = appendPrefix(b, &pf, v4)
-		b = append(b, '|')
+		pathID := -1
 		if rib.AddPath {
-			b = strconv.AppendUint(b, uint64(e.PathID), 10)
-			b = append(b, '|')
+			pathID = int(e.PathID)
 		}
-		b = append(b, p.attrs.aspathStr...)
-		b = append(b, '|')
-		b = append(b, originName(p.attrs.origin)...)
-		b = append(b, '|')
+		b := p.routeHead(format, peer.Addr, peer.ASN, &pf, v4, pathID)
 		var nh [64]byte
 		b = p.appendTail(b, p.ribNextHop(nh[:0]), false)
 		p.emit(b)
 	}
 	return err
+}
+
+// prefixOf converts a prefix for appendPrefix; v4 tells its family.
+func prefixOf(n netip.Prefix) (pf prefix, v4 bool) {
+	pf.bits = n.Bits()
+	if v4 = n.Addr().Is4(); v4 {
+		a := n.Addr().As4()
+		copy(pf.addr[:], a[:])
+	} else {
+		pf.addr = n.Addr().As16()
+	}
+	return pf, v4
+}
+
+// routeHead starts the line of one RIB route, up to the separator after
+// ORIGIN: FORMAT|time|B|peer|peer AS|prefix|[path id|]AS path|origin|.
+// pathID < 0 means the format has no path id field.
+func (p *Printer) routeHead(format string, peer netip.Addr, asn uint32, pf *prefix, v4 bool, pathID int) []byte {
+	b := p.start(format, "B")
+	b = appendAddr(b, peer)
+	b = append(b, '|')
+	b = strconv.AppendUint(b, uint64(asn), 10)
+	b = append(b, '|')
+	b = appendPrefix(b, pf, v4)
+	b = append(b, '|')
+	if pathID >= 0 {
+		b = strconv.AppendUint(b, uint64(pathID), 10)
+		b = append(b, '|')
+	}
+	b = append(b, p.attrs.aspathStr...)
+	b = append(b, '|')
+	b = append(b, originName(p.attrs.origin)...)
+	return append(b, '|')
 }
 
 func (p *Printer) tableDump(h bgpwire.MRTHeader, body []byte) error {
@@ -304,26 +319,8 @@ func (p *Printer) tableDump(h bgpwire.MRTHeader, body []byte) error {
 		e := &td.Entries[i]
 		p.attrs.read(e.Attrs, asn4, false, !p.opts.Strict)
 		p.attrs.finish()
-		b := p.start("TABLE_DUMP", "B")
-		b = appendAddr(b, e.PeerAddr)
-		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(e.PeerASN), 10)
-		b = append(b, '|')
-		var pf prefix
-		pf.bits = e.Prefix.Bits()
-		v4 := e.Prefix.Addr().Is4()
-		if v4 {
-			a := e.Prefix.Addr().As4()
-			copy(pf.addr[:], a[:])
-		} else {
-			pf.addr = e.Prefix.Addr().As16()
-		}
-		b = appendPrefix(b, &pf, v4)
-		b = append(b, '|')
-		b = append(b, p.attrs.aspathStr...)
-		b = append(b, '|')
-		b = append(b, originName(p.attrs.origin)...)
-		b = append(b, '|')
+		pf, v4 := prefixOf(e.Prefix)
+		b := p.routeHead("TABLE_DUMP", e.PeerAddr, e.PeerASN, &pf, v4, -1)
 		var nh [64]byte
 		b = p.appendTail(b, p.ribNextHop(nh[:0]), false)
 		p.emit(b)
@@ -406,29 +403,11 @@ func (p *Printer) entry() error {
 	p.attrs.read(e.Attrs, m.AS4, false, true)
 	p.attrs.aggByLen = false
 	p.attrs.finish()
-	b := p.start("BGP4MP_ENTRY", "B")
-	b = appendAddr(b, m.PeerAddr)
-	b = append(b, '|')
-	b = strconv.AppendUint(b, uint64(m.PeerASN), 10)
-	b = append(b, '|')
-	var pf prefix
-	pf.bits = e.NLRI.Prefix.Bits()
-	v4 := e.NLRI.Prefix.Addr().Is4()
-	if v4 {
-		a := e.NLRI.Prefix.Addr().As4()
-		copy(pf.addr[:], a[:])
-	} else {
-		pf.addr = e.NLRI.Prefix.Addr().As16()
-	}
+	pf, v4 := prefixOf(e.NLRI.Prefix)
 	if e.Family.SAFI == bgpwire.SAFIVPN {
 		pf.rd, pf.hasRD = e.NLRI.RD, true
 	}
-	b = appendPrefix(b, &pf, v4)
-	b = append(b, '|')
-	b = append(b, p.attrs.aspathStr...)
-	b = append(b, '|')
-	b = append(b, originName(p.attrs.origin)...)
-	b = append(b, '|')
+	b := p.routeHead("BGP4MP_ENTRY", m.PeerAddr, m.PeerASN, &pf, v4, -1)
 	var nh [64]byte
 	hop := e.NextHop
 	if e.Family.SAFI == bgpwire.SAFIVPN && len(hop) >= 8 {
