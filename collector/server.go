@@ -158,14 +158,29 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ln.Close()
 	})
 	var acceptErr error
+	var backoff time.Duration
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() == nil {
-				acceptErr = fmt.Errorf("accept: %w", err)
+			if ctx.Err() != nil {
+				break
 			}
-			break
+			if errors.Is(err, net.ErrClosed) {
+				acceptErr = fmt.Errorf("accept: %w", err)
+				break
+			}
+			// Out of file descriptors and the like: the sessions that are
+			// up carry on, and accepting resumes after a pause (as
+			// net/http does).
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accept failed; retrying", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+			}
+			continue
 		}
+		backoff = 0
 		s.accept(ctx, conn)
 	}
 	cancel()
