@@ -130,9 +130,11 @@ func announces(ev *schema.Event, p string) bool {
 	return false
 }
 
-func TestMalformedUpdateResetsOnlyThatSession(t *testing.T) {
-	defer goleak.VerifyNone(t)
-	rec := &recorder{}
+// startServer runs a collector with the default config on a free
+// loopback port, delivering to rec. cancel stops it; done then yields
+// Run's error once every event reached rec.
+func startServer(t *testing.T, rec *recorder) (srv *Server, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: rec})
@@ -140,8 +142,15 @@ func TestMalformedUpdateResetsOnlyThatSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	ch := make(chan error, 1)
+	go func() { ch <- srv.Run(ctx) }()
+	return srv, cancel, ch
+}
+
+func TestMalformedUpdateResetsOnlyThatSession(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	rec := &recorder{}
+	srv, cancel, done := startServer(t, rec)
 	addr := srv.Addr()
 
 	nh := netip.MustParseAddr("192.0.2.1")
@@ -215,15 +224,7 @@ func bigUpdate(n int, asn uint32) []byte {
 // bytes; without, it is a message header error.
 func TestExtendedMessages(t *testing.T) {
 	rec := &recorder{}
-	cfg := DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	srv, cancel, done := startServer(t, rec)
 	defer func() { cancel(); <-done }()
 
 	body := bigUpdate(2000, 65002) // about 8 KB

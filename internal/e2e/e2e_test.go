@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -21,7 +20,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/nats-io/nats.go"
 
-	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
 	"github.com/vantage-bgp/vantage/schema"
@@ -176,45 +174,14 @@ func TestBIRDToNATSClickHouseAndLookingGlass(t *testing.T) {
 	writer := db.NewWriter(storage.WriterConfig{FlushInterval: 200 * time.Millisecond}, nil)
 
 	// NATS: embedded, as the collector runs it by default.
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	pub, err := bus.Connect(ns.ClientURL(), time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	got := &natsEvents{}
-	if _, err := nc.Subscribe(bus.SubjectPrefix+".>", got.handle); err != nil {
-		t.Fatal(err)
-	}
-	nc.Flush()
+	pub, got := startNATS(t)
 
 	// The collector.
-	cfg := collector.DefaultConfig()
-	cfg.Host = "e2e"
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := collector.New(cfg, nil,
+	collectorPort, stopCollector := startCollector(t, "e2e",
 		collector.NamedSink{Name: "nats", Sink: pub},
 		collector.NamedSink{Name: "clickhouse", Sink: writer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(ctx, ln) }()
 	defer func() {
-		cancel()
-		if err := <-srvDone; err != nil {
+		if err := stopCollector(); err != nil {
 			t.Error(err)
 		}
 		writer.Close()
@@ -226,7 +193,7 @@ func TestBIRDToNATSClickHouseAndLookingGlass(t *testing.T) {
 
 	// BIRD peers with the collector.
 	conf := strings.NewReplacer("BIRDPORT", fmt.Sprint(testpeer.FreePort(t)),
-		"COLLECTORPORT", fmt.Sprint(ln.Addr().(*net.TCPAddr).Port)).Replace(birdConf)
+		"COLLECTORPORT", fmt.Sprint(collectorPort)).Replace(birdConf)
 	bird := testpeer.StartBIRD(t, conf)
 
 	// 1. Announcements reach NATS ...

@@ -1,16 +1,10 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats.go"
-
-	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
 	"github.com/vantage-bgp/vantage/schema"
@@ -58,44 +52,11 @@ route-map OUT6 permit 10
 // FRR's bgpd peers with the collector; its routes, withdrawals and
 // session end reach NATS as events.
 func TestFRRToNATS(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	pub, err := bus.Connect(ns.ClientURL(), time.Hour, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close()
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	got := &natsEvents{}
-	if _, err := nc.Subscribe(bus.SubjectPrefix+".>", got.handle); err != nil {
-		t.Fatal(err)
-	}
-	nc.Flush()
+	pub, got := startNATS(t)
+	collectorPort, stopCollector := startCollector(t, "e2e-frr", collector.NamedSink{Name: "nats", Sink: pub})
+	defer stopCollector()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := collector.DefaultConfig()
-	cfg.Host = "e2e-frr"
-	srv, err := collector.New(cfg, nil, collector.NamedSink{Name: "nats", Sink: pub})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(ctx, ln) }()
-	defer func() { cancel(); <-srvDone }()
-
-	conf := strings.ReplaceAll(frrConf, "COLLECTORPORT", fmt.Sprint(ln.Addr().(*net.TCPAddr).Port))
+	conf := strings.ReplaceAll(frrConf, "COLLECTORPORT", fmt.Sprint(collectorPort))
 	frr := testpeer.StartFRR(t, conf)
 
 	for _, p := range []string{"198.51.100.0/24", "203.0.113.0/24", "2001:db8:300::/48"} {
