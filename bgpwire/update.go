@@ -72,9 +72,12 @@ type Update struct {
 	Action Action
 	Errors []*Error
 
-	opts    *DecodeOptions
-	seen    [4]uint64 // attributes present on the wire, malformed or not
-	rawKept bool      // the attribute just decoded went to Attrs.Other
+	opts *DecodeOptions
+	// dropped lists the attributes on the wire that are not in
+	// Attrs.present: malformed, discarded or kept raw. An attribute was
+	// on the wire when it is in either.
+	dropped [4]uint64
+	rawKept bool // the attribute just decoded went to Attrs.Other
 }
 
 // IsEndOfRIB reports whether the UPDATE is an End-of-RIB marker
@@ -108,7 +111,7 @@ func (u *Update) reset() {
 	u.Attrs.reset()
 	u.Action = ActionNone
 	u.Errors = u.Errors[:0]
-	u.seen = [4]uint64{}
+	u.dropped = [4]uint64{}
 	u.rawKept = false
 }
 
@@ -195,7 +198,7 @@ func (u *Update) checkMandatory(off int) {
 		e.Data = []byte{byte(c)}
 		u.note(e)
 	}
-	seen := func(c AttrCode) bool { return u.seen[c>>6]&(1<<(c&63)) != 0 }
+	seen := func(c AttrCode) bool { return (a.present[c>>6]|u.dropped[c>>6])&(1<<(c&63)) != 0 }
 	if !seen(AttrOrigin) {
 		missing(AttrOrigin)
 	}
@@ -209,76 +212,84 @@ func (u *Update) checkMandatory(off int) {
 
 // decodeAttributes decodes the path attributes section. It returns an
 // error only for problems of the session-reset class.
+//
+// The loop has a fast path for the attributes nearly every UPDATE and RIB
+// entry carries, well formed and seen for the first time; anything else,
+// and any attribute that fails a check of the fast path, goes through
+// decodeAttributeAt, which applies every check of RFC 7606.
 func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 	a := &u.Attrs
 	asn4 := opt.asn4()
-	for !r.empty() {
-		start := r.off
-		b := r.b
-		if len(b) < 3 {
-			// RFC 7606 section 4: a trailing fragment too short for a header.
-			u.note(newError("update: attribute header", start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionTreatAsWithdraw, ErrTruncated))
-			return nil
-		}
-		flags, c := b[0], AttrCode(b[1])
-		hl, l := 3, int(b[2])
-		if flags&FlagExtLength != 0 {
-			hl = 4
-			if len(b) >= 4 {
-				l = l<<8 | int(b[3])
+	aggLen := 6
+	if asn4 {
+		aggLen = 8
+	}
+	b, off := r.b, r.off
+	for len(b) > 0 {
+		if len(b) >= 4 {
+			flags, c := b[0], AttrCode(b[1])
+			hl, l := 3, int(b[2])
+			if flags&FlagExtLength != 0 {
+				hl, l = 4, l<<8|int(b[3])
+			}
+			w, bit := c>>6, uint64(1)<<(c&63)
+			if hl+l <= len(b) && (a.present[w]|u.dropped[w])&bit == 0 && flags&(FlagOptional|FlagTransitive) == wantFlagsTable[c] {
+				v := b[hl : hl+l]
+				ok := false
+				switch c {
+				case AttrOrigin:
+					if ok = l == 1 && v[0] <= 2; ok {
+						a.Origin = v[0]
+					}
+				case AttrASPath:
+					var err error
+					a.pathSegs, a.asnBuf, err = decodeASPath(v, asn4, a.pathSegs, a.asnBuf)
+					a.ASPath = a.pathSegs
+					ok = err == nil
+				case AttrNextHop:
+					if ok = l == 4; ok {
+						a.NextHop = netip.AddrFrom4([4]byte(v))
+					}
+				case AttrMED:
+					if ok = l == 4; ok {
+						a.MED = be32(v)
+					}
+				case AttrLocalPref:
+					if ok = l == 4; ok {
+						a.LocalPref = be32(v)
+					}
+				case AttrAtomicAggregate:
+					ok = l == 0
+				case AttrAggregator:
+					if ok = l == aggLen; ok {
+						if asn4 {
+							a.Aggregator.ASN = be32(v)
+						} else {
+							a.Aggregator.ASN = uint32(be16(v))
+						}
+						a.Aggregator.Address = netip.AddrFrom4([4]byte(v[l-4:]))
+					}
+				case AttrCommunities:
+					if ok = l%4 == 0 && l > 0; ok {
+						a.Communities = appendBE32s(a.Communities, v)
+					}
+				}
+				if ok {
+					a.present[w] |= bit
+					a.wire = append(a.wire, attrMeta{code: c, flags: flags})
+					b, off = b[hl+l:], off+hl+l
+					continue
+				}
 			}
 		}
-		if hl+l > len(b) {
-			// RFC 7606 section 4: the attribute overruns the attributes
-			// field; the NLRI field can still be located.
-			e := newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionTreatAsWithdraw, fmt.Errorf("length overruns the attributes: %w", ErrTruncated))
-			if c == AttrMPReach || c == AttrMPUnreach {
-				// The MP NLRI cannot be located: RFC 7606 section 5.1.
-				e.Action = ActionSessionReset
-				return e
-			}
-			u.note(e)
-			return nil
+		n, e := u.decodeAttributeAt(b, off, asn4)
+		if e != nil {
+			return e
 		}
-		v := reader{b: b[hl : hl+l], off: start + hl}
-		raw := b[:hl+l]
-		r.b, r.off = b[hl+l:], start+hl+l
-		dup := u.seen[c>>6]&(1<<(c&63)) != 0
-		u.seen[c>>6] |= 1 << (c & 63)
-		if dup {
-			// RFC 7606 section 3 (g).
-			if c == AttrMPReach || c == AttrMPUnreach {
-				return withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, "attribute repeated"), nil)
-			}
-			u.note(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionAttributeDiscard, "attribute repeated"))
-			continue
+		if n == 0 {
+			break // the rest of the section cannot be used
 		}
-		if want, known := wantFlags(c); known && flags&(FlagOptional|FlagTransitive) != want {
-			// RFC 7606 section 3 (c): treat-as-withdraw; for the MP
-			// attributes the routes cannot be withdrawn without them.
-			e := withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeFlags, ActionTreatAsWithdraw, "flags 0x%02x, want 0x%02x", flags&(FlagOptional|FlagTransitive), want), raw)
-			if c == AttrMPReach || c == AttrMPUnreach {
-				e.Action = ActionSessionReset
-				return e
-			}
-			u.note(e)
-			continue
-		}
-		if e := u.decodeAttribute(flags, c, v, asn4, start); e != nil {
-			if e.Data == nil && e.Code == CodeUpdateMessage && e.Subcode != SubcodeInvalidNetworkField {
-				withData(e, raw)
-			}
-			if e.Action == ActionSessionReset {
-				return e
-			}
-			u.note(e)
-			continue
-		}
-		if !u.rawKept {
-			a.set(c)
-		}
-		u.rawKept = false
-		a.wire = append(a.wire, attrMeta{code: c, flags: flags})
+		b, off = b[n:], off+n
 	}
 	// RFC 6793 section 4.2.3: a 2-octet session carries 4-octet ASNs in
 	// AS4_PATH and AS4_AGGREGATOR. When AGGREGATOR holds an AS other than
@@ -294,6 +305,81 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 		}
 	}
 	return nil
+}
+
+// decodeAttributeAt decodes the attribute at the start of b, which is at
+// offset start of the message, with every check of RFC 7606. It returns
+// the number of bytes the attribute takes, or 0 when the rest of the
+// attributes cannot be used (the problem is noted), and an error only for
+// problems of the session-reset class.
+func (u *Update) decodeAttributeAt(b []byte, start int, asn4 bool) (int, *Error) {
+	a := &u.Attrs
+	if len(b) < 3 {
+		// RFC 7606 section 4: a trailing fragment too short for a header.
+		u.note(newError("update: attribute header", start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionTreatAsWithdraw, ErrTruncated))
+		return 0, nil
+	}
+	flags, c := b[0], AttrCode(b[1])
+	hl, l := 3, int(b[2])
+	if flags&FlagExtLength != 0 {
+		hl = 4
+		if len(b) >= 4 {
+			l = l<<8 | int(b[3])
+		}
+	}
+	if hl+l > len(b) {
+		// RFC 7606 section 4: the attribute overruns the attributes
+		// field; the NLRI field can still be located.
+		e := newError(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeLength, ActionTreatAsWithdraw, fmt.Errorf("length overruns the attributes: %w", ErrTruncated))
+		if c == AttrMPReach || c == AttrMPUnreach {
+			// The MP NLRI cannot be located: RFC 7606 section 5.1.
+			e.Action = ActionSessionReset
+			return 0, e
+		}
+		u.note(e)
+		return 0, nil
+	}
+	n := hl + l
+	v := reader{b: b[hl:n], off: start + hl}
+	raw := b[:n]
+	w, bit := c>>6, uint64(1)<<(c&63)
+	if (a.present[w]|u.dropped[w])&bit != 0 {
+		// RFC 7606 section 3 (g).
+		if c == AttrMPReach || c == AttrMPUnreach {
+			return 0, withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, "attribute repeated"), nil)
+		}
+		u.note(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionAttributeDiscard, "attribute repeated"))
+		return n, nil
+	}
+	u.dropped[w] |= bit // until it is decoded
+	if want, known := wantFlags(c); known && flags&(FlagOptional|FlagTransitive) != want {
+		// RFC 7606 section 3 (c): treat-as-withdraw; for the MP
+		// attributes the routes cannot be withdrawn without them.
+		e := withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeFlags, ActionTreatAsWithdraw, "flags 0x%02x, want 0x%02x", flags&(FlagOptional|FlagTransitive), want), raw)
+		if c == AttrMPReach || c == AttrMPUnreach {
+			e.Action = ActionSessionReset
+			return 0, e
+		}
+		u.note(e)
+		return n, nil
+	}
+	u.rawKept = false
+	if e := u.decodeAttribute(flags, c, v, asn4, start); e != nil {
+		if e.Data == nil && e.Code == CodeUpdateMessage && e.Subcode != SubcodeInvalidNetworkField {
+			withData(e, raw)
+		}
+		if e.Action == ActionSessionReset {
+			return 0, e
+		}
+		u.note(e)
+		return n, nil
+	}
+	if !u.rawKept {
+		a.present[w] |= bit
+		u.dropped[w] &^= bit
+	}
+	a.wire = append(a.wire, attrMeta{code: c, flags: flags})
+	return n, nil
 }
 
 // withData sets the NOTIFICATION data of an attribute error to the
