@@ -198,6 +198,7 @@ type MRTReader struct {
 	// to Next, so that Next does not parse and validate it a second time.
 	ahead   MRTHeader
 	aheadAt int64
+	rec     MRTRecord // the record Next returns
 }
 
 // NewMRTReader returns a reader of the MRT records in r (already
@@ -299,9 +300,42 @@ func (m *MRTReader) warn(off int64, rec int, err error) {
 // io.EOF (a decompression error, say), or nil.
 func (m *MRTReader) Err() error { return m.rerr }
 
-// Next returns the next record. At the end of the stream it returns
-// io.EOF; any other error comes from the underlying reader.
-func (m *MRTReader) Next() (MRTRecord, error) {
+// Next returns the next record, which stays valid until the next call
+// (its Body aliases the reader's buffer). At the end of the stream it
+// returns io.EOF; any other error comes from the underlying reader.
+func (m *MRTReader) Next() (*MRTRecord, error) {
+	// The fast path: the header here was parsed and checked by the
+	// look-ahead of the previous call, the record and the next header are
+	// in the buffer, and the next header looks sound.
+	if m.aheadAt == m.off+int64(m.start)+1 {
+		h := m.ahead
+		total := mrtHeaderLen + h.Length
+		if m.end-m.start >= total+mrtHeaderLen {
+			nh := parseMRTHeader(m.buf[m.start+total:])
+			if (nh.Type == MRTBGP4MP && nh.Subtype <= bgp4mpMaxSubtype && uint(nh.Length) <= mrtMaxRecordLen) || validHeader(nh) {
+				m.ahead, m.aheadAt = nh, m.aheadAt+int64(total)
+				rec := &m.rec
+				rec.Header, rec.Offset = h, m.off+int64(m.start)
+				rec.Body = m.buf[m.start+mrtHeaderLen : m.start+total]
+				if h.Type == MRTBGP4MPET { // validHeader made sure of the 4 bytes
+					rec.Header.Microseconds = be32(rec.Body)
+					rec.Body = rec.Body[mrtETHeaderLen:]
+					rec.Header.Length -= mrtETHeaderLen
+				}
+				m.start += total
+				m.n++
+				rec.Index = m.n
+				m.last, m.seen = h.Timestamp, true
+				return rec, nil
+			}
+		}
+	}
+	return m.next()
+}
+
+// next is Next the general way: it fills the buffer, checks the framing
+// and recovers from damage.
+func (m *MRTReader) next() (*MRTRecord, error) {
 	for {
 		if !m.fill(mrtHeaderLen) {
 			if n := m.end - m.start; n > 0 {
@@ -309,9 +343,9 @@ func (m *MRTReader) Next() (MRTRecord, error) {
 				m.start = m.end
 			}
 			if m.rerr != nil {
-				return MRTRecord{}, m.rerr
+				return nil, m.rerr
 			}
-			return MRTRecord{}, io.EOF
+			return nil, io.EOF
 		}
 		var h MRTHeader
 		if m.aheadAt == m.Offset()+1 {
@@ -354,7 +388,8 @@ func (m *MRTReader) Next() (MRTRecord, error) {
 				h.Length = total - mrtHeaderLen
 			}
 		}
-		rec := MRTRecord{Header: h, Offset: m.Offset()}
+		rec := &m.rec
+		*rec = MRTRecord{Header: h, Offset: m.Offset()}
 		body := m.buf[m.start+mrtHeaderLen : m.start+total]
 		if h.Type == MRTBGP4MPET {
 			if len(body) < mrtETHeaderLen {

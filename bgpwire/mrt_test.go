@@ -54,7 +54,7 @@ func readAll(t *testing.T, data []byte) ([]MRTRecord, []*MRTWarning) {
 			t.Fatal(err)
 		}
 		rec.Body = append([]byte(nil), rec.Body...)
-		recs = append(recs, rec)
+		recs = append(recs, *rec)
 	}
 }
 

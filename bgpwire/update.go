@@ -273,6 +273,11 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 					if ok = l%4 == 0 && l > 0; ok {
 						a.Communities = appendBE32s(a.Communities, v)
 					}
+				case AttrMPReach:
+					// On an error the general path decodes it again.
+					ok = u.decodeMPReach(reader{b: v, off: off + hl}, off) == nil
+				case AttrMPUnreach:
+					ok = u.decodeMPUnreach(reader{b: v, off: off + hl}, off) == nil
 				}
 				if ok {
 					a.present[w] |= bit

@@ -87,7 +87,7 @@ func ScanMRTFile(path string, workers int, prog *MRTProgress, warn func(error), 
 		}
 		n++
 		prog.Records.Add(1)
-		if err := fn(rec); err != nil {
+		if err := fn(*rec); err != nil {
 			return err
 		}
 	}
