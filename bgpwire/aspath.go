@@ -66,9 +66,7 @@ func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32
 		buf = buf[:end] // cap holds every ASN the value can carry
 		dst, src := buf[start:end], v[i:i+n*w]
 		if w == 4 {
-			for k := range dst {
-				dst[k] = binary.BigEndian.Uint32(src[4*k:])
-			}
+			putBE32s(dst, src)
 		} else {
 			for k := range dst {
 				dst[k] = uint32(binary.BigEndian.Uint16(src[2*k:]))

@@ -137,8 +137,10 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 		return u.fail(newError(op+": withdrawn routes length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
 	}
 	var e *Error
-	if u.Withdrawn, e = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
-		return u.fail(e)
+	if !wd.empty() { // most UPDATEs withdraw nothing here
+		if u.Withdrawn, e = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
+			return u.fail(e)
+		}
 	}
 	if !r.lenPrefixed16(&attrs) {
 		return u.fail(newError(op+": path attribute length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
@@ -146,8 +148,10 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	if e := u.decodeAttributes(attrs, opt); e != nil {
 		return u.fail(e)
 	}
-	if u.NLRI, e = decodeNLRIs(u.NLRI, r, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
-		return u.fail(e)
+	if !r.empty() {
+		if u.NLRI, e = decodeNLRIs(u.NLRI, r, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
+			return u.fail(e)
+		}
 	}
 	u.checkMandatory(attrs.off)
 	return u.resetError()
@@ -573,11 +577,22 @@ func grow[T any](s *[]T, n int) []T {
 // appendBE32s appends the big-endian 32-bit values of b (a multiple of
 // 4 bytes long) to dst.
 func appendBE32s(dst []uint32, b []byte) []uint32 {
-	out := grow(&dst, len(b)/4)
-	for k := range out {
-		out[k] = binary.BigEndian.Uint32(b[4*k:])
-	}
+	putBE32s(grow(&dst, len(b)/4), b)
 	return dst
+}
+
+// putBE32s fills dst with the big-endian 32-bit values at the start of b
+// (which holds at least 4*len(dst) bytes), two at a time.
+func putBE32s(dst []uint32, b []byte) {
+	b = b[:4*len(dst)]
+	for len(b) >= 8 && len(dst) >= 2 {
+		x := binary.BigEndian.Uint64(b)
+		dst[0], dst[1] = uint32(x>>32), uint32(x)
+		dst, b = dst[2:], b[8:]
+	}
+	if len(b) >= 4 && len(dst) >= 1 {
+		dst[0] = binary.BigEndian.Uint32(b)
+	}
 }
 
 func (a *Attributes) addOther(flags uint8, c AttrCode, b []byte) {
