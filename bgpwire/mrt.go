@@ -207,6 +207,13 @@ func NewMRTReader(r io.Reader) *MRTReader {
 	return &MRTReader{r: r, buf: make([]byte, 64<<10)}
 }
 
+// NewMRTReaderBytes returns a reader of the MRT records in b, a whole
+// decompressed stream already in memory (a file read or mapped whole, say).
+// Records alias b; nothing is copied.
+func NewMRTReaderBytes(b []byte) *MRTReader {
+	return &MRTReader{buf: b, end: len(b), eof: true}
+}
+
 // Offset returns the stream offset just past the last record returned.
 func (m *MRTReader) Offset() int64 { return m.off + int64(m.start) }
 
@@ -442,16 +449,19 @@ func (m *MRTReader) plausibleAt(rel int, ts uint32) bool {
 
 // findNext looks for a plausible record start at least from bytes after
 // start, within the resync window, and returns its distance from start.
+// When there is none it returns how far it looked: the end of the window
+// or the last place the stream could hold a record header.
 func (m *MRTReader) findNext(from int, ts uint32) (int, bool) {
-	for rel := from; rel < mrtResyncWindow; rel++ {
+	rel := from
+	for ; rel < mrtResyncWindow; rel++ {
 		if !m.fill(rel + mrtHeaderLen) {
-			return 0, false
+			return rel, false
 		}
 		if m.plausibleAt(rel, ts) {
 			return rel, true
 		}
 	}
-	return 0, false
+	return rel, false
 }
 
 // resync skips the damaged bytes at start up to the next plausible
@@ -464,8 +474,13 @@ func (m *MRTReader) resync() {
 	}
 	next, ok := m.findNext(1, ts)
 	if !ok {
-		skipped := m.end - m.start
-		m.start = m.end
+		// Skip what was searched, or all the rest when the stream ends
+		// too soon after it for another record header.
+		skipped := next
+		if !m.fill(next + mrtHeaderLen) {
+			skipped = m.end - m.start
+		}
+		m.start += skipped
 		m.warn(off, m.n+1, fmt.Errorf("%w: no record header found in the next %d bytes, skipped them", ErrMRTDamaged, skipped))
 		return
 	}

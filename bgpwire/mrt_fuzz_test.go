@@ -76,6 +76,7 @@ func FuzzMRTRecords(f *testing.F) {
 	}
 	f.Add(mrtRecord(1700000000, MRTBGP4MP, BGP4MPMessageAS4, messageAS4()))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		checkSameRecords(t, data)
 		decodeAll(data)
 	})
 }

@@ -5,7 +5,13 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"testing/iotest"
+
+	"github.com/vantage-bgp/vantage/internal/shareddata"
 )
 
 // mrtRecord builds a record: header (timestamp, type, subtype, length)
@@ -41,20 +47,61 @@ func messageAS4() []byte {
 
 func readAll(t *testing.T, data []byte) ([]MRTRecord, []*MRTWarning) {
 	t.Helper()
+	recs, warns, err := readRecords(NewMRTReader(bytes.NewReader(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSameRecords(t, data)
+	return recs, warns
+}
+
+// readRecords returns every record of r (bodies copied) and its warnings.
+func readRecords(r *MRTReader) ([]MRTRecord, []*MRTWarning, error) {
 	var warns []*MRTWarning
-	r := NewMRTReader(bytes.NewReader(data))
 	r.Warn = func(w *MRTWarning) { warns = append(warns, w) }
 	var recs []MRTRecord
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
-			return recs, warns
+			return recs, warns, nil
 		}
 		if err != nil {
-			t.Fatal(err)
+			return recs, warns, err
 		}
 		rec.Body = append([]byte(nil), rec.Body...)
 		recs = append(recs, *rec)
+	}
+}
+
+// checkSameRecords reads data from memory (NewMRTReaderBytes) and as a
+// stream arriving a few bytes at a time (NewMRTReader), and fails unless
+// both give the same records and warnings.
+func checkSameRecords(t testing.TB, data []byte) {
+	t.Helper()
+	want, wantWarns, err := readRecords(NewMRTReader(iotest.HalfReader(bytes.NewReader(data))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotWarns, err := readRecords(NewMRTReaderBytes(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("from memory: %d records, as a stream: %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Header != w.Header || g.Offset != w.Offset || g.Index != w.Index || !bytes.Equal(g.Body, w.Body) {
+			t.Fatalf("record %d from memory: %+v, as a stream: %+v", i+1, g, w)
+		}
+	}
+	if len(gotWarns) != len(wantWarns) {
+		t.Fatalf("from memory: %d warnings, as a stream: %d", len(gotWarns), len(wantWarns))
+	}
+	for i := range gotWarns {
+		if gotWarns[i].Error() != wantWarns[i].Error() {
+			t.Fatalf("warning %d from memory: %v, as a stream: %v", i+1, gotWarns[i], wantWarns[i])
+		}
 	}
 }
 
@@ -163,5 +210,35 @@ func TestMRTDecodeNoAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Fatalf("%v allocations per record, want 0", n)
+	}
+}
+
+// TestMRTReaderBytesSharedFiles reads every shared MRT file (its first
+// 8 MiB decompressed, damaged ones included) from memory and as a stream,
+// and checks that both give the same records and warnings.
+func TestMRTReaderBytesSharedFiles(t *testing.T) {
+	root := filepath.Join(shareddata.Dir(t), "mrt")
+	n := 0
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(p, "test_expect") {
+			return nil
+		}
+		fh, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		in, _, err := OpenMRT(fh, 1)
+		if err != nil {
+			return nil // not MRT
+		}
+		data, _ := io.ReadAll(io.LimitReader(in, 8<<20))
+		in.Close()
+		t.Run(strings.TrimPrefix(p, root+"/"), func(t *testing.T) { checkSameRecords(t, data) })
+		n++
+		return nil
+	})
+	if n < 40 {
+		t.Fatalf("only %d shared MRT files found", n)
 	}
 }
