@@ -33,38 +33,44 @@ func (p ASPath) hasConfed() bool {
 	return false
 }
 
-// decodeASPath decodes AS_PATH/AS4_PATH segments into p using buf as
-// backing store for the ASNs. buf is sized for the most ASNs the value
+// decodeASPath decodes AS_PATH/AS4_PATH segments into *path using *buf
+// as backing store for the ASNs. buf is sized for the most ASNs the value
 // can hold before decoding, so the segments never point into a
-// reallocated buffer. The checks are those of RFC 7606 section 7.2.
-func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32, error) {
+// reallocated buffer. The checks are those of RFC 7606 section 7.2; on an
+// error *path is left empty.
+func decodeASPath(v []byte, asn4 bool, path *ASPath, buf *[]uint32) error {
 	w := 2
 	if asn4 {
 		w = 4
 	}
-	if most := len(v) / w; cap(buf) < most {
-		buf = make([]uint32, 0, most)
+	asns := (*buf)[:0]
+	if most := len(v) / w; cap(asns) < most {
+		asns = make([]uint32, 0, most)
+		*buf = asns
 	}
-	buf = buf[:0]
-	p = p[:0]
+	p := (*path)[:0]
 	for i := 0; i < len(v); {
 		if len(v)-i < 2 {
-			return p[:0], buf, fmt.Errorf("segment header at offset %d: %w", i, ErrTruncated)
+			*path = p[:0]
+			return fmt.Errorf("segment header at offset %d: %w", i, ErrTruncated)
 		}
 		t, n := SegmentType(v[i]), int(v[i+1])
 		if t < SegSet || t > SegConfedSet {
-			return p[:0], buf, fmt.Errorf("segment type %d at offset %d", t, i)
+			*path = p[:0]
+			return fmt.Errorf("segment type %d at offset %d", t, i)
 		}
 		if n == 0 {
-			return p[:0], buf, fmt.Errorf("empty segment at offset %d", i)
+			*path = p[:0]
+			return fmt.Errorf("empty segment at offset %d", i)
 		}
 		i += 2
 		if i+n*w > len(v) {
-			return p[:0], buf, fmt.Errorf("segment of %d ASNs overruns the attribute: %w", n, ErrTruncated)
+			*path = p[:0]
+			return fmt.Errorf("segment of %d ASNs overruns the attribute: %w", n, ErrTruncated)
 		}
-		start, end := len(buf), len(buf)+n
-		buf = buf[:end] // cap holds every ASN the value can carry
-		dst, src := buf[start:end], v[i:i+n*w]
+		start, end := len(asns), len(asns)+n
+		asns = asns[:end] // cap holds every ASN the value can carry
+		dst, src := asns[start:end:end], v[i:i+n*w]
 		if w == 4 {
 			putBE32s(dst, src)
 		} else {
@@ -73,9 +79,15 @@ func decodeASPath(v []byte, asn4 bool, p ASPath, buf []uint32) (ASPath, []uint32
 			}
 		}
 		i += n * w
-		p = append(p, Segment{Type: t, ASNs: buf[start:end:end]})
+		if len(p) < cap(p) {
+			p = p[:len(p)+1]
+			p[len(p)-1].Type, p[len(p)-1].ASNs = t, dst
+		} else {
+			p = append(p, Segment{Type: t, ASNs: dst})
+		}
 	}
-	return p, buf, nil
+	*path = p
+	return nil
 }
 
 // mergeAS4Path applies RFC 6793 section 4.2.3: the leading ASNs of

@@ -225,17 +225,34 @@ func (rib *RIB) Decode(subtype uint16, body []byte) error {
 	if !r.u16(&count) {
 		return mrtErr(h, "entry count", ErrTruncated)
 	}
+	// Each entry: peer index (2), originated time (4), path identifier
+	// (4, ADD-PATH subtypes only), attribute length (2), attributes.
+	head := 8
+	if rib.AddPath {
+		head = 12
+	}
+	b := r.b
 	for i := range int(count) {
-		var e RIBEntry
-		if !r.u16(&e.PeerIndex) || !r.u32(&e.OriginatedTime) || (rib.AddPath && !r.u32(&e.PathID)) {
+		if len(b) < head {
 			return mrtErr(h, fmt.Sprintf("entry %d of %d", i, count), ErrTruncated)
 		}
-		var attrs reader
-		if !r.lenPrefixed16(&attrs) {
+		n := int(be16(b[head-2:]))
+		if len(b) < head+n {
 			return mrtErr(h, fmt.Sprintf("entry %d of %d: attributes", i, count), ErrTruncated)
 		}
-		e.Attrs = attrs.b
-		rib.Entries = append(rib.Entries, e)
+		k := len(rib.Entries)
+		if k < cap(rib.Entries) {
+			rib.Entries = rib.Entries[:k+1]
+		} else {
+			rib.Entries = append(rib.Entries, RIBEntry{})
+		}
+		e := &rib.Entries[k]
+		e.PeerIndex, e.OriginatedTime, e.PathID = be16(b), be32(b[2:]), 0
+		if rib.AddPath {
+			e.PathID = be32(b[6:])
+		}
+		e.Attrs = b[head : head+n]
+		b = b[head+n:]
 	}
 	return nil
 }

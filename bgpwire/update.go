@@ -246,10 +246,8 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 						a.Origin = v[0]
 					}
 				case AttrASPath:
-					var err error
-					a.pathSegs, a.asnBuf, err = decodeASPath(v, asn4, a.pathSegs, a.asnBuf)
+					ok = decodeASPath(v, asn4, &a.pathSegs, &a.asnBuf) == nil
 					a.ASPath = a.pathSegs
-					ok = err == nil
 				case AttrNextHop:
 					if ok = l == 4; ok {
 						a.NextHop = netip.AddrFrom4([4]byte(v))
@@ -426,14 +424,14 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		a.Origin = b[0]
 	case AttrASPath: // RFC 7606 7.2
 		var err error
-		a.pathSegs, a.asnBuf, err = decodeASPath(b, asn4, a.pathSegs, a.asnBuf)
+		err = decodeASPath(b, asn4, &a.pathSegs, &a.asnBuf)
 		a.ASPath = a.pathSegs
 		if err != nil {
 			return newError(attrOp(c), off, CodeUpdateMessage, SubcodeMalformedASPath, ActionTreatAsWithdraw, err)
 		}
 	case AttrAS4Path: // RFC 6793 section 6: attribute discard
 		var err error
-		a.AS4Path, a.as4Buf, err = decodeASPath(b, true, a.AS4Path, a.as4Buf)
+		err = decodeASPath(b, true, &a.AS4Path, &a.as4Buf)
 		if err == nil && a.AS4Path.hasConfed() {
 			err = errors.New("confederation segment in AS4_PATH")
 		}
