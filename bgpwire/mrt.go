@@ -188,8 +188,6 @@ type MRTReader struct {
 	eof   bool
 	rerr  error // first read error other than io.EOF
 	n     int   // records returned
-	last  uint32
-	seen  bool // a record has been returned (last is meaningful)
 	// td1Fixed counts TABLE_DUMP records whose declared length was too
 	// short for their entries.
 	td1Fixed int
@@ -332,7 +330,6 @@ func (m *MRTReader) Next() (*MRTRecord, error) {
 				m.start += total
 				m.n++
 				rec.Index = m.n
-				m.last, m.seen = h.Timestamp, true
 				return rec, nil
 			}
 		}
@@ -412,7 +409,6 @@ func (m *MRTReader) next() (*MRTRecord, error) {
 		m.start += total
 		m.n++
 		rec.Index = m.n
-		m.last, m.seen = h.Timestamp, true
 		return rec, nil
 	}
 }
@@ -468,8 +464,8 @@ func (m *MRTReader) findNext(from int, ts uint32) (int, bool) {
 // record, or, when there is none within the window, everything read.
 func (m *MRTReader) resync() {
 	off := m.Offset()
-	ts := m.last
-	if !m.seen {
+	ts := m.rec.Header.Timestamp // of the last record returned
+	if m.n == 0 {
 		ts = parseMRTHeader(m.buf[m.start:]).Timestamp
 	}
 	next, ok := m.findNext(1, ts)

@@ -186,7 +186,17 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 		}
 		var p netip.Prefix
 		if maxBits == 32 {
-			p = prefix4At(b, i, bits)
+			// prefix4At, inlined by hand (it is too big for the compiler).
+			var v uint32
+			if i+5 <= len(b) {
+				v = binary.BigEndian.Uint32(b[i+1:])
+			} else {
+				v = prefix4Tail(b, i, bits)
+			}
+			v &^= 0xffffffff >> uint(bits)
+			var a [4]byte
+			binary.BigEndian.PutUint32(a[:], v)
+			p = netip.PrefixFrom(netip.AddrFrom4(a), bits)
 		} else {
 			p = makePrefix(b[i+1:i+1+nb], bits, false)
 		}
@@ -221,20 +231,34 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 // the prefix, so that prefix lengths mixing in a message cost no
 // mispredicted branches; the mask clears whatever is not the prefix.
 func prefix4At(b []byte, i, bits int) netip.Prefix {
-	nb := (bits + 7) >> 3
 	var v uint32
-	switch end := i + 1 + nb; {
-	case i+5 <= len(b):
+	if i+5 <= len(b) {
 		v = binary.BigEndian.Uint32(b[i+1:])
-	case end >= 4:
-		v = binary.BigEndian.Uint32(b[end-4:]) << (8 * (4 - nb)) // a shift of 32 gives 0
-	default:
-		for k, c := range b[i+1 : end] {
-			v |= uint32(c) << (24 - 8*k)
-		}
+	} else {
+		v = prefix4Tail(b, i, bits)
 	}
-	v &^= 0xffffffff >> uint(bits) // likewise
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), bits)
+	v &^= 0xffffffff >> uint(bits) // a shift of 32 gives 0
+	var a [4]byte
+	binary.BigEndian.PutUint32(a[:], v)
+	return netip.PrefixFrom(netip.AddrFrom4(a), bits)
+}
+
+// prefix4Tail is prefix4At's load near the end of b: the four bytes
+// ending with the prefix, shifted into place, or the bytes one by one
+// when b is shorter than four. It is kept out of line, as it is rare.
+//
+//go:noinline
+func prefix4Tail(b []byte, i, bits int) uint32 {
+	nb := (bits + 7) >> 3
+	end := i + 1 + nb
+	if end >= 4 {
+		return binary.BigEndian.Uint32(b[end-4:]) << (8 * (4 - nb)) // a shift of 32 gives 0
+	}
+	var v uint32
+	for k, c := range b[i+1 : end] {
+		v |= uint32(c) << (24 - 8*k)
+	}
+	return v
 }
 
 // makePrefix builds a masked prefix from its significant bytes (bits is

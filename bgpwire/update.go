@@ -192,6 +192,14 @@ func (u *Update) fail(e *Error) error {
 // announces routes. NEXT_HOP is mandatory only with routes in the NLRI
 // field (RFC 4760).
 func (u *Update) checkMandatory(off int) {
+	const all = 1<<AttrOrigin | 1<<AttrASPath | 1<<AttrNextHop
+	if u.Attrs.present[0]&all == all {
+		return // the common case, kept inlinable
+	}
+	u.checkMissing(off)
+}
+
+func (u *Update) checkMissing(off int) {
 	a := &u.Attrs
 	reach := len(u.NLRI) > 0 || (a.Has(AttrMPReach) && len(a.MPReach.NLRI) > 0)
 	if !reach {
@@ -228,17 +236,20 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 	if asn4 {
 		aggLen = 8
 	}
-	b, off := r.b, r.off
-	for len(b) > 0 {
-		if len(b) >= 4 {
-			flags, c := b[0], AttrCode(b[1])
-			hl, l := 3, int(b[2])
+	// i indexes b rather than b being resliced: fewer instructions.
+	b, base := r.b, r.off
+	for i := 0; i < len(b); {
+		if len(b)-i >= 4 {
+			hdr := binary.BigEndian.Uint32(b[i:]) // flags, type, length (1 or 2 octets)
+			flags, c := uint8(hdr>>24), AttrCode(hdr>>16)
+			hl, l := 3, int(hdr>>8&0xff)
 			if flags&FlagExtLength != 0 {
-				hl, l = 4, l<<8|int(b[3])
+				hl, l = 4, int(hdr&0xffff)
 			}
+			end := i + hl + l
 			w, bit := c>>6, uint64(1)<<(c&63)
-			if hl+l <= len(b) && (a.present[w]|u.dropped[w])&bit == 0 && flags&(FlagOptional|FlagTransitive) == wantFlagsTable[c] {
-				v := b[hl : hl+l]
+			if end <= len(b) && (a.present[w]|u.dropped[w])&bit == 0 && flags&(FlagOptional|FlagTransitive) == wantFlagsTable[c] {
+				v := b[i+hl : end]
 				ok := false
 				switch c {
 				case AttrOrigin:
@@ -277,26 +288,26 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 					}
 				case AttrMPReach:
 					// On an error the general path decodes it again.
-					ok = u.decodeMPReach(reader{b: v, off: off + hl}, off) == nil
+					ok = u.decodeMPReach(reader{b: v, off: base + i + hl}, base+i) == nil
 				case AttrMPUnreach:
-					ok = u.decodeMPUnreach(reader{b: v, off: off + hl}, off) == nil
+					ok = u.decodeMPUnreach(reader{b: v, off: base + i + hl}, base+i) == nil
 				}
 				if ok {
 					a.present[w] |= bit
 					a.wire = append(a.wire, attrMeta{code: c, flags: flags})
-					b, off = b[hl+l:], off+hl+l
+					i = end
 					continue
 				}
 			}
 		}
-		n, e := u.decodeAttributeAt(b, off, asn4)
+		n, e := u.decodeAttributeAt(b[i:], base+i, asn4)
 		if e != nil {
 			return e
 		}
 		if n == 0 {
 			break // the rest of the section cannot be used
 		}
-		b, off = b[n:], off+n
+		i += n
 	}
 	// RFC 6793 section 4.2.3: a 2-octet session carries 4-octet ASNs in
 	// AS4_PATH and AS4_AGGREGATOR. When AGGREGATOR holds an AS other than
@@ -580,16 +591,16 @@ func appendBE32s(dst []uint32, b []byte) []uint32 {
 }
 
 // putBE32s fills dst with the big-endian 32-bit values at the start of b
-// (which holds at least 4*len(dst) bytes), two at a time.
+// (which holds at least 4*len(dst) bytes), four at a time.
 func putBE32s(dst []uint32, b []byte) {
 	b = b[:4*len(dst)]
-	for len(b) >= 8 && len(dst) >= 2 {
-		x := binary.BigEndian.Uint64(b)
-		dst[0], dst[1] = uint32(x>>32), uint32(x)
-		dst, b = dst[2:], b[8:]
+	for len(b) >= 16 && len(dst) >= 4 {
+		x, y := binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
+		dst[0], dst[1], dst[2], dst[3] = uint32(x>>32), uint32(x), uint32(y>>32), uint32(y)
+		dst, b = dst[4:], b[16:]
 	}
-	if len(b) >= 4 && len(dst) >= 1 {
-		dst[0] = binary.BigEndian.Uint32(b)
+	for k := range dst {
+		dst[k] = binary.BigEndian.Uint32(b[4*k:])
 	}
 }
 
