@@ -186,7 +186,11 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 		}
 		var p netip.Prefix
 		if maxBits == 32 {
-			// prefix4At, inlined by hand (it is too big for the compiler).
+			// Four bytes loaded whatever the length, from after the
+			// length octet or, near the end of b, ending with the prefix,
+			// so that mixed prefix lengths cost no mispredicted branches;
+			// the mask clears what is not the prefix. (Written here, not
+			// in a function, because the compiler does not inline it.)
 			var v uint32
 			if i+5 <= len(b) {
 				v = binary.BigEndian.Uint32(b[i+1:])
@@ -198,7 +202,7 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 			binary.BigEndian.PutUint32(a[:], v)
 			p = netip.PrefixFrom(netip.AddrFrom4(a), bits)
 		} else {
-			p = makePrefix(b[i+1:i+1+nb], bits, false)
+			p = prefix6At(b, i, bits)
 		}
 		i += 1 + nb
 		if len(dst) == cap(dst) {
@@ -224,26 +228,29 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 	return dst, nil
 }
 
-// prefix4At builds the masked IPv4 prefix of bits bits whose (bits+7)/8
+// prefix6At builds the masked IPv6 prefix of bits bits whose (bits+7)/8
 // significant bytes follow the length octet at b[i] (the caller has
-// checked that they are within b). It loads four bytes whatever the
-// length, from after the length octet or, near the end of b, ending with
-// the prefix, so that prefix lengths mixing in a message cost no
-// mispredicted branches; the mask clears whatever is not the prefix.
-func prefix4At(b []byte, i, bits int) netip.Prefix {
-	var v uint32
-	if i+5 <= len(b) {
-		v = binary.BigEndian.Uint32(b[i+1:])
-	} else {
-		v = prefix4Tail(b, i, bits)
+// checked that they are within b): two 8-byte loads when 16 bytes follow
+// the length octet, makePrefix near the end of b.
+func prefix6At(b []byte, i, bits int) netip.Prefix {
+	if i+17 > len(b) {
+		nb := (bits + 7) >> 3
+		return makePrefix(b[i+1:i+1+nb], bits, false)
 	}
-	v &^= 0xffffffff >> uint(bits) // a shift of 32 gives 0
-	var a [4]byte
-	binary.BigEndian.PutUint32(a[:], v)
-	return netip.PrefixFrom(netip.AddrFrom4(a), bits)
+	hi, lo := binary.BigEndian.Uint64(b[i+1:]), binary.BigEndian.Uint64(b[i+9:])
+	if bits < 64 {
+		hi &^= ^uint64(0) >> uint(bits)
+		lo = 0
+	} else {
+		lo &^= ^uint64(0) >> uint(bits-64) // a shift of 64 gives 0
+	}
+	var a [16]byte
+	binary.BigEndian.PutUint64(a[:], hi)
+	binary.BigEndian.PutUint64(a[8:], lo)
+	return netip.PrefixFrom(netip.AddrFrom16(a), bits)
 }
 
-// prefix4Tail is prefix4At's load near the end of b: the four bytes
+// prefix4Tail is the IPv4 prefix load near the end of b: the four bytes
 // ending with the prefix, shifted into place, or the bytes one by one
 // when b is shorter than four. It is kept out of line, as it is rare.
 //

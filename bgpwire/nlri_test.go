@@ -5,24 +5,36 @@ import (
 	"testing"
 )
 
-// TestPrefix4At checks the branch-free IPv4 prefix reader against
-// makePrefix for every length, at the start, middle and end of a field
-// of every size, with host bits set.
-func TestPrefix4At(t *testing.T) {
+// TestDecodePrefixes checks the fast prefix decoder against makePrefix
+// on random NLRI fields of both families: every length, host bits set,
+// prefixes at the start, middle and end of fields of every size (the
+// loads differ near the end).
+func TestDecodePrefixes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for bits := 0; bits <= 32; bits++ {
-		nb := (bits + 7) / 8
-		for before := 0; before <= 6; before++ {
-			for after := 0; after <= 6; after++ {
-				b := make([]byte, before+1+nb+after)
-				for k := range b {
-					b[k] = byte(rng.Uint32())
+	for _, alen := range []int{4, 16} {
+		for n := 0; n < 20000; n++ {
+			var field []byte
+			var want []NLRI
+			for k := rng.IntN(4); k >= 0; k-- {
+				bits := rng.IntN(alen*8 + 1)
+				nb := (bits + 7) / 8
+				p := make([]byte, nb)
+				for i := range p {
+					p[i] = byte(rng.Uint32())
 				}
-				b[before] = byte(bits)
-				got := prefix4At(b, before, bits)
-				want := makePrefix(b[before+1:before+1+nb], bits, true)
-				if got != want {
-					t.Fatalf("bits %d, %d bytes before, %d after: %v, want %v", bits, before, after, got, want)
+				field = append(append(field, byte(bits)), p...)
+				want = append(want, NLRI{Prefix: makePrefix(p, bits, alen == 4)})
+			}
+			got, err := decodePrefixes(nil, newReader(field, 0), alen, "test")
+			if err != nil {
+				t.Fatalf("%x: %v", field, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%x: %d prefixes, want %d", field, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Prefix != want[i].Prefix {
+					t.Fatalf("%x: prefix %d is %v, want %v", field, i, got[i].Prefix, want[i].Prefix)
 				}
 			}
 		}

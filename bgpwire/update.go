@@ -628,8 +628,6 @@ func (a *Attributes) OtherAttr(c AttrCode) (RawAttribute, bool) {
 func (u *Update) decodeMPReach(v reader, off int) *Error {
 	const op = "update: attribute MP_REACH_NLRI"
 	m := &u.Attrs.MPReach
-	var afi uint16
-	var safi uint8
 	var nh reader
 	var reserved uint8
 	if rf := u.opts.ribFamily(); rf != (Family{}) && v.len() >= 1 && int(v.b[0]) == v.len()-1 {
@@ -641,13 +639,20 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 		m.abbreviated = true
 		return nil
 	}
-	if !v.u16(&afi) || !v.u8(&safi) {
+	// AFI (2), SAFI (1), next hop length (1), next hop, reserved (1),
+	// NLRI: read by index rather than through the reader, which is
+	// slower for this many small fields.
+	b := v.b
+	if len(b) < 3 {
 		return newError(op, off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionSessionReset, ErrTruncated)
 	}
-	m.Family = Family{AFI(afi), SAFI(safi)}
-	if !v.lenPrefixed8(&nh) || !v.u8(&reserved) {
+	m.Family = Family{AFI(be16(b)), SAFI(b[2])}
+	if len(b) < 4 || len(b) < 5+int(b[3]) {
 		return newError(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, ErrTruncated)
 	}
+	nhEnd := 4 + int(b[3])
+	nh.b, reserved = b[4:nhEnd], b[nhEnd]
+	v = reader{b: b[nhEnd+1:], off: v.off + nhEnd + 1}
 	m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
 	if !nextHopLenOK(m.Family, len(nh.b)) {
 		// RFC 7606 section 7.11.
@@ -656,8 +661,10 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	m.Reserved = reserved
 	decodeNextHop(m, nh.b)
 	var e *Error
-	m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op)
-	return mpError(e, m.Family)
+	if m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op); e != nil {
+		return mpError(e, m.Family)
+	}
+	return nil
 }
 
 func (u *Update) decodeMPUnreach(v reader, off int) *Error {
