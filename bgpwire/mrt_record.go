@@ -606,16 +606,19 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 		return false
 	}
 	hdr := p + 2*alen
-	if len(body) < hdr+HeaderLen || !allOnes(body[hdr:hdr+16]) {
+	if len(body) < hdr+HeaderLen {
 		return false
 	}
-	size := int(be16(body[hdr+16:]))
+	msg := body[hdr:]
+	if binary.LittleEndian.Uint64(msg)&binary.LittleEndian.Uint64(msg[8:]) != ^uint64(0) { // the marker
+		return false
+	}
+	size := int(be16(msg[16:]))
 	if size < HeaderLen {
 		return false
 	}
 	if m.IsEntry {
-		m.Entry = BGP4MPRoute{}
-		m.IsEntry = false
+		m.clearEntry()
 	}
 	m.Type, m.Subtype = h.Type, h.Subtype
 	if aslen == 4 {
@@ -631,16 +634,24 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 	}
 	m.AS4, m.Local, m.AddPath = f&mpAS4 != 0, f&mpLocal != 0, f&mpAddPath != 0
 	m.IsStateChange, m.OldState, m.NewState = false, 0, 0
-	m.IsMessage, m.MsgType = true, MessageType(body[hdr+18])
-	want := size - HeaderLen
+	m.IsMessage, m.MsgType = true, MessageType(msg[18])
 	m.Cut = 0
-	if rest := len(body) - hdr - HeaderLen; want > rest {
-		m.Cut = want - rest
-		want = rest
+	if size > len(msg) {
+		m.Cut = size - len(msg)
+		size = len(msg)
 	}
-	m.Raw = body[hdr : hdr+HeaderLen+want]
-	m.MsgBody = m.Raw[HeaderLen:]
+	m.Raw = msg[:size]
+	m.MsgBody = msg[HeaderLen:size]
 	return true
+}
+
+// clearEntry forgets the BGP4MP_ENTRY route of an earlier record. It is
+// out of line so that decodeMessage stays lean.
+//
+//go:noinline
+func (m *BGP4MP) clearEntry() {
+	m.Entry = BGP4MPRoute{}
+	m.IsEntry = false
 }
 
 // allOnes reports whether a marker (16 or 12 bytes) is all ones, eight

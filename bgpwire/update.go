@@ -131,25 +131,37 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	const op = "update"
 	u.reset()
 	u.opts = opt
-	r := newReader(body, HeaderLen)
-	var wd, attrs reader
-	if !r.lenPrefixed16(&wd) {
-		return u.fail(newError(op+": withdrawn routes length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
+	// Withdrawn routes length (2), withdrawn routes, path attribute
+	// length (2), path attributes, NLRI. Offsets count from the start of
+	// the message.
+	if len(body) < 2 {
+		return u.fail(newError(op+": withdrawn routes length", HeaderLen, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
+	}
+	p := 2 + int(be16(body)) // the path attribute length
+	if p > len(body) {
+		return u.fail(newError(op+": withdrawn routes length", HeaderLen, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
 	}
 	var e *Error
-	if !wd.empty() { // most UPDATEs withdraw nothing here
+	if p > 2 { // most UPDATEs withdraw nothing here
+		wd := reader{b: body[2:p], off: HeaderLen + 2}
 		if u.Withdrawn, e = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
 			return u.fail(e)
 		}
 	}
-	if !r.lenPrefixed16(&attrs) {
-		return u.fail(newError(op+": path attribute length", r.off, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
+	if len(body)-p < 2 {
+		return u.fail(newError(op+": path attribute length", HeaderLen+p, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
 	}
+	n := p + 2 + int(be16(body[p:])) // the NLRI
+	if n > len(body) {
+		return u.fail(newError(op+": path attribute length", HeaderLen+p, CodeUpdateMessage, SubcodeMalformedAttributeList, ActionSessionReset, ErrTruncated))
+	}
+	attrs := reader{b: body[p+2 : n], off: HeaderLen + p + 2}
 	if e := u.decodeAttributes(attrs, opt); e != nil {
 		return u.fail(e)
 	}
-	if !r.empty() {
-		if u.NLRI, e = decodeNLRIs(u.NLRI, r, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
+	if n < len(body) {
+		nlri := reader{b: body[n:], off: HeaderLen + n}
+		if u.NLRI, e = decodeNLRIs(u.NLRI, nlri, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
 			return u.fail(e)
 		}
 	}
