@@ -233,11 +233,23 @@ func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) 
 // checked that they are within b): two 8-byte loads when 16 bytes follow
 // the length octet, makePrefix near the end of b.
 func prefix6At(b []byte, i, bits int) netip.Prefix {
-	if i+17 > len(b) {
+	var hi, lo uint64
+	if i+17 <= len(b) {
+		hi, lo = binary.BigEndian.Uint64(b[i+1:]), binary.BigEndian.Uint64(b[i+9:])
+	} else if end := i + 1 + (bits+7)>>3; end >= 16 {
+		// Near the end of b (the last prefix of an MP_REACH_NLRI, say):
+		// the 16 bytes ending with the prefix, shifted into place.
+		hi, lo = binary.BigEndian.Uint64(b[end-16:]), binary.BigEndian.Uint64(b[end-8:])
+		s := uint(16-(end-i-1)) * 8 // the bytes before the prefix, in bits
+		if s >= 64 {
+			hi, lo = lo<<(s-64), 0 // a shift of 64 gives 0
+		} else {
+			hi, lo = hi<<s|lo>>(64-s), lo<<s
+		}
+	} else {
 		nb := (bits + 7) >> 3
 		return makePrefix(b[i+1:i+1+nb], bits, false)
 	}
-	hi, lo := binary.BigEndian.Uint64(b[i+1:]), binary.BigEndian.Uint64(b[i+9:])
 	if bits < 64 {
 		hi &^= ^uint64(0) >> uint(bits)
 		lo = 0

@@ -587,6 +587,27 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 	return nil
 }
 
+// setBytes makes *dst a copy of b, reusing its storage. The usual next
+// hop lengths are copied without a call.
+func setBytes(dst *[]byte, b []byte) {
+	d := (*dst)[:0]
+	if cap(d) < len(b) {
+		d = make([]byte, 0, max(len(b), 48))
+	}
+	d = d[:len(b)]
+	switch len(b) {
+	case 4:
+		*(*[4]byte)(d) = [4]byte(b)
+	case 16:
+		*(*[16]byte)(d) = [16]byte(b)
+	case 32:
+		*(*[32]byte)(d) = [32]byte(b)
+	default:
+		copy(d, b)
+	}
+	*dst = d
+}
+
 // grow extends *s by n elements and returns them, for decoding a list
 // in place rather than appending element by element.
 func grow[T any](s *[]T, n int) []T {
@@ -646,7 +667,7 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 		// RFC 6396 abbreviated form: next hop length and next hop only.
 		m.Family = rf
 		v.lenPrefixed8(&nh)
-		m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
+		setBytes(&m.NextHopRaw, nh.b)
 		decodeNextHop(m, nh.b)
 		m.abbreviated = true
 		return nil
@@ -665,7 +686,7 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	nhEnd := 4 + int(b[3])
 	nh.b, reserved = b[4:nhEnd], b[nhEnd]
 	v = reader{b: b[nhEnd+1:], off: v.off + nhEnd + 1}
-	m.NextHopRaw = append(m.NextHopRaw[:0], nh.b...)
+	setBytes(&m.NextHopRaw, nh.b)
 	if !nextHopLenOK(m.Family, len(nh.b)) {
 		// RFC 7606 section 7.11.
 		return errorf(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, "length %d is not valid for the family", len(nh.b))
@@ -713,6 +734,9 @@ func mpError(e *Error, f Family) *Error {
 // (RFC 4760, RFC 4364, RFC 4659, RFC 8950, RFC 8955, RFC 7432, RFC 7752).
 // Families this package does not know accept any length.
 func nextHopLenOK(f Family, n int) bool {
+	if (f.AFI == AFIIPv4 || f.AFI == AFIIPv6) && f.SAFI == SAFIUnicast {
+		return n == 4 || n == 16 || n == 32 // the common case first
+	}
 	switch {
 	case f.SAFI == SAFIFlowSpec || f.SAFI == SAFIFlowSpecVPN:
 		return n == 0 || n == 4 || n == 16 || n == 32
