@@ -99,14 +99,22 @@ func IsPrefixFamily(f Family) bool {
 // session-reset class (the NLRI cannot be delimited); the caller
 // re-classifies for MP attributes.
 func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, *Error) {
-	if r.empty() {
+	return decodeNLRIsFrom(dst, r.b, 0, r.off, f, addPath, op)
+}
+
+// decodeNLRIsFrom is decodeNLRIs for the NLRI in b[start:], the first
+// byte at message offset off. The bytes before start let the prefix
+// decoder load whole words near the end of the field.
+func decodeNLRIsFrom(dst []NLRI, b []byte, start, off int, f Family, addPath bool, op string) ([]NLRI, *Error) {
+	if start >= len(b) {
 		return dst, nil // an empty field (most withdrawn routes fields)
 	}
 	labeled, vpn, ipfam := prefixFamily(f)
 	alen := f.addrLen()
 	if ipfam && !labeled && !vpn && !addPath {
-		return decodePrefixes(dst, r, alen, op)
+		return decodePrefixes(dst, b, start, off, alen, op)
 	}
+	r := reader{b: b[start:], off: off}
 	for !r.empty() {
 		start := r.off
 		// Reuse the slot (and its Raw capacity) when there is one.
@@ -172,17 +180,17 @@ func decodeNLRIs(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLR
 }
 
 // decodePrefixes is the fast path of decodeNLRIs for plain prefixes.
-func decodePrefixes(dst []NLRI, r reader, alen int, op string) ([]NLRI, *Error) {
-	b := r.b
+func decodePrefixes(dst []NLRI, b []byte, start, off int, alen int, op string) ([]NLRI, *Error) {
 	maxBits := alen * 8
-	for i := 0; i < len(b); {
+	off -= start // so that off+i is the offset of b[i]
+	for i := start; i < len(b); {
 		bits := int(b[i])
 		nb := (bits + 7) >> 3
 		if bits > maxBits {
-			return dst, errorf(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, maxBits)
+			return dst, errorf(op+": prefix", off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, maxBits)
 		}
 		if i+1+nb > len(b) {
-			return dst, newError(op+": prefix", r.off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+			return dst, newError(op+": prefix", off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
 		}
 		var p netip.Prefix
 		if maxBits == 32 {

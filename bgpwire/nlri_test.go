@@ -7,13 +7,19 @@ import (
 
 // TestDecodePrefixes checks the fast prefix decoder against makePrefix
 // on random NLRI fields of both families: every length, host bits set,
-// prefixes at the start, middle and end of fields of every size (the
-// loads differ near the end).
+// prefixes at the start, middle and end of fields of every size, with
+// and without bytes before the field (the loads differ near the end).
 func TestDecodePrefixes(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, alen := range []int{4, 16} {
 		for n := 0; n < 20000; n++ {
-			var field []byte
+			// Bytes before the field, which the decoder may load but
+			// must not decode.
+			field := make([]byte, rng.IntN(20))
+			for i := range field {
+				field[i] = byte(rng.Uint32())
+			}
+			start := len(field)
 			var want []NLRI
 			for k := rng.IntN(4); k >= 0; k-- {
 				bits := rng.IntN(alen*8 + 1)
@@ -25,7 +31,7 @@ func TestDecodePrefixes(t *testing.T) {
 				field = append(append(field, byte(bits)), p...)
 				want = append(want, NLRI{Prefix: makePrefix(p, bits, alen == 4)})
 			}
-			got, err := decodePrefixes(nil, newReader(field, 0), alen, "test")
+			got, err := decodePrefixes(nil, field, start, 0, alen, "test")
 			if err != nil {
 				t.Fatalf("%x: %v", field, err)
 			}

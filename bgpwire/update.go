@@ -143,8 +143,7 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	}
 	var e *Error
 	if p > 2 { // most UPDATEs withdraw nothing here
-		wd := reader{b: body[2:p], off: HeaderLen + 2}
-		if u.Withdrawn, e = decodeNLRIs(u.Withdrawn, wd, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
+		if u.Withdrawn, e = decodeNLRIsFrom(u.Withdrawn, body[:p], 2, HeaderLen+2, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
 			return u.fail(e)
 		}
 	}
@@ -160,8 +159,7 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 		return u.fail(e)
 	}
 	if n < len(body) {
-		nlri := reader{b: body[n:], off: HeaderLen + n}
-		if u.NLRI, e = decodeNLRIs(u.NLRI, nlri, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
+		if u.NLRI, e = decodeNLRIsFrom(u.NLRI, body, n, HeaderLen+n, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
 			return u.fail(e)
 		}
 	}
@@ -685,7 +683,6 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	}
 	nhEnd := 4 + int(b[3])
 	nh.b, reserved = b[4:nhEnd], b[nhEnd]
-	v = reader{b: b[nhEnd+1:], off: v.off + nhEnd + 1}
 	setBytes(&m.NextHopRaw, nh.b)
 	if !nextHopLenOK(m.Family, len(nh.b)) {
 		// RFC 7606 section 7.11.
@@ -694,7 +691,7 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	m.Reserved = reserved
 	decodeNextHop(m, nh.b)
 	var e *Error
-	if m.NLRI, e = decodeNLRIs(m.NLRI[:0], v, m.Family, u.opts.addPath(m.Family), op); e != nil {
+	if m.NLRI, e = decodeNLRIsFrom(m.NLRI[:0], b, nhEnd+1, v.off+nhEnd+1, m.Family, u.opts.addPath(m.Family), op); e != nil {
 		return mpError(e, m.Family)
 	}
 	return nil
