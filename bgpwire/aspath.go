@@ -49,6 +49,15 @@ func decodeASPath(v []byte, asn4 bool, path *ASPath, buf *[]uint32) error {
 		*buf = asns
 	}
 	p := (*path)[:0]
+	// The common case: one AS_SEQUENCE making up the whole value.
+	if len(v) >= 2+w && v[0] == byte(SegSequence) && 2+int(v[1])*w == len(v) && w == 4 && cap(p) > 0 {
+		dst := asns[:v[1]:v[1]]
+		putBE32s(dst, v[2:])
+		p = p[:1]
+		p[0].Type, p[0].ASNs = SegSequence, dst
+		*path = p
+		return nil
+	}
 	for i := 0; i < len(v); {
 		if len(v)-i < 2 {
 			*path = p[:0]
