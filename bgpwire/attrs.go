@@ -239,6 +239,36 @@ func (a *Attributes) reset() {
 	a.wireAggregator = Aggregator{}
 }
 
+// commonAttrs are the attributes of nearly every UPDATE and RIB entry,
+// which resetDecoded clears on their own.
+const commonAttrs = 1<<AttrOrigin | 1<<AttrASPath | 1<<AttrNextHop | 1<<AttrMED | 1<<AttrLocalPref |
+	1<<AttrAtomicAggregate | 1<<AttrAggregator | 1<<AttrCommunities | 1<<AttrMPReach
+
+// resetDecoded empties what decoding attributes can have set, given the
+// attributes it dropped (which may have been partly decoded): the fields
+// of the common attributes when only those were on the wire, everything
+// otherwise. A decode sets nothing but the fields of the attributes it
+// met.
+func (a *Attributes) resetDecoded(dropped [4]uint64) {
+	w := a.present[0] | dropped[0]
+	if w&^commonAttrs != 0 || a.present[1]|a.present[2]|a.present[3]|dropped[1]|dropped[2]|dropped[3] != 0 || len(a.Other) != 0 {
+		a.reset()
+		return
+	}
+	a.present[0] = 0
+	a.Origin, a.MED, a.LocalPref = 0, 0, 0
+	a.ASPath = a.ASPath[:0]
+	a.NextHop = netip.Addr{}
+	if w&(1<<AttrAggregator) != 0 {
+		a.Aggregator = Aggregator{}
+	}
+	a.Communities = a.Communities[:0]
+	if w&(1<<AttrMPReach) != 0 {
+		a.MPReach = MPReach{NLRI: a.MPReach.NLRI[:0], NextHopRaw: a.MPReach.NextHopRaw[:0]}
+	}
+	a.wire = a.wire[:0]
+}
+
 // wantFlags returns the optional/transitive bits an attribute must have,
 // and whether the code is one this package checks.
 func wantFlags(c AttrCode) (uint8, bool) {

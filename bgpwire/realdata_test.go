@@ -6,9 +6,11 @@ import (
 	"compress/bzip2"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/vantage-bgp/vantage/internal/shareddata"
@@ -150,3 +152,30 @@ func realUpdates(t testing.TB, path string) []realMessage {
 // benchFile is the RIS updates file the benchmarks and allocation test
 // use.
 var benchFile = []string{"mrt", "mrt-rs", "res", "updates.20190101.0000.gz"}
+
+// TestDecodeReuse decodes every shared UPDATE into one reused Update and
+// into a fresh one, and checks that both hold the same: decoding resets
+// what earlier messages set (including malformed ones, which may leave
+// attributes half decoded).
+func TestDecodeReuse(t *testing.T) {
+	n := 0
+	for _, f := range updateFiles(t) {
+		var reused Update
+		for i, m := range realUpdates(t, f) {
+			var fresh Update
+			errFresh := fresh.Decode(m.msg[HeaderLen:], m.opts())
+			errReused := reused.Decode(m.msg[HeaderLen:], m.opts())
+			if fmt.Sprint(errFresh) != fmt.Sprint(errReused) || fresh.Action != reused.Action || len(fresh.Errors) != len(reused.Errors) {
+				t.Fatalf("%s #%d: fresh: %v %v, reused: %v %v", f, i, errFresh, fresh.Errors, errReused, reused.Errors)
+			}
+			if got, want := summarize(&reused), summarize(&fresh); !slices.Equal(got, want) {
+				t.Fatalf("%s #%d: reused Update holds\n%q\nfresh one\n%q", f, i, got, want)
+			}
+			if got, want := reused.AppendWire(nil, m.opts()), fresh.AppendWire(nil, m.opts()); !bytes.Equal(got, want) {
+				t.Fatalf("%s #%d: reused Update encodes to %x, fresh one to %x", f, i, got, want)
+			}
+			n++
+		}
+	}
+	t.Logf("%d UPDATEs", n)
+}

@@ -108,7 +108,7 @@ func (u *Update) Reset() { u.reset() }
 func (u *Update) reset() {
 	u.Withdrawn = u.Withdrawn[:0]
 	u.NLRI = u.NLRI[:0]
-	u.Attrs.reset()
+	u.Attrs.resetDecoded(u.dropped)
 	u.Action = ActionNone
 	u.Errors = u.Errors[:0]
 	u.dropped = [4]uint64{}
