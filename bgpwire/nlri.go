@@ -202,10 +202,12 @@ func decodePrefixes(dst []NLRI, b []byte, start, off int, alen int, op string) (
 			var v uint32
 			if i+5 <= len(b) {
 				v = binary.BigEndian.Uint32(b[i+1:])
+			} else if end := i + 1 + nb; end >= 4 {
+				v = binary.BigEndian.Uint32(b[end-4:]) << (8 * (4 - nb)) // a shift of 32 gives 0
 			} else {
 				v = prefix4Tail(b, i, bits)
 			}
-			v &^= 0xffffffff >> uint(bits)
+			v &= prefix4Masks[bits&63] // bits <= 32 here
 			var a [4]byte
 			binary.BigEndian.PutUint32(a[:], v)
 			p = netip.PrefixFrom(netip.AddrFrom4(a), bits)
@@ -270,19 +272,21 @@ func prefix6At(b []byte, i, bits int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom16(a), bits)
 }
 
-// prefix4Tail is the IPv4 prefix load near the end of b: the four bytes
-// ending with the prefix, shifted into place, or the bytes one by one
-// when b is shorter than four. It is kept out of line, as it is rare.
+// prefix4Masks[n] keeps the first n bits of an IPv4 address.
+var prefix4Masks = func() (m [64]uint32) {
+	for n := 1; n <= 32; n++ {
+		m[n] = ^uint32(0) << (32 - n)
+	}
+	return m
+}()
+
+// prefix4Tail loads the bytes of an IPv4 prefix one by one, for a field
+// shorter than four bytes. It is kept out of line, as it is rare.
 //
 //go:noinline
 func prefix4Tail(b []byte, i, bits int) uint32 {
-	nb := (bits + 7) >> 3
-	end := i + 1 + nb
-	if end >= 4 {
-		return binary.BigEndian.Uint32(b[end-4:]) << (8 * (4 - nb)) // a shift of 32 gives 0
-	}
 	var v uint32
-	for k, c := range b[i+1 : end] {
+	for k, c := range b[i+1 : i+1+(bits+7)>>3] {
 		v |= uint32(c) << (24 - 8*k)
 	}
 	return v
