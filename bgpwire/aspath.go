@@ -50,9 +50,15 @@ func decodeASPath(v []byte, asn4 bool, path *ASPath, buf *[]uint32) error {
 	}
 	p := (*path)[:0]
 	// The common case: one AS_SEQUENCE making up the whole value.
-	if len(v) >= 2+w && v[0] == byte(SegSequence) && 2+int(v[1])*w == len(v) && w == 4 && cap(p) > 0 {
+	if len(v) >= 2+w && v[0] == byte(SegSequence) && 2+int(v[1])*w == len(v) && cap(p) > 0 {
 		dst := asns[:v[1]:v[1]]
-		putBE32s(dst, v[2:])
+		if w == 4 {
+			putBE32s(dst, v[2:])
+		} else {
+			for k := range dst {
+				dst[k] = uint32(binary.BigEndian.Uint16(v[2+2*k:]))
+			}
+		}
 		p = p[:1]
 		p[0].Type, p[0].ASNs = SegSequence, dst
 		*path = p
