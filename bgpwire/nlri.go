@@ -109,12 +109,22 @@ func decodeNLRIsFrom(dst []NLRI, b []byte, start, off int, f Family, addPath boo
 	if start >= len(b) {
 		return dst, nil // an empty field (most withdrawn routes fields)
 	}
+	if (f.SAFI == SAFIUnicast || f.SAFI == SAFIMulticast) && !addPath {
+		switch f.AFI {
+		case AFIIPv4:
+			return decodePrefixes(dst, b, start, off, 4, op)
+		case AFIIPv6:
+			return decodePrefixes(dst, b, start, off, 16, op)
+		}
+	}
+	return decodeNLRIsGeneral(dst, reader{b: b[start:], off: off}, f, addPath, op)
+}
+
+// decodeNLRIsGeneral is decodeNLRIs for every family but plain prefixes
+// without path identifiers.
+func decodeNLRIsGeneral(dst []NLRI, r reader, f Family, addPath bool, op string) ([]NLRI, *Error) {
 	labeled, vpn, ipfam := prefixFamily(f)
 	alen := f.addrLen()
-	if ipfam && !labeled && !vpn && !addPath {
-		return decodePrefixes(dst, b, start, off, alen, op)
-	}
-	r := reader{b: b[start:], off: off}
 	for !r.empty() {
 		start := r.off
 		// Reuse the slot (and its Raw capacity) when there is one.
