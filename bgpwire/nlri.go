@@ -110,11 +110,19 @@ func decodeNLRIsFrom(dst []NLRI, b []byte, start, off int, f Family, addPath boo
 		return dst, nil // an empty field (most withdrawn routes fields)
 	}
 	if (f.SAFI == SAFIUnicast || f.SAFI == SAFIMulticast) && !addPath {
+		alen := 0
 		switch f.AFI {
 		case AFIIPv4:
-			return decodePrefixes(dst, b, start, off, 4, op)
+			alen = 4
 		case AFIIPv6:
-			return decodePrefixes(dst, b, start, off, 16, op)
+			alen = 16
+		}
+		if alen != 0 {
+			dst, i, ok := decodePrefixes(dst, b, start, alen)
+			if !ok {
+				return dst, prefixError(b, i, off-start, alen, op)
+			}
+			return dst, nil
 		}
 	}
 	return decodeNLRIsGeneral(dst, reader{b: b[start:], off: off}, f, addPath, op)
@@ -190,17 +198,13 @@ func decodeNLRIsGeneral(dst []NLRI, r reader, f Family, addPath bool, op string)
 }
 
 // decodePrefixes is the fast path of decodeNLRIs for plain prefixes.
-func decodePrefixes(dst []NLRI, b []byte, start, off int, alen int, op string) ([]NLRI, *Error) {
+func decodePrefixes(dst []NLRI, b []byte, start, alen int) ([]NLRI, int, bool) {
 	maxBits := alen * 8
-	off -= start // so that off+i is the offset of b[i]
 	for i := start; i < len(b); {
 		bits := int(b[i])
 		nb := (bits + 7) >> 3
-		if bits > maxBits {
-			return dst, errorf(op+": prefix", off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, maxBits)
-		}
-		if i+1+nb > len(b) {
-			return dst, newError(op+": prefix", off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
+		if bits > maxBits || i+1+nb > len(b) {
+			return dst, i, false
 		}
 		var p netip.Prefix
 		if maxBits == 32 {
@@ -222,8 +226,35 @@ func decodePrefixes(dst []NLRI, b []byte, start, off int, alen int, op string) (
 			binary.BigEndian.PutUint32(a[:], v)
 			p = netip.PrefixFrom(netip.AddrFrom4(a), bits)
 		} else {
-			p = prefix6At(b, i, bits)
+			// The same for IPv6 with two 8-byte loads; near the end of b
+			// the 16 bytes ending with the prefix, shifted into place.
+			var hi, lo uint64
+			if i+17 <= len(b) {
+				hi, lo = binary.BigEndian.Uint64(b[i+1:]), binary.BigEndian.Uint64(b[i+9:])
+			} else if end := i + 1 + nb; end >= 16 {
+				hi, lo = binary.BigEndian.Uint64(b[end-16:]), binary.BigEndian.Uint64(b[end-8:])
+				s := uint(16-nb) * 8 // the bytes before the prefix, in bits
+				if s >= 64 {
+					hi, lo = lo<<(s-64), 0 // a shift of 64 gives 0
+				} else {
+					hi, lo = hi<<s|lo>>(64-s), lo<<s
+				}
+			} else {
+				p = makePrefix(b[i+1:i+1+nb], bits, false)
+				goto store
+			}
+			if bits < 64 {
+				hi &^= ^uint64(0) >> uint(bits)
+				lo = 0
+			} else {
+				lo &^= ^uint64(0) >> uint(bits-64) // a shift of 64 gives 0
+			}
+			var a [16]byte
+			binary.BigEndian.PutUint64(a[:], hi)
+			binary.BigEndian.PutUint64(a[8:], lo)
+			p = netip.PrefixFrom(netip.AddrFrom16(a), bits)
 		}
+	store:
 		i += 1 + nb
 		if len(dst) == cap(dst) {
 			dst = append(dst, NLRI{})
@@ -245,41 +276,16 @@ func decodePrefixes(dst []NLRI, b []byte, start, off int, alen int, op string) (
 			n.Raw = n.Raw[:0]
 		}
 	}
-	return dst, nil
+	return dst, 0, true
 }
 
-// prefix6At builds the masked IPv6 prefix of bits bits whose (bits+7)/8
-// significant bytes follow the length octet at b[i] (the caller has
-// checked that they are within b): two 8-byte loads when 16 bytes follow
-// the length octet, makePrefix near the end of b.
-func prefix6At(b []byte, i, bits int) netip.Prefix {
-	var hi, lo uint64
-	if i+17 <= len(b) {
-		hi, lo = binary.BigEndian.Uint64(b[i+1:]), binary.BigEndian.Uint64(b[i+9:])
-	} else if end := i + 1 + (bits+7)>>3; end >= 16 {
-		// Near the end of b (the last prefix of an MP_REACH_NLRI, say):
-		// the 16 bytes ending with the prefix, shifted into place.
-		hi, lo = binary.BigEndian.Uint64(b[end-16:]), binary.BigEndian.Uint64(b[end-8:])
-		s := uint(16-(end-i-1)) * 8 // the bytes before the prefix, in bits
-		if s >= 64 {
-			hi, lo = lo<<(s-64), 0 // a shift of 64 gives 0
-		} else {
-			hi, lo = hi<<s|lo>>(64-s), lo<<s
-		}
-	} else {
-		nb := (bits + 7) >> 3
-		return makePrefix(b[i+1:i+1+nb], bits, false)
+// prefixError describes the malformed prefix at b[i] that decodePrefixes
+// stopped at; off is the message offset of b[0].
+func prefixError(b []byte, i, off, alen int, op string) *Error {
+	if bits := int(b[i]); bits > alen*8 {
+		return errorf(op+": prefix", off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, "prefix length %d exceeds %d", bits, alen*8)
 	}
-	if bits < 64 {
-		hi &^= ^uint64(0) >> uint(bits)
-		lo = 0
-	} else {
-		lo &^= ^uint64(0) >> uint(bits-64) // a shift of 64 gives 0
-	}
-	var a [16]byte
-	binary.BigEndian.PutUint64(a[:], hi)
-	binary.BigEndian.PutUint64(a[8:], lo)
-	return netip.PrefixFrom(netip.AddrFrom16(a), bits)
+	return newError(op+": prefix", off+i, CodeUpdateMessage, SubcodeInvalidNetworkField, ActionSessionReset, ErrTruncated)
 }
 
 // prefix4Masks[n] keeps the first n bits of an IPv4 address.

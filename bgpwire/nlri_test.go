@@ -31,9 +31,9 @@ func TestDecodePrefixes(t *testing.T) {
 				field = append(append(field, byte(bits)), p...)
 				want = append(want, NLRI{Prefix: makePrefix(p, bits, alen == 4)})
 			}
-			got, err := decodePrefixes(nil, field, start, 0, alen, "test")
-			if err != nil {
-				t.Fatalf("%x: %v", field, err)
+			got, bad, ok := decodePrefixes(nil, field, start, alen)
+			if !ok {
+				t.Fatalf("%x: bad prefix at %d", field, bad)
 			}
 			if len(got) != len(want) {
 				t.Fatalf("%x: %d prefixes, want %d", field, len(got), len(want))
