@@ -109,23 +109,30 @@ func decodeNLRIsFrom(dst []NLRI, b []byte, start, off int, f Family, addPath boo
 	if start >= len(b) {
 		return dst, nil // an empty field (most withdrawn routes fields)
 	}
-	if (f.SAFI == SAFIUnicast || f.SAFI == SAFIMulticast) && !addPath {
-		alen := 0
-		switch f.AFI {
-		case AFIIPv4:
-			alen = 4
-		case AFIIPv6:
-			alen = 16
+	if alen := plainAddrLen(f, addPath); alen != 0 {
+		dst, i, ok := decodePrefixes(dst, b, start, alen)
+		if !ok {
+			return dst, prefixError(b, i, off-start, alen, op)
 		}
-		if alen != 0 {
-			dst, i, ok := decodePrefixes(dst, b, start, alen)
-			if !ok {
-				return dst, prefixError(b, i, off-start, alen, op)
-			}
-			return dst, nil
-		}
+		return dst, nil
 	}
 	return decodeNLRIsGeneral(dst, reader{b: b[start:], off: off}, f, addPath, op)
+}
+
+// plainAddrLen returns the address length of a family whose NLRI are
+// plain prefixes (IPv4 or IPv6 unicast or multicast, without path
+// identifiers), which decodePrefixes decodes, or 0.
+func plainAddrLen(f Family, addPath bool) int {
+	if addPath || (f.SAFI != SAFIUnicast && f.SAFI != SAFIMulticast) {
+		return 0
+	}
+	switch f.AFI {
+	case AFIIPv4:
+		return 4
+	case AFIIPv6:
+		return 16
+	}
+	return 0
 }
 
 // decodeNLRIsGeneral is decodeNLRIs for every family but plain prefixes

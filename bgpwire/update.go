@@ -691,7 +691,17 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	m.Reserved = reserved
 	decodeNextHop(m, nh.b)
 	var e *Error
-	if m.NLRI, e = decodeNLRIsFrom(m.NLRI[:0], b, nhEnd+1, v.off+nhEnd+1, m.Family, u.opts.addPath(m.Family), op); e != nil {
+	addPath := u.opts != nil && len(u.opts.AddPath) != 0 && u.opts.addPath(m.Family)
+	if alen := plainAddrLen(m.Family, addPath); alen != 0 {
+		// The common case, without the general decoder's arguments.
+		var bad int
+		var ok bool
+		if m.NLRI, bad, ok = decodePrefixes(m.NLRI[:0], b, nhEnd+1, alen); !ok {
+			return mpError(prefixError(b, bad, v.off, alen, op), m.Family)
+		}
+		return nil
+	}
+	if m.NLRI, e = decodeNLRIsFrom(m.NLRI[:0], b, nhEnd+1, v.off+nhEnd+1, m.Family, addPath, op); e != nil {
 		return mpError(e, m.Family)
 	}
 	return nil
