@@ -130,6 +130,18 @@ type MPReach struct {
 	abbreviated bool // decoded from the RFC 6396 RIB entry form
 }
 
+// clear empties m, keeping its storage. Field by field: a composite
+// literal of this size is built on the stack and copied.
+func (m *MPReach) clear() {
+	m.Family = Family{}
+	m.NextHop, m.LinkLocal = netip.Addr{}, netip.Addr{}
+	m.NextHopRD = RD{}
+	m.NextHopRaw = m.NextHopRaw[:0]
+	m.Reserved = 0
+	m.NLRI = m.NLRI[:0]
+	m.abbreviated = false
+}
+
 // MPUnreach is the MP_UNREACH_NLRI attribute.
 type MPUnreach struct {
 	Family Family
@@ -228,7 +240,7 @@ func (a *Attributes) reset() {
 	// The MP attributes are large and mostly absent: clear them only
 	// when a decode set them (it sets Family first).
 	if a.MPReach.Family != (Family{}) || len(a.MPReach.NLRI) != 0 {
-		a.MPReach = MPReach{NLRI: a.MPReach.NLRI[:0], NextHopRaw: a.MPReach.NextHopRaw[:0]}
+		a.MPReach.clear()
 	}
 	if a.MPUnreach.Family != (Family{}) || len(a.MPUnreach.NLRI) != 0 {
 		a.MPUnreach = MPUnreach{NLRI: a.MPUnreach.NLRI[:0]}
@@ -264,7 +276,7 @@ func (a *Attributes) resetDecoded(dropped [4]uint64) {
 	}
 	a.Communities = a.Communities[:0]
 	if w&(1<<AttrMPReach) != 0 {
-		a.MPReach = MPReach{NLRI: a.MPReach.NLRI[:0], NextHopRaw: a.MPReach.NextHopRaw[:0]}
+		a.MPReach.clear()
 	}
 	a.wire = a.wire[:0]
 }

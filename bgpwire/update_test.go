@@ -2,6 +2,7 @@ package bgpwire
 
 import (
 	"net/netip"
+	"reflect"
 	"testing"
 )
 
@@ -73,5 +74,26 @@ func TestUpdateMalformedOriginTreatAsWithdraw(t *testing.T) {
 	}
 	if u.Errors[0].Offset != HeaderLen+6 {
 		t.Errorf("offset %d, want %d", u.Errors[0].Offset, HeaderLen+6)
+	}
+}
+
+// TestMPReachClear guards MPReach.clear against fields added later: every
+// field set, then cleared, must equal the zero value but for the kept
+// storage.
+func TestMPReachClear(t *testing.T) {
+	m := MPReach{
+		Family: IPv6Unicast, NextHop: netip.MustParseAddr("2001:db8::1"), LinkLocal: netip.MustParseAddr("fe80::1"),
+		NextHopRD: RD{1}, NextHopRaw: []byte{1}, Reserved: 1, NLRI: []NLRI{{}}, abbreviated: true,
+	}
+	v := reflect.ValueOf(m)
+	for i := range v.NumField() {
+		if v.Field(i).IsZero() {
+			t.Fatalf("test value leaves MPReach.%s zero: set it", v.Type().Field(i).Name)
+		}
+	}
+	m.clear()
+	want := MPReach{NextHopRaw: m.NextHopRaw[:0], NLRI: m.NLRI[:0]}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("after clear: %+v", m)
 	}
 }
