@@ -257,8 +257,8 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 				hl, l = 4, int(hdr&0xffff)
 			}
 			end := i + hl + l
-			w, bit := c>>6, uint64(1)<<(c&63)
-			if end <= len(b) && (a.present[w]|u.dropped[w])&bit == 0 && flags&(FlagOptional|FlagTransitive) == wantFlagsTable[c] {
+			bit := uint64(1) << (c & 63) // the fast path's codes are all below 64
+			if end <= len(b) && c < 64 && (a.present[0]|u.dropped[0])&bit == 0 && flags&(FlagOptional|FlagTransitive) == wantFlagsTable[c] {
 				v := b[i+hl : end]
 				ok := false
 				switch c {
@@ -303,7 +303,7 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 					ok = u.decodeMPUnreach(reader{b: v, off: base + i + hl}, base+i) == nil
 				}
 				if ok {
-					a.present[w] |= bit
+					a.present[0] |= bit
 					a.wire = append(a.wire, attrMeta{code: c, flags: flags})
 					i = end
 					continue
