@@ -252,21 +252,14 @@ func (a *Attributes) reset() {
 }
 
 // commonAttrs are the attributes of nearly every UPDATE and RIB entry,
-// which resetDecoded clears on their own.
+// which resetCommon clears on their own.
 const commonAttrs = 1<<AttrOrigin | 1<<AttrASPath | 1<<AttrNextHop | 1<<AttrMED | 1<<AttrLocalPref |
 	1<<AttrAtomicAggregate | 1<<AttrAggregator | 1<<AttrCommunities | 1<<AttrMPReach
 
-// resetDecoded empties what decoding attributes can have set, given the
-// attributes it dropped (which may have been partly decoded): the fields
-// of the common attributes when only those were on the wire, everything
-// otherwise. A decode sets nothing but the fields of the attributes it
-// met.
-func (a *Attributes) resetDecoded(dropped [4]uint64) {
-	w := a.present[0] | dropped[0]
-	if w&^commonAttrs != 0 || a.present[1]|a.present[2]|a.present[3]|dropped[1]|dropped[2]|dropped[3] != 0 || len(a.Other) != 0 {
-		a.reset()
-		return
-	}
+// resetCommon empties the fields of the common attributes, all that a
+// decode set when the attributes on the wire (the bits of w) were common
+// ones.
+func (a *Attributes) resetCommon(w uint64) {
 	a.present[0] = 0
 	a.Origin, a.MED, a.LocalPref = 0, 0, 0
 	a.ASPath = a.ASPath[:0]

@@ -108,7 +108,14 @@ func (u *Update) Reset() { u.reset() }
 func (u *Update) reset() {
 	u.Withdrawn = u.Withdrawn[:0]
 	u.NLRI = u.NLRI[:0]
-	u.Attrs.resetDecoded(u.dropped)
+	// What decoding can have set: the common attributes' fields when
+	// only those were on the wire, everything otherwise.
+	a := &u.Attrs
+	if w := a.present[0] | u.dropped[0]; w&^commonAttrs == 0 && a.present[1]|a.present[2]|a.present[3]|u.dropped[1]|u.dropped[2]|u.dropped[3] == 0 && len(a.Other) == 0 {
+		a.resetCommon(w)
+	} else {
+		a.reset()
+	}
 	u.Action = ActionNone
 	u.Errors = u.Errors[:0]
 	u.dropped = [4]uint64{}
