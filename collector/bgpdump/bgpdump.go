@@ -30,6 +30,7 @@ package bgpdump
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,13 @@ type Printer struct {
 	wd, ann  []prefix
 	time     []byte
 	mrtd     bool // printing a type-5 BGP record
+
+	// What the announcement lines of one UPDATE share, built once per
+	// message (gen counts messages): the fields before the prefix, and
+	// those after it for one next hop.
+	gen, headGen, tailGen uint64
+	head, tail, tailNH    []byte
+	tailSigned            bool
 }
 
 // NewPrinter returns a Printer writing to w. Call Flush at the end.
@@ -102,11 +110,11 @@ func (p *Printer) Record(rec bgpwire.MRTRecord) error {
 }
 
 func (p *Printer) setTime(h bgpwire.MRTHeader) {
-	p.time = strconv.AppendUint(p.time[:0], uint64(h.Timestamp), 10)
+	p.time = appendDec(p.time[:0], uint32(h.Timestamp))
 	if h.Type == bgpwire.MRTBGP4MPET {
 		p.time = append(p.time, '.')
 		var tmp [12]byte
-		us := strconv.AppendUint(tmp[:0], uint64(h.Microseconds), 10)
+		us := appendDec(tmp[:0], uint32(h.Microseconds))
 		for i := len(us); i < 6; i++ {
 			p.time = append(p.time, '0')
 		}
@@ -148,7 +156,7 @@ func appendPrefix(b []byte, pf *prefix, v4 bool) []byte {
 		b = appendIPv6(b, pf.addr[:])
 	}
 	b = append(b, '/')
-	return strconv.AppendUint(b, uint64(pf.bits), 10)
+	return appendDec(b, uint32(pf.bits))
 }
 
 func originName(o int) string {
@@ -179,9 +187,9 @@ func (p *Printer) appendTail(b []byte, nextHop []byte, signed bool) []byte {
 		b = append(b, '|')
 		b = strconv.AppendInt(b, int64(int32(med)), 10)
 	} else {
-		b = strconv.AppendUint(b, uint64(lp), 10)
+		b = appendDec(b, uint32(lp))
 		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(med), 10)
+		b = appendDec(b, uint32(med))
 	}
 	if !p.mrtd {
 		// bgpdump's type-5 lines have no separator between MED and the
@@ -198,7 +206,7 @@ func (p *Printer) appendTail(b []byte, nextHop []byte, signed bool) []byte {
 		b = append(b, "NAG|"...)
 	}
 	if a.aggAddr != [4]byte{255, 255, 255, 255} {
-		b = strconv.AppendUint(b, uint64(a.aggAS), 10)
+		b = appendDec(b, uint32(a.aggAS))
 		b = append(b, ' ')
 		b = appendIPv4(b, a.aggAddr[:])
 	}
@@ -294,12 +302,12 @@ func (p *Printer) routeHead(format string, peer netip.Addr, asn uint32, pf *pref
 	b := p.start(format, "B")
 	b = appendAddr(b, peer)
 	b = append(b, '|')
-	b = strconv.AppendUint(b, uint64(asn), 10)
+	b = appendDec(b, uint32(asn))
 	b = append(b, '|')
 	b = appendPrefix(b, pf, v4)
 	b = append(b, '|')
 	if pathID >= 0 {
-		b = strconv.AppendUint(b, uint64(pathID), 10)
+		b = appendDec(b, uint32(pathID))
 		b = append(b, '|')
 	}
 	b = append(b, p.attrs.aspathStr...)
@@ -374,11 +382,11 @@ func (p *Printer) bgp4mp(h bgpwire.MRTHeader, body []byte) error {
 		b := p.start(f, "STATE")
 		b = appendAddr(b, m.PeerAddr)
 		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(m.PeerASN), 10)
+		b = appendDec(b, uint32(m.PeerASN))
 		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(m.OldState), 10)
+		b = appendDec(b, uint32(m.OldState))
 		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(m.NewState), 10)
+		b = appendDec(b, uint32(m.NewState))
 		p.emit(append(b, '\n'))
 		return nil
 	case m.IsEntry:
@@ -432,11 +440,12 @@ func (p *Printer) peerFields(b []byte) []byte {
 	m := &p.mp
 	b = appendAddr(b, m.PeerAddr)
 	b = append(b, '|')
-	b = strconv.AppendUint(b, uint64(m.PeerASN), 10)
+	b = appendDec(b, uint32(m.PeerASN))
 	return append(b, '|')
 }
 
 func (p *Printer) update() error {
+	p.gen++
 	m := &p.mp
 	s := stream{m.MsgBody}
 	wd := s.sub(int(s.u16()))
@@ -504,7 +513,7 @@ func (p *Printer) withdraw(f string, pf *prefix, v4 bool) {
 	b = appendPrefix(b, pf, v4)
 	if p.mp.AddPath {
 		b = append(b, '|')
-		b = strconv.AppendUint(b, uint64(pf.pathID), 10)
+		b = appendDec(b, uint32(pf.pathID))
 	}
 	p.emit(append(b, '\n'))
 }
@@ -512,25 +521,32 @@ func (p *Printer) withdraw(f string, pf *prefix, v4 bool) {
 // announce prints an "A" line. signed is bgpdump's %d for LOCAL_PREF and
 // MED of MP_REACH IPv4 routes.
 func (p *Printer) announce(f string, pf *prefix, v4 bool, nextHop []byte, signed bool) {
-	a := &p.attrs
-	b := p.start(f, "A")
-	b = p.peerFields(b)
+	if p.headGen != p.gen {
+		p.head = p.peerFields(append(p.head[:0], p.start(f, "A")...))
+		p.headGen = p.gen
+	}
+	if p.tailGen != p.gen || p.tailSigned != signed || !bytes.Equal(p.tailNH, nextHop) {
+		a := &p.attrs
+		t := append(p.tail[:0], a.aspathStr...)
+		t = append(t, '|')
+		t = append(t, originName(a.origin)...)
+		t = append(t, '|')
+		var nh [64]byte
+		var nhs []byte
+		if len(nextHop) == 4 {
+			nhs = appendIPv4(nh[:0], nextHop)
+		} else {
+			nhs = appendIPv6(nh[:0], nextHop)
+		}
+		p.tail = p.appendTail(t, nhs, signed)
+		p.tailGen, p.tailSigned, p.tailNH = p.gen, signed, append(p.tailNH[:0], nextHop...)
+	}
+	b := append(p.line[:0], p.head...)
 	b = appendPrefix(b, pf, v4)
 	b = append(b, '|')
 	if p.mp.AddPath {
-		b = strconv.AppendUint(b, uint64(pf.pathID), 10)
+		b = appendDec(b, uint32(pf.pathID))
 		b = append(b, '|')
 	}
-	b = append(b, a.aspathStr...)
-	b = append(b, '|')
-	b = append(b, originName(a.origin)...)
-	b = append(b, '|')
-	var nh [64]byte
-	var nhs []byte
-	if len(nextHop) == 4 {
-		nhs = appendIPv4(nh[:0], nextHop)
-	} else {
-		nhs = appendIPv6(nh[:0], nextHop)
-	}
-	p.emit(p.appendTail(b, nhs, signed))
+	p.emit(append(b, p.tail...))
 }

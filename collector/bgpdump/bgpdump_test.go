@@ -234,3 +234,20 @@ func TestIPv6Format(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDump prints a RIS updates file (BGP4MP_ET, 89,686 records) in
+// bgpdump -m form, as `collector mrt dump -m` does; scripts/bench-mrt.sh
+// compares the whole command with bgpdump.
+func BenchmarkDump(b *testing.B) {
+	path := shareddata.Path(b, "mrt", "bgpdump", "test_data", "updates.et-header.2015.gz")
+	for b.Loop() {
+		p := bgpdump.NewPrinter(io.Discard, bgpdump.Options{})
+		err := collector.ScanMRTFile(path, 0, nil, nil, func(rec bgpwire.MRTRecord) error { return p.Record(rec) })
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Flush(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

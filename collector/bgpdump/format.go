@@ -1,6 +1,6 @@
 package bgpdump
 
-import "strconv"
+import "slices"
 
 const (
 	segSet         = 1
@@ -88,7 +88,7 @@ func appendASPath(dst []byte, data []byte, asnLen int) ([]byte, int) {
 			} else {
 				asn = uint32(p[2*k])<<8 | uint32(p[2*k+1])
 			}
-			dst = strconv.AppendUint(dst, uint64(asn), 10)
+			dst = appendDec(dst, uint32(asn))
 			if len(dst)-start > maxASPathStr-100 {
 				return append(dst, "..."...), count
 			}
@@ -219,9 +219,9 @@ func appendCommunities(dst []byte, v []byte) []byte {
 		}
 		var tmp [24]byte
 		t := append(tmp[:0], ' ')
-		t = strconv.AppendUint(t, uint64(c>>16), 10)
+		t = appendDec(t, uint32(c>>16))
 		t = append(t, ':')
-		t = strconv.AppendUint(t, uint64(c&0xffff), 10)
+		t = appendDec(t, uint32(c&0xffff))
 		room := communityBuf - 1 - used
 		if room <= 0 {
 			continue
@@ -240,7 +240,7 @@ func appendIPv4(dst []byte, a []byte) []byte {
 		if i > 0 {
 			dst = append(dst, '.')
 		}
-		dst = strconv.AppendUint(dst, uint64(a[i]), 10)
+		dst = appendDec(dst, uint32(a[i]))
 	}
 	return dst
 }
@@ -309,5 +309,23 @@ func appendIPv6(dst []byte, a []byte) []byte {
 			dst = append(dst, ':')
 		}
 	}
+	return dst
+}
+
+// appendDec appends v in decimal. It writes the digits in place: strconv
+// copies them from a scratch buffer, a call per number, and numbers are
+// most of a bgpdump line.
+func appendDec(dst []byte, v uint32) []byte {
+	n := 1
+	for x := v; x >= 10; x /= 10 {
+		n++
+	}
+	l := len(dst)
+	dst = slices.Grow(dst, n)[:l+n]
+	for i := l + n - 1; i > l; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
+	dst[l] = byte('0' + v)
 	return dst
 }
