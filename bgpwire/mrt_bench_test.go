@@ -136,37 +136,23 @@ func BenchmarkMRTRead(b *testing.B) {
 	for _, f := range mrtBenchFiles {
 		b.Run(f.name, func(b *testing.B) {
 			data := benchData(b, f.path)
-			b.Run("vantage", func(b *testing.B) {
-				var v vantageReader
-				n := 0
-				b.SetBytes(int64(len(data)))
-				b.ReportAllocs()
-				for b.Loop() {
-					n += v.read(data)
-				}
-				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
-			})
-			b.Run("vantage-stream", func(b *testing.B) {
-				var v vantageReader
-				n := 0
-				b.SetBytes(int64(len(data)))
-				b.ReportAllocs()
-				for b.Loop() {
-					n += v.readStream(data)
-				}
-				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
-			})
-			b.Run("gobgp", func(b *testing.B) {
-				n := 0
-				b.SetBytes(int64(len(data)))
-				b.ReportAllocs()
-				for b.Loop() {
-					n += readGobgp(data)
-				}
-				b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
-			})
+			var v vantageReader
+			b.Run("vantage", func(b *testing.B) { benchRead(b, data, v.read) })
+			b.Run("vantage-stream", func(b *testing.B) { benchRead(b, data, v.readStream) })
+			b.Run("gobgp", func(b *testing.B) { benchRead(b, data, readGobgp) })
 		})
 	}
+}
+
+// benchRead times read on data and reports records/s.
+func benchRead(b *testing.B, data []byte, read func([]byte) int) {
+	n := 0
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n += read(data)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 }
 
 // BenchmarkMRTReadRatio reads each file with both readers in turn in

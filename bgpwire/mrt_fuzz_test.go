@@ -89,17 +89,10 @@ func TestMRTDamagedNoPanic(t *testing.T) {
 		if err != nil || d.IsDir() || filepath.Ext(p) != ".gz" {
 			return nil
 		}
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
+		data, ok := readMRTFile(t, p, 256<<10)
+		if !ok {
+			t.Fatalf("%s: not an MRT file", p)
 		}
-		defer fh.Close()
-		in, _, err := OpenMRT(fh, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, _ := io.ReadAll(io.LimitReader(in, 256<<10))
-		in.Close()
 		decodeAll(data)
 		for i := 1; i < 64; i++ {
 			cut := len(data) * i / 64

@@ -240,13 +240,7 @@ func (rib *RIB) Decode(subtype uint16, body []byte) error {
 		if len(b) < head+n {
 			return mrtErr(h, fmt.Sprintf("entry %d of %d: attributes", i, count), ErrTruncated)
 		}
-		k := len(rib.Entries)
-		if k < cap(rib.Entries) {
-			rib.Entries = rib.Entries[:k+1]
-		} else {
-			rib.Entries = append(rib.Entries, RIBEntry{})
-		}
-		e := &rib.Entries[k]
+		e := extend(&rib.Entries)
 		e.PeerIndex, e.OriginatedTime, e.PathID = be16(b), be32(b[2:]), 0
 		if rib.AddPath {
 			e.PathID = be32(b[6:])

@@ -223,17 +223,10 @@ func TestMRTReaderBytesSharedFiles(t *testing.T) {
 		if err != nil || d.IsDir() || strings.Contains(p, "test_expect") {
 			return nil
 		}
-		fh, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer fh.Close()
-		in, _, err := OpenMRT(fh, 1)
-		if err != nil {
+		data, ok := readMRTFile(t, p, 8<<20)
+		if !ok {
 			return nil // not MRT
 		}
-		data, _ := io.ReadAll(io.LimitReader(in, 8<<20))
-		in.Close()
 		t.Run(strings.TrimPrefix(p, root+"/"), func(t *testing.T) { checkSameRecords(t, data) })
 		n++
 		return nil
@@ -241,4 +234,21 @@ func TestMRTReaderBytesSharedFiles(t *testing.T) {
 	if n < 40 {
 		t.Fatalf("only %d shared MRT files found", n)
 	}
+}
+
+// readMRTFile returns up to limit bytes of a file's decompressed MRT
+// stream, and false when it is not an MRT file.
+func readMRTFile(t testing.TB, path string, limit int64) ([]byte, bool) {
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	in, _, err := OpenMRT(fh, 1)
+	if err != nil {
+		return nil, false
+	}
+	defer in.Close()
+	data, _ := io.ReadAll(io.LimitReader(in, limit))
+	return data, true
 }

@@ -126,13 +126,7 @@ func plainAddrLen(f Family, addPath bool) int {
 	if addPath || (f.SAFI != SAFIUnicast && f.SAFI != SAFIMulticast) {
 		return 0
 	}
-	switch f.AFI {
-	case AFIIPv4:
-		return 4
-	case AFIIPv6:
-		return 16
-	}
-	return 0
+	return f.addrLen()
 }
 
 // decodeNLRIsGeneral is decodeNLRIs for every family but plain prefixes
@@ -142,13 +136,7 @@ func decodeNLRIsGeneral(dst []NLRI, r reader, f Family, addPath bool, op string)
 	alen := f.addrLen()
 	for !r.empty() {
 		start := r.off
-		// Reuse the slot (and its Raw capacity) when there is one.
-		if len(dst) < cap(dst) {
-			dst = dst[:len(dst)+1]
-		} else {
-			dst = append(dst, NLRI{})
-		}
-		n := &dst[len(dst)-1]
+		n := extend(&dst) // reusing the slot's Raw capacity
 		raw := n.Raw[:0]
 		*n = NLRI{}
 		if addPath && !r.u32(&n.PathID) {

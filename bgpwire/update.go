@@ -613,6 +613,20 @@ func setBytes(dst *[]byte, b []byte) {
 	*dst = d
 }
 
+// extend adds an element to *s and returns it. Spare capacity is reused
+// with what the slot held (storage the caller may want to keep), so the
+// caller sets every field.
+func extend[T any](s *[]T) *T {
+	n := len(*s)
+	if n < cap(*s) {
+		*s = (*s)[:n+1]
+	} else {
+		var zero T
+		*s = append(*s, zero)
+	}
+	return &(*s)[n]
+}
+
 // grow extends *s by n elements and returns them, for decoding a list
 // in place rather than appending element by element.
 func grow[T any](s *[]T, n int) []T {
@@ -643,13 +657,7 @@ func putBE32s(dst []uint32, b []byte) {
 }
 
 func (a *Attributes) addOther(flags uint8, c AttrCode, b []byte) {
-	n := len(a.Other)
-	if n < cap(a.Other) {
-		a.Other = a.Other[:n+1]
-	} else {
-		a.Other = append(a.Other, RawAttribute{})
-	}
-	ra := &a.Other[n]
+	ra := extend(&a.Other) // reusing the slot's Value capacity
 	ra.Flags, ra.Code, ra.Value = flags, c, append(ra.Value[:0], b...)
 }
 
