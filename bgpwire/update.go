@@ -150,7 +150,7 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	}
 	var e *Error
 	if p > 2 { // most UPDATEs withdraw nothing here
-		if u.Withdrawn, e = decodeNLRIsFrom(u.Withdrawn, body[:p], 2, HeaderLen+2, IPv4Unicast, opt.addPath(IPv4Unicast), op+": withdrawn routes"); e != nil {
+		if u.Withdrawn, e = u.decodeIPv4NLRI(u.Withdrawn, body[:p], 2, op+": withdrawn routes"); e != nil {
 			return u.fail(e)
 		}
 	}
@@ -166,12 +166,28 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 		return u.fail(e)
 	}
 	if n < len(body) {
-		if u.NLRI, e = decodeNLRIsFrom(u.NLRI, body, n, HeaderLen+n, IPv4Unicast, opt.addPath(IPv4Unicast), op+": nlri"); e != nil {
+		if u.NLRI, e = u.decodeIPv4NLRI(u.NLRI, body, n, op+": nlri"); e != nil {
 			return u.fail(e)
 		}
 	}
 	u.checkMandatory(attrs.off)
 	return u.resetError()
+}
+
+// decodeIPv4NLRI decodes the IPv4 unicast routes in body[start:] (the
+// withdrawn routes or NLRI field; body is the message after its header).
+// Without ADD-PATH it calls the prefix decoder directly: the general
+// NLRI decoder's arguments cost more than decoding a prefix.
+func (u *Update) decodeIPv4NLRI(dst []NLRI, body []byte, start int, op string) ([]NLRI, *Error) {
+	addPath := u.opts != nil && len(u.opts.AddPath) != 0 && u.opts.addPath(IPv4Unicast)
+	if !addPath {
+		dst, bad, ok := decodePrefixes(dst, body, start, 4)
+		if !ok {
+			return dst, prefixError(body, bad, HeaderLen, 4, op)
+		}
+		return dst, nil
+	}
+	return decodeNLRIsFrom(dst, body, start, HeaderLen+start, IPv4Unicast, addPath, op)
 }
 
 // resetError returns the first session-reset class error noted while the
