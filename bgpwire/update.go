@@ -690,11 +690,10 @@ func (a *Attributes) OtherAttr(c AttrCode) (RawAttribute, bool) {
 func (u *Update) decodeMPReach(v reader, off int) *Error {
 	const op = "update: attribute MP_REACH_NLRI"
 	m := &u.Attrs.MPReach
-	var nh reader
-	var reserved uint8
 	if rf := u.opts.ribFamily(); rf != (Family{}) && v.len() >= 1 && int(v.b[0]) == v.len()-1 {
 		// RFC 6396 abbreviated form: next hop length and next hop only.
 		m.Family = rf
+		var nh reader
 		v.lenPrefixed8(&nh)
 		setBytes(&m.NextHopRaw, nh.b)
 		decodeNextHop(m, nh.b)
@@ -713,17 +712,21 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 		return newError(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, ErrTruncated)
 	}
 	nhEnd := 4 + int(b[3])
-	nh.b, reserved = b[4:nhEnd], b[nhEnd]
-	setBytes(&m.NextHopRaw, nh.b)
-	if !nextHopLenOK(m.Family, len(nh.b)) {
-		// RFC 7606 section 7.11.
-		return errorf(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, "length %d is not valid for the family", len(nh.b))
-	}
-	m.Reserved = reserved
-	decodeNextHop(m, nh.b)
-	var e *Error
+	nhb := b[4:nhEnd]
+	m.Reserved = b[nhEnd]
+	setBytes(&m.NextHopRaw, nhb)
 	addPath := u.opts != nil && len(u.opts.AddPath) != 0 && u.opts.addPath(m.Family)
-	if alen := plainAddrLen(m.Family, addPath); alen != 0 {
+	alen := plainAddrLen(m.Family, addPath)
+	if n := len(nhb); !(alen != 0 && (n == 4 || n == 16 || n == 32)) && !nextHopLenOK(m.Family, n) {
+		// RFC 7606 section 7.11.
+		return errorf(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, "length %d is not valid for the family", n)
+	}
+	if len(nhb) == 16 {
+		m.NextHop = netip.AddrFrom16([16]byte(nhb)).Unmap() // decodeNextHop's common case
+	} else {
+		decodeNextHop(m, nhb)
+	}
+	if alen != 0 {
 		// The common case, without the general decoder's arguments.
 		var bad int
 		var ok bool
@@ -732,6 +735,7 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 		}
 		return nil
 	}
+	var e *Error
 	if m.NLRI, e = decodeNLRIsFrom(m.NLRI[:0], b, nhEnd+1, v.off+nhEnd+1, m.Family, addPath, op); e != nil {
 		return mpError(e, m.Family)
 	}
