@@ -316,7 +316,8 @@ func (m *MRTReader) Next() (*MRTRecord, error) {
 		h := m.ahead
 		total := mrtHeaderLen + h.Length
 		if m.end-m.start >= total+mrtHeaderLen {
-			nh := parseMRTHeader(m.buf[m.start+total:])
+			next := m.start + total
+			nh := parseMRTHeader(m.buf[next : next+mrtHeaderLen])
 			if (nh.Type == MRTBGP4MP && nh.Subtype <= bgp4mpMaxSubtype && uint(nh.Length) <= mrtMaxRecordLen) || validHeader(nh) {
 				m.ahead, m.aheadAt = nh, m.aheadAt+int64(total)
 				rec := &m.rec

@@ -590,7 +590,7 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 	if len(body) < p {
 		return false
 	}
-	afi := AFI(be16(body[p-2:]))
+	afi := AFI(be16(body[p-2 : p]))
 	alen := 4
 	switch afi {
 	case AFIIPv4:
@@ -604,10 +604,11 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 		return false
 	}
 	msg := body[hdr:]
-	if binary.LittleEndian.Uint64(msg)&binary.LittleEndian.Uint64(msg[8:]) != ^uint64(0) { // the marker
+	mh := msg[:HeaderLen:HeaderLen] // the message header: one bounds check for its fields
+	if binary.LittleEndian.Uint64(mh)&binary.LittleEndian.Uint64(mh[8:]) != ^uint64(0) { // the marker
 		return false
 	}
-	size := int(be16(msg[16:]))
+	size := int(be16(mh[16:]))
 	if size < HeaderLen {
 		return false
 	}
@@ -616,19 +617,23 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 	}
 	m.Type, m.Subtype = h.Type, h.Subtype
 	if aslen == 4 {
-		m.PeerASN, m.LocalASN = be32(body), be32(body[4:])
+		as := body[:8:8]
+		m.PeerASN, m.LocalASN = be32(as), be32(as[4:])
 	} else {
-		m.PeerASN, m.LocalASN = uint32(be16(body)), uint32(be16(body[2:]))
+		as := body[:4:4]
+		m.PeerASN, m.LocalASN = uint32(be16(as)), uint32(be16(as[2:]))
 	}
-	m.IfIndex, m.AFI = be16(body[p-4:]), afi
+	m.IfIndex, m.AFI = be16(body[p-4:p-2]), afi
 	if alen == 4 {
-		m.PeerAddr, m.LocalAddr = netip.AddrFrom4([4]byte(body[p:])), netip.AddrFrom4([4]byte(body[p+4:]))
+		a := body[p : p+8 : p+8]
+		m.PeerAddr, m.LocalAddr = netip.AddrFrom4([4]byte(a)), netip.AddrFrom4([4]byte(a[4:]))
 	} else {
-		m.PeerAddr, m.LocalAddr = netip.AddrFrom16([16]byte(body[p:])), netip.AddrFrom16([16]byte(body[p+16:]))
+		a := body[p : p+32 : p+32]
+		m.PeerAddr, m.LocalAddr = netip.AddrFrom16([16]byte(a)), netip.AddrFrom16([16]byte(a[16:]))
 	}
 	m.AS4, m.Local, m.AddPath = f&mpAS4 != 0, f&mpLocal != 0, f&mpAddPath != 0
 	m.IsStateChange, m.OldState, m.NewState = false, 0, 0
-	m.IsMessage, m.MsgType = true, MessageType(msg[18])
+	m.IsMessage, m.MsgType = true, MessageType(mh[18])
 	m.Cut = 0
 	if size > len(msg) {
 		m.Cut = size - len(msg)

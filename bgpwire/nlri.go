@@ -210,9 +210,9 @@ func decodePrefixes(dst []NLRI, b []byte, start, alen int) ([]NLRI, int, bool) {
 			// in a function, because the compiler does not inline it.)
 			var v uint32
 			if i+5 <= len(b) {
-				v = binary.BigEndian.Uint32(b[i+1:])
+				v = binary.BigEndian.Uint32(b[i+1 : i+5])
 			} else if end := i + 1 + nb; end >= 4 {
-				v = binary.BigEndian.Uint32(b[end-4:]) << (8 * (4 - nb)) // a shift of 32 gives 0
+				v = binary.BigEndian.Uint32(b[end-4:end]) << (8 * (4 - nb)) // a shift of 32 gives 0
 			} else {
 				v = prefix4Tail(b, i, bits)
 			}
@@ -225,9 +225,11 @@ func decodePrefixes(dst []NLRI, b []byte, start, alen int) ([]NLRI, int, bool) {
 			// the 16 bytes ending with the prefix, shifted into place.
 			var hi, lo uint64
 			if i+17 <= len(b) {
-				hi, lo = binary.BigEndian.Uint64(b[i+1:]), binary.BigEndian.Uint64(b[i+9:])
+				w := b[i+1 : i+17] // one bounds check for both loads
+				hi, lo = binary.BigEndian.Uint64(w), binary.BigEndian.Uint64(w[8:])
 			} else if end := i + 1 + nb; end >= 16 {
-				hi, lo = binary.BigEndian.Uint64(b[end-16:]), binary.BigEndian.Uint64(b[end-8:])
+				w := b[end-16 : end]
+				hi, lo = binary.BigEndian.Uint64(w), binary.BigEndian.Uint64(w[8:])
 				s := uint(16-nb) * 8 // the bytes before the prefix, in bits
 				if s >= 64 {
 					hi, lo = lo<<(s-64), 0 // a shift of 64 gives 0
