@@ -273,7 +273,7 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 	b, base := r.b, r.off
 	for i := 0; i < len(b); {
 		if len(b)-i >= 4 {
-			hdr := binary.BigEndian.Uint32(b[i:]) // flags, type, length (1 or 2 octets)
+			hdr := binary.BigEndian.Uint32(b[i : i+4]) // flags, type, length (1 or 2 octets)
 			flags, c := uint8(hdr>>24), AttrCode(hdr>>16)
 			hl, l := 3, int(hdr>>8&0xff)
 			if flags&FlagExtLength != 0 {
