@@ -661,14 +661,14 @@ func appendBE32s(dst []uint32, b []byte) []uint32 {
 // putBE32s fills dst with the big-endian 32-bit values at the start of b
 // (which holds at least 4*len(dst) bytes), four at a time.
 func putBE32s(dst []uint32, b []byte) {
-	b = b[:4*len(dst)]
-	for len(b) >= 16 && len(dst) >= 4 {
-		x, y := binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
-		dst[0], dst[1], dst[2], dst[3] = uint32(x>>32), uint32(x), uint32(y>>32), uint32(y)
-		dst, b = dst[4:], b[16:]
+	k := 0
+	for ; k+4 <= len(dst); k += 4 {
+		w, d := b[4*k:4*k+16], dst[k:k+4] // one bounds check each
+		x, y := binary.BigEndian.Uint64(w), binary.BigEndian.Uint64(w[8:])
+		d[0], d[1], d[2], d[3] = uint32(x>>32), uint32(x), uint32(y>>32), uint32(y)
 	}
-	for k := range dst {
-		dst[k] = binary.BigEndian.Uint32(b[4*k:])
+	for ; k < len(dst); k++ {
+		dst[k] = binary.BigEndian.Uint32(b[4*k : 4*k+4])
 	}
 }
 
