@@ -134,6 +134,11 @@ func (u *Update) note(e *Error) {
 // On a session-reset class error it returns that error (an *Error) and u
 // holds what was decoded before it. Offsets in errors count from the
 // start of the message, header included.
+//
+// Decoding into a used Update reuses its storage and clears what the
+// previous decode set; fields changed by hand without Attributes.Set may
+// keep their values (Has still reports them absent) unless Reset is
+// called first.
 func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 	const op = "update"
 	u.reset()
