@@ -604,7 +604,7 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 		return false
 	}
 	msg := body[hdr:]
-	mh := msg[:HeaderLen:HeaderLen] // the message header: one bounds check for its fields
+	mh := msg[:HeaderLen:HeaderLen]                                                      // the message header: one bounds check for its fields
 	if binary.LittleEndian.Uint64(mh)&binary.LittleEndian.Uint64(mh[8:]) != ^uint64(0) { // the marker
 		return false
 	}
