@@ -604,8 +604,10 @@ func (m *BGP4MP) decodeMessage(h MRTHeader, body []byte) bool {
 		return false
 	}
 	msg := body[hdr:]
-	mh := msg[:HeaderLen:HeaderLen]                                                      // the message header: one bounds check for its fields
-	if binary.LittleEndian.Uint64(mh)&binary.LittleEndian.Uint64(mh[8:]) != ^uint64(0) { // the marker
+	// The message header, sliced once so that its fields need no more
+	// bounds checks; first the marker.
+	mh := msg[:HeaderLen:HeaderLen]
+	if binary.LittleEndian.Uint64(mh)&binary.LittleEndian.Uint64(mh[8:]) != ^uint64(0) {
 		return false
 	}
 	size := int(be16(mh[16:]))
