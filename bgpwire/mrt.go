@@ -186,8 +186,9 @@ type MRTReader struct {
 	end   int   // end of valid data
 	off   int64 // stream offset of buf[0]
 	eof   bool
-	rerr  error // first read error other than io.EOF
-	n     int   // records returned
+	rerr  error  // first read error other than io.EOF
+	n     int    // records returned
+	last  uint32 // timestamp of the last record returned (when n > 0)
 	// td1Fixed counts TABLE_DUMP records whose declared length was too
 	// short for their entries.
 	td1Fixed int
@@ -331,6 +332,7 @@ func (m *MRTReader) Next() (*MRTRecord, error) {
 				m.start += total
 				m.n++
 				rec.Index = m.n
+				m.last = h.Timestamp
 				return rec, nil
 			}
 		}
@@ -393,8 +395,7 @@ func (m *MRTReader) next() (*MRTRecord, error) {
 				h.Length = total - mrtHeaderLen
 			}
 		}
-		rec := &m.rec
-		*rec = MRTRecord{Header: h, Offset: m.Offset()}
+		rec := MRTRecord{Header: h, Offset: m.Offset()}
 		body := m.buf[m.start+mrtHeaderLen : m.start+total]
 		if h.Type == MRTBGP4MPET {
 			if len(body) < mrtETHeaderLen {
@@ -410,7 +411,9 @@ func (m *MRTReader) next() (*MRTRecord, error) {
 		m.start += total
 		m.n++
 		rec.Index = m.n
-		return rec, nil
+		m.last = h.Timestamp
+		m.rec = rec
+		return &m.rec, nil
 	}
 }
 
@@ -465,7 +468,7 @@ func (m *MRTReader) findNext(from int, ts uint32) (int, bool) {
 // record, or, when there is none within the window, everything read.
 func (m *MRTReader) resync() {
 	off := m.Offset()
-	ts := m.rec.Header.Timestamp // of the last record returned
+	ts := m.last
 	if m.n == 0 {
 		ts = parseMRTHeader(m.buf[m.start:]).Timestamp
 	}
