@@ -465,7 +465,8 @@ func (m *MRTReader) findNext(from int, ts uint32) (int, bool) {
 }
 
 // resync skips the damaged bytes at start up to the next plausible
-// record, or, when there is none within the window, everything read.
+// record, or, when there is none within the window, the bytes searched
+// (the rest of the stream when it ends first).
 func (m *MRTReader) resync() {
 	off := m.Offset()
 	ts := m.last
