@@ -42,8 +42,8 @@ func (o *DecodeOptions) ribFamily() Family {
 func (o *DecodeOptions) asn4() bool { return o != nil && o.ASN4 }
 
 func (o *DecodeOptions) addPath(f Family) bool {
-	if o == nil {
-		return false
+	if o == nil || len(o.AddPath) == 0 {
+		return false // the common case, kept inlinable
 	}
 	return slices.Contains(o.AddPath, f)
 }
@@ -184,7 +184,7 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 // Without ADD-PATH it calls the prefix decoder directly: the general
 // NLRI decoder's arguments cost more than decoding a prefix.
 func (u *Update) decodeIPv4NLRI(dst []NLRI, body []byte, start int, op string) ([]NLRI, *Error) {
-	addPath := u.opts != nil && len(u.opts.AddPath) != 0 && u.opts.addPath(IPv4Unicast)
+	addPath := u.opts.addPath(IPv4Unicast)
 	if !addPath {
 		dst, bad, ok := decodePrefixes(dst, body, start, 4)
 		if !ok {
@@ -720,7 +720,7 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	nhb := b[4:nhEnd]
 	m.Reserved = b[nhEnd]
 	setBytes(&m.NextHopRaw, nhb)
-	addPath := u.opts != nil && len(u.opts.AddPath) != 0 && u.opts.addPath(m.Family)
+	addPath := u.opts.addPath(m.Family)
 	alen := plainAddrLen(m.Family, addPath)
 	if n := len(nhb); !(alen != 0 && (n == 4 || n == 16 || n == 32)) && !nextHopLenOK(m.Family, n) {
 		// RFC 7606 section 7.11.
