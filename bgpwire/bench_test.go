@@ -5,6 +5,7 @@ import (
 
 	gobgp "github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // benchUpdates loads the UPDATEs of the benchmark file (a RIS updates
@@ -16,7 +17,7 @@ import (
 func benchUpdates(tb testing.TB) []realMessage {
 	ups := realUpdates(tb, shareddata.Path(tb, benchFile...))
 	if len(ups) == 0 {
-		tb.Skip("no UPDATEs in the benchmark file")
+		testenv.Skip(tb, "shared test file missing: no UPDATEs in the benchmark file")
 	}
 	total := 0
 	for _, m := range ups {

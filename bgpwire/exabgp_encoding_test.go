@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // exaSessionOptions derives the decoding options of an ExaBGP encoding
@@ -60,7 +61,7 @@ func TestExaBGPEncoding(t *testing.T) {
 	dir := shareddata.Path(t, "exabgp", "qa", "encoding")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.ci"))
 	if len(files) == 0 {
-		t.Skip("no ExaBGP encoding files")
+		testenv.Skip(t, "shared test file missing: no ExaBGP encoding files")
 	}
 	total := 0
 	for _, f := range files {

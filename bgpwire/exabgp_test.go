@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 var marker16 = bytes.Repeat([]byte{0xff}, 16)
@@ -45,7 +46,7 @@ func TestExaBGPDecoding(t *testing.T) {
 	dir := shareddata.Path(t, "exabgp", "qa", "decoding")
 	files, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(files) == 0 {
-		t.Skip("no ExaBGP decoding files")
+		testenv.Skip(t, "shared test file missing: no ExaBGP decoding files")
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

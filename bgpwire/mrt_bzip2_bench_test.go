@@ -11,6 +11,7 @@ import (
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // bz2BenchFile returns a multi-block .bz2 MRT file made at test time: a
@@ -19,7 +20,7 @@ import (
 func bz2BenchFile(b *testing.B) string {
 	bzip2, err := exec.LookPath("bzip2")
 	if err != nil {
-		b.Skip("bzip2 not installed (apt-get install bzip2)")
+		testenv.Skip(b, "bzip2 not installed (apt-get install bzip2, or make deps-test)")
 	}
 	f, err := os.Open(shareddata.Path(b, "mrt", "bgpdump", "test_data", "updates.et-header.2015.gz"))
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
+	"github.com/vantage-bgp/vantage/internal/testpeer"
 )
 
 // rewrite reads an MRT file and writes its records with MRTWriter:
@@ -91,10 +93,7 @@ func rewrite(t *testing.T, src, dst string) {
 // checks that bgpdump -m prints the same lines for the copy as for the
 // source (BGP4MP lines becoming BGP4MP_ET ones).
 func TestMRTWriterRoundTrip(t *testing.T) {
-	bin, err := exec.LookPath("bgpdump")
-	if err != nil {
-		t.Skip("bgpdump is not installed")
-	}
+	bin := testpeer.Need(t, "bgpdump", "bgpdump")
 	root := filepath.Join(shareddata.Dir(t), "mrt")
 	asET := regexp.MustCompile(`(?m)^BGP4MP(_LOCAL)?(_AP)?\|(\d+)\|`)
 	for _, rel := range []string{
@@ -114,7 +113,7 @@ func TestMRTWriterRoundTrip(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			src := filepath.Join(root, rel)
 			if _, err := os.Stat(src); err != nil {
-				t.Skip(err)
+				testenv.Skipf(t, "shared test file missing: %v", err)
 			}
 			dst := filepath.Join(t.TempDir(), "copy.mrt")
 			rewrite(t, src, dst)

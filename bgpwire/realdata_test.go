@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // realMessage is a BGP message taken from a shared file, with the session
@@ -133,7 +134,7 @@ func updateFiles(t testing.TB) []string {
 		return nil
 	})
 	if len(files) == 0 {
-		t.Skip("no shared MRT updates files")
+		testenv.Skip(t, "shared test file missing: no shared MRT updates files")
 	}
 	return files
 }

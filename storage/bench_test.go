@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vantage-bgp/vantage/internal/testenv"
 	"github.com/vantage-bgp/vantage/schema"
 )
 
@@ -26,7 +27,7 @@ func benchEvents(n int) []schema.Event {
 // one batch (the rate a collector sees while peers send full tables).
 func BenchmarkWriter(b *testing.B) {
 	if testServer == nil {
-		b.Skip(testSkip)
+		testenv.Skip(b, testSkip)
 	}
 	db := testDB(b)
 	events := benchEvents(100_000)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // testServer is one clickhouse-server for the whole package, started by
@@ -68,7 +69,7 @@ func freePort() int {
 func testDB(t testing.TB) *DB {
 	t.Helper()
 	if testServer == nil {
-		t.Skip(testSkip)
+		testenv.Skip(t, testSkip)
 	}
 	name := fmt.Sprintf("test_%d_%s", testDBNumber.Add(1), strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {

@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vantage-bgp/vantage/internal/testenv"
 	"github.com/vantage-bgp/vantage/schema"
 )
 
 func TestStartServerReuseAndStop(t *testing.T) {
 	if testServer == nil {
-		t.Skip(testSkip)
+		testenv.Skip(t, testSkip)
 	}
 	dir := t.TempDir()
 	cfg := ServerConfig{DataDir: dir, TCPPort: freePort(), HTTPPort: freePort()}
@@ -60,7 +61,7 @@ func TestStartServerReuseAndStop(t *testing.T) {
 
 func TestOpenLocalServer(t *testing.T) {
 	if testServer == nil {
-		t.Skip(testSkip)
+		testenv.Skip(t, testSkip)
 	}
 	cfg := Config{Database: "vantage_open", Server: ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}}
 	db, err := Open(t.Context(), cfg, nil)
@@ -124,7 +125,7 @@ func TestConfigValidate(t *testing.T) {
 // it, the other reuses it.
 func TestStartServerConcurrently(t *testing.T) {
 	if testServer == nil {
-		t.Skip(testSkip)
+		testenv.Skip(t, testSkip)
 	}
 	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}
 	var servers [2]*Server
@@ -153,7 +154,7 @@ func TestStartServerConcurrently(t *testing.T) {
 // starts it again: the rows queued meanwhile are stored once it answers.
 func TestWriterRetriesUntilServerReturns(t *testing.T) {
 	if testServer == nil {
-		t.Skip(testSkip)
+		testenv.Skip(t, testSkip)
 	}
 	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}
 	srv, err := StartServer(t.Context(), cfg, nil)

@@ -20,6 +20,8 @@ import (
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/collector/bgpdump"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testenv"
+	"github.com/vantage-bgp/vantage/internal/testpeer"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.txt")
@@ -74,14 +76,14 @@ func TestBgpdumpExpected(t *testing.T) {
 	dir := shareddata.Path(t, "mrt", "bgpdump")
 	ins, _ := filepath.Glob(filepath.Join(dir, "test_data", "*"))
 	if len(ins) == 0 {
-		t.Skip("no bgpdump test data")
+		testenv.Skipf(t, "shared test file missing: no bgpdump test data in %s", dir)
 	}
 	for _, in := range ins {
 		name := filepath.Base(in)
 		t.Run(name, func(t *testing.T) {
 			f, err := os.Open(filepath.Join(dir, "test_expect", name+".bgp.gz"))
 			if err != nil {
-				t.Skip(err)
+				testenv.Skipf(t, "shared test file missing: %v", err)
 			}
 			defer f.Close()
 			z, err := gzip.NewReader(f)
@@ -114,10 +116,7 @@ var knownDiff = map[string]string{
 // TestBgpdumpDifferential runs /usr/bin/bgpdump -m on every shared MRT
 // file and compares with the strict output.
 func TestBgpdumpDifferential(t *testing.T) {
-	bin, err := exec.LookPath("bgpdump")
-	if err != nil {
-		t.Skip("bgpdump is not installed")
-	}
+	bin := testpeer.Need(t, "bgpdump", "bgpdump")
 	root, files := mrtFiles(t)
 	for _, rel := range files {
 		t.Run(rel, func(t *testing.T) {

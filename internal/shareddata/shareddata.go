@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // Dir returns the shared data directory: $VANTAGE_SHARED_DATA if set,
@@ -18,7 +20,7 @@ func Dir(t testing.TB) string {
 	t.Helper()
 	d, ok := Find()
 	if !ok {
-		t.Skipf("shared test data not found at %s (set VANTAGE_SHARED_DATA or check out ../shared beside the project)", d)
+		testenv.Skipf(t, "shared test data not found at %s (set VANTAGE_SHARED_DATA, or check out ../shared beside the project)", d)
 	}
 	return d
 }
@@ -29,7 +31,7 @@ func Path(t testing.TB, elem ...string) string {
 	t.Helper()
 	p := filepath.Join(append([]string{Dir(t)}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test file missing: %v", err)
+		testenv.Skipf(t, "shared test file missing: %v", err)
 	}
 	return p
 }

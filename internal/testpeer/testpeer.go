@@ -4,8 +4,7 @@
 // directory, and stops them when the test ends.
 //
 // When a daemon is not installed the test is skipped with a message that
-// says how to install it, unless VANTAGE_REQUIRE_PEERS=1 (set by CI), in
-// which case it fails: CI must never pass by skipping its real peers.
+// says how to install it, or fails under VANTAGE_NO_SKIP=1 (see testenv).
 package testpeer
 
 import (
@@ -19,9 +18,10 @@ import (
 	"time"
 
 	"github.com/vantage-bgp/vantage/internal/freeport"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
-// Need skips (or, under VANTAGE_REQUIRE_PEERS=1, fails) the test when a
+// Need skips (or, under VANTAGE_NO_SKIP=1, fails) the test when a
 // program is missing, and returns its path.
 func Need(t testing.TB, program, debianPackage string) string {
 	t.Helper()
@@ -29,11 +29,7 @@ func Need(t testing.TB, program, debianPackage string) string {
 	if err == nil {
 		return p
 	}
-	msg := fmt.Sprintf("%s not installed (apt-get install %s, or make deps-test)", program, debianPackage)
-	if os.Getenv("VANTAGE_REQUIRE_PEERS") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	testenv.Skipf(t, "%s not installed (apt-get install %s, or make deps-test)", program, debianPackage)
 	return ""
 }
 

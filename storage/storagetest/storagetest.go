@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vantage-bgp/vantage/internal/freeport"
+	"github.com/vantage-bgp/vantage/internal/testenv"
 	"github.com/vantage-bgp/vantage/storage"
 )
 
@@ -65,7 +66,7 @@ func Addr() string {
 func DSN(t testing.TB) string {
 	t.Helper()
 	if server == nil {
-		t.Skip(skip)
+		testenv.Skip(t, skip)
 	}
 	return "clickhouse://" + server.Addr()
 }
