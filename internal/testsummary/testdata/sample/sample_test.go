@@ -9,7 +9,10 @@ import (
 
 func TestPasses(t *testing.T) {}
 
-func TestSkipsNoData(t *testing.T) { t.Log("looking"); t.Skip("shared test data not found at /nowhere (set X)") }
+func TestSkipsNoData(t *testing.T) {
+	t.Log("looking")
+	t.Skip("shared test data not found at /nowhere (set X)")
+}
 
 func TestSkipsNoDataEither(t *testing.T) { t.Skip("shared test data not found at /nowhere (set X)") }
 
