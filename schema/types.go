@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -119,7 +121,17 @@ func (f Family) String() string {
 	if n, ok := familyNames[f]; ok {
 		return n
 	}
-	return strconv.Itoa(int(f.AFI)) + "/" + strconv.Itoa(int(f.SAFI))
+	return string(f.appendText(nil))
+}
+
+// appendText appends String's form.
+func (f Family) appendText(b []byte) []byte {
+	if n, ok := familyNames[f]; ok {
+		return append(b, n...)
+	}
+	b = strconv.AppendUint(b, uint64(f.AFI), 10)
+	b = append(b, '/')
+	return strconv.AppendUint(b, uint64(f.SAFI), 10)
 }
 
 // IsZero reports whether no family is set (for omitzero).
@@ -181,50 +193,10 @@ type ASPath []Segment
 
 // MarshalJSON writes the RIS Live form.
 func (p ASPath) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 16+8*len(p))
-	b = append(b, '[')
-	first := true
-	sep := func() {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
+	if err := p.check(); err != nil {
+		return nil, err
 	}
-	list := func(asns []uint32) {
-		b = append(b, '[')
-		for i, a := range asns {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendUint(b, uint64(a), 10)
-		}
-		b = append(b, ']')
-	}
-	for _, s := range p {
-		switch s.Type {
-		case SegmentSequence:
-			for _, a := range s.ASNs {
-				sep()
-				b = strconv.AppendUint(b, uint64(a), 10)
-			}
-		case SegmentSet:
-			sep()
-			list(s.ASNs)
-		case SegmentConfedSequence:
-			sep()
-			b = append(b, `{"confed_sequence":`...)
-			list(s.ASNs)
-			b = append(b, '}')
-		case SegmentConfedSet:
-			sep()
-			b = append(b, `{"confed_set":`...)
-			list(s.ASNs)
-			b = append(b, '}')
-		default:
-			return nil, fmt.Errorf("as path: unknown segment type %d", s.Type)
-		}
-	}
-	return append(b, ']'), nil
+	return p.appendJSON(make([]byte, 0, 16+8*len(p))), nil
 }
 
 // UnmarshalJSON reads the RIS Live form.
@@ -346,43 +318,54 @@ type ExtCommunity []byte
 
 // String writes well-known kinds readably (rt:ASN:N, soo:ASN:N,
 // rt:IP:N, ...) and anything else as 0xHEX.
-func (c ExtCommunity) String() string {
-	if len(c) == 8 {
-		typ, sub := c[0]&0x3f, c[1]
-		var kind string
+func (c ExtCommunity) String() string { return string(c.appendText(nil)) }
+
+// appendText appends String's form.
+func (c ExtCommunity) appendText(b []byte) []byte {
+	kind := func(sub byte) string {
 		switch sub {
 		case 0x02:
-			kind = "rt"
+			return "rt"
 		case 0x03:
-			kind = "soo"
+			return "soo"
 		}
-		if kind != "" {
-			switch typ {
+		return ""
+	}
+	if len(c) == 8 {
+		if k := kind(c[1]); k != "" {
+			switch c[0] & 0x3f {
 			case 0x00: // 2-octet AS specific
-				asn := uint32(c[2])<<8 | uint32(c[3])
-				v := uint32(c[4])<<24 | uint32(c[5])<<16 | uint32(c[6])<<8 | uint32(c[7])
-				return fmt.Sprintf("%s:%d:%d", kind, asn, v)
+				b = append(b, k...)
+				b = append(b, ':')
+				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint16(c[2:])), 10)
+				b = append(b, ':')
+				return strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(c[4:])), 10)
 			case 0x01: // IPv4 address specific
-				a := netip.AddrFrom4([4]byte(c[2:6]))
-				v := uint32(c[6])<<8 | uint32(c[7])
-				return fmt.Sprintf("%s:%s:%d", kind, a, v)
+				b = append(b, k...)
+				b = append(b, ':')
+				b = netip.AddrFrom4([4]byte(c[2:6])).AppendTo(b)
+				b = append(b, ':')
+				return strconv.AppendUint(b, uint64(binary.BigEndian.Uint16(c[6:])), 10)
 			case 0x02: // 4-octet AS specific
-				asn := uint32(c[2])<<24 | uint32(c[3])<<16 | uint32(c[4])<<8 | uint32(c[5])
-				v := uint32(c[6])<<8 | uint32(c[7])
-				return fmt.Sprintf("%s:%d:%d", kind, asn, v)
+				b = append(b, k...)
+				b = append(b, ':')
+				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(c[2:])), 10)
+				b = append(b, ':')
+				return strconv.AppendUint(b, uint64(binary.BigEndian.Uint16(c[6:])), 10)
 			}
 		}
 	}
-	if len(c) == 20 && (c[0]&0x3f) == 0x00 && (c[1] == 0x02 || c[1] == 0x03) {
-		kind := "rt"
-		if c[1] == 0x03 {
-			kind = "soo"
+	if len(c) == 20 && c[0]&0x3f == 0x00 {
+		if k := kind(c[1]); k != "" { // IPv6 address specific
+			b = append(b, k...)
+			b = append(b, ':')
+			b = netip.AddrFrom16([16]byte(c[2:18])).AppendTo(b)
+			b = append(b, ':')
+			return strconv.AppendUint(b, uint64(binary.BigEndian.Uint16(c[18:])), 10)
 		}
-		a := netip.AddrFrom16([16]byte(c[2:18]))
-		v := uint32(c[18])<<8 | uint32(c[19])
-		return fmt.Sprintf("%s:%s:%d", kind, a, v)
 	}
-	return fmt.Sprintf("0x%x", []byte(c))
+	b = append(b, "0x"...)
+	return hex.AppendEncode(b, c)
 }
 
 // MarshalText writes String.
