@@ -16,11 +16,15 @@ import (
 // escaping, HTML characters included), without reflection. It allocates
 // nothing when dst has room, except for a peer address with a zone.
 //
-// Two values have no JSON form and make encoding/json fail (and
-// MarshalJSON return an error): a NaN or infinite Timestamp, and an
-// AS_PATH segment of an unknown type. AppendJSON writes null in their
-// place so that its output stays valid JSON; the decoder never produces
-// either.
+// Two values have no JSON form and make encoding/json fail: a NaN or
+// infinite Timestamp, and an AS_PATH segment of an unknown type.
+// AppendJSON writes null in their place so that its output stays valid
+// JSON; the decoder never produces either.
+//
+// Event has no MarshalJSON on purpose: encoding/json validates and copies
+// a Marshaler's output, which costs more than its reflection saves, so
+// json.Marshal(event) stays the reflective path and the hot path calls
+// AppendJSON.
 func (e *Event) AppendJSON(dst []byte) []byte {
 	if e == nil {
 		return append(dst, "null"...)
@@ -227,18 +231,6 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		b = appendString(b, e.Raw)
 	}
 	return append(b, '}')
-}
-
-// MarshalJSON writes AppendJSON's bytes, or fails where encoding/json
-// would fail for the struct (see AppendJSON).
-func (e *Event) MarshalJSON() ([]byte, error) {
-	if math.IsNaN(e.Timestamp) || math.IsInf(e.Timestamp, 0) {
-		return nil, fmt.Errorf("timestamp: unsupported value %v", e.Timestamp)
-	}
-	if err := e.Path.check(); err != nil {
-		return nil, err
-	}
-	return e.AppendJSON(make([]byte, 0, 1024)), nil
 }
 
 // appendFields appends the fields of an NLRISet, without braces.
