@@ -12,7 +12,6 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -121,13 +120,11 @@ func Connect(url string, maxAge time.Duration, log *slog.Logger) (*Publisher, er
 
 // Write publishes each event on its subject, then flushes.
 func (p *Publisher) Write(ctx context.Context, events []schema.Event) error {
+	var buf []byte // reused: Publish copies the message
 	for i := range events {
 		ev := &events[i]
-		b, err := json.Marshal(ev)
-		if err != nil {
-			return fmt.Errorf("encode event %s: %w", ev.ID, err)
-		}
-		if err := p.nc.Publish(Subject(ev), b); err != nil {
+		buf = ev.AppendJSON(buf[:0])
+		if err := p.nc.Publish(Subject(ev), buf); err != nil {
 			return fmt.Errorf("publish event %s: %w", ev.ID, err)
 		}
 	}

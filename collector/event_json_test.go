@@ -72,6 +72,7 @@ func mrtEvents(t testing.TB, path string, fn func(*schema.Event)) {
 // 20,000 events of each).
 func TestAppendJSONSharedMRT(t *testing.T) {
 	total := 0
+	seen := map[string]int{} // what the events exercised, for the log
 	for _, path := range sharedMRTFiles(t) {
 		n := 0
 		buf := make([]byte, 0, 4096)
@@ -80,6 +81,22 @@ func TestAppendJSONSharedMRT(t *testing.T) {
 				return
 			}
 			n++
+			seen[ev.Type.String()]++
+			for _, s := range ev.Path {
+				if s.Type != schema.SegmentSequence {
+					seen["non-sequence path segment"]++
+				}
+			}
+			for k, on := range map[string]bool{
+				"ext_community": len(ev.ExtCommunity) > 0, "large_community": len(ev.LargeCommunity) > 0,
+				"aggregator": ev.Aggregator != nil, "other_attributes": len(ev.OtherAttrs) > 0,
+				"withdrawn": len(ev.Withdrawn) > 0, "end_of_rib": !ev.EndOfRIB.IsZero(), "raw": ev.Raw != "",
+				"ipv6 next hop": len(ev.Announcements) > 0 && ev.Announcements[0].NextHop.Is6(),
+			} {
+				if on {
+					seen[k]++
+				}
+			}
 			want, err := json.Marshal((*refEvent)(ev))
 			if err != nil {
 				t.Errorf("%s: event %s: encoding/json: %v", path, ev.ID, err)
@@ -92,7 +109,7 @@ func TestAppendJSONSharedMRT(t *testing.T) {
 		})
 		total += n
 	}
-	t.Logf("%d events", total)
+	t.Logf("%d events: %v", total, seen)
 	if total == 0 {
 		t.Fatal("no events")
 	}

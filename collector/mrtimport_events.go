@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -216,19 +215,22 @@ func (c *MRTConverter) ribEvent(ev *schema.Event, attrs []byte, opts *bgpwire.De
 // MRTEvents writes the events of MRT records as JSON lines.
 type MRTEvents struct {
 	MRTConverter
-	w   *bufio.Writer
-	enc *json.Encoder
+	w *bufio.Writer
 }
 
 // NewMRTEvents returns a writer of JSON lines to w. Call Flush at the end.
 func NewMRTEvents(w io.Writer) *MRTEvents {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	return &MRTEvents{w: bw, enc: json.NewEncoder(bw)}
+	return &MRTEvents{w: bufio.NewWriterSize(w, 256<<10)}
 }
 
 // Record writes the events of one record.
 func (j *MRTEvents) Record(rec bgpwire.MRTRecord) error {
-	return j.Convert(rec, func(ev *schema.Event) error { return j.enc.Encode(ev) })
+	return j.Convert(rec, func(ev *schema.Event) error {
+		// Written in the buffer's free space when it fits.
+		b := append(ev.AppendJSON(j.w.AvailableBuffer()), '\n')
+		_, err := j.w.Write(b)
+		return err
+	})
 }
 
 // Flush writes buffered output.
