@@ -14,7 +14,7 @@ import (
 // struct tags and the MarshalText and MarshalJSON methods of its field
 // types (same field order, same omission of empty fields, the same string
 // escaping, HTML characters included), without reflection. It allocates
-// nothing when dst has room, except for a peer address with a zone.
+// nothing when dst has room.
 //
 // Two values have no JSON form and make encoding/json fail: a NaN or
 // infinite Timestamp, and an AS_PATH segment of an unknown type.
