@@ -50,7 +50,7 @@ func decodeASPath(v []byte, asn4 bool, path *ASPath, buf *[]uint32) error {
 	}
 	p := (*path)[:0]
 	// The common case: one AS_SEQUENCE making up the whole value.
-	if len(v) >= 2+w && v[0] == byte(SegSequence) && 2+int(v[1])*w == len(v) && cap(p) > 0 {
+	if len(v) >= 2+w && v[0] == byte(SegSequence) && 2+int(v[1])*w == len(v) && cap(p) > 0 && slowPaths&fastASPath == 0 {
 		dst := asns[:v[1]:v[1]]
 		if w == 4 {
 			putBE32s(dst, v[2:])

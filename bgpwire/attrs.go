@@ -238,9 +238,12 @@ func (a *Attributes) reset() {
 	a.IPv6ExtCommunities = a.IPv6ExtCommunities[:0]
 	a.LargeCommunities = a.LargeCommunities[:0]
 	// The MP attributes are large and mostly absent: clear them only
-	// when a decode set them (it sets Family first).
-	if a.MPReach.Family != (Family{}) || len(a.MPReach.NLRI) != 0 {
-		a.MPReach.clear()
+	// when a decode set them. A decode sets Family first, but the wire
+	// may hold AFI 0 and SAFI 0: then what else it set shows in the
+	// reserved octet or the next hop field (every next hop field is in
+	// NextHopRaw) or the NLRI.
+	if m := &a.MPReach; m.Family != (Family{}) || len(m.NLRI) != 0 || len(m.NextHopRaw) != 0 || m.Reserved != 0 {
+		m.clear()
 	}
 	if a.MPUnreach.Family != (Family{}) || len(a.MPUnreach.NLRI) != 0 {
 		a.MPUnreach = MPUnreach{NLRI: a.MPUnreach.NLRI[:0]}

@@ -313,7 +313,7 @@ func (m *MRTReader) Next() (*MRTRecord, error) {
 	// The fast path: the header here was parsed and checked by the
 	// look-ahead of the previous call, the record and the next header are
 	// in the buffer, and the next header looks sound.
-	if m.aheadAt == m.off+int64(m.start)+1 {
+	if m.aheadAt == m.off+int64(m.start)+1 && slowPaths&fastRecord == 0 {
 		h := m.ahead
 		total := mrtHeaderLen + h.Length
 		if m.end-m.start >= total+mrtHeaderLen {

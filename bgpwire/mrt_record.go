@@ -427,7 +427,7 @@ func (m *BGP4MP) DecodeOptions() *DecodeOptions { return MRTDecodeOptions(m.AS4,
 // Decode decodes a BGP4MP, BGP4MP_ET (its body after the microseconds)
 // or type-5 BGP record.
 func (m *BGP4MP) Decode(h MRTHeader, body []byte) error {
-	if (h.Type == MRTBGP4MP || h.Type == MRTBGP4MPET) && m.decodeMessage(h, body) {
+	if (h.Type == MRTBGP4MP || h.Type == MRTBGP4MPET) && slowPaths&fastBGP4MP == 0 && m.decodeMessage(h, body) {
 		return nil
 	}
 	m.reset(h)

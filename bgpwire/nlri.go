@@ -109,7 +109,7 @@ func decodeNLRIsFrom(dst []NLRI, b []byte, start, off int, f Family, addPath boo
 	if start >= len(b) {
 		return dst, nil // an empty field (most withdrawn routes fields)
 	}
-	if alen := plainAddrLen(f, addPath); alen != 0 {
+	if alen := plainAddrLen(f, addPath); alen != 0 && slowPaths&fastNLRI == 0 {
 		dst, i, ok := decodePrefixes(dst, b, start, alen)
 		if !ok {
 			return dst, prefixError(b, i, off-start, alen, op)

@@ -111,7 +111,7 @@ func (u *Update) reset() {
 	// What decoding can have set: the common attributes' fields when
 	// only those were on the wire, everything otherwise.
 	a := &u.Attrs
-	if w := a.present[0] | u.dropped[0]; w&^commonAttrs == 0 && a.present[1]|a.present[2]|a.present[3]|u.dropped[1]|u.dropped[2]|u.dropped[3] == 0 && len(a.Other) == 0 {
+	if w := a.present[0] | u.dropped[0]; w&^commonAttrs == 0 && a.present[1]|a.present[2]|a.present[3]|u.dropped[1]|u.dropped[2]|u.dropped[3] == 0 && len(a.Other) == 0 && slowPaths&fastReset == 0 {
 		a.resetCommon(w)
 	} else {
 		a.reset()
@@ -185,7 +185,7 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 // NLRI decoder's arguments cost more than decoding a prefix.
 func (u *Update) decodeIPv4NLRI(dst []NLRI, body []byte, start int, op string) ([]NLRI, *Error) {
 	addPath := u.opts.addPath(IPv4Unicast)
-	if !addPath {
+	if !addPath && slowPaths&fastNLRI == 0 {
 		dst, bad, ok := decodePrefixes(dst, body, start, 4)
 		if !ok {
 			return dst, prefixError(body, bad, HeaderLen, 4, op)
@@ -266,7 +266,8 @@ func (u *Update) checkMissing(off int) {
 // The loop has a fast path for the attributes nearly every UPDATE and RIB
 // entry carries, well formed and seen for the first time; anything else,
 // and any attribute that fails a check of the fast path, goes through
-// decodeAttributeAt, which applies every check of RFC 7606.
+// decodeAttributeAt, which applies every check of RFC 7606. (Its switch
+// for tests is fastAttrFlags, which costs no instruction of its own.)
 func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 	a := &u.Attrs
 	asn4 := opt.asn4()
@@ -286,7 +287,7 @@ func (u *Update) decodeAttributes(r reader, opt *DecodeOptions) *Error {
 			}
 			end := i + hl + l
 			bit := uint64(1) << (c & 63) // the fast path's codes are all below 64
-			if end <= len(b) && c < 64 && (a.present[0]|u.dropped[0])&bit == 0 && flags&(FlagOptional|FlagTransitive) == wantFlagsTable[c] {
+			if end <= len(b) && c < 64 && (a.present[0]|u.dropped[0])&bit == 0 && flags&(FlagOptional|FlagTransitive) == fastAttrFlags[c] {
 				v := b[i+hl : end]
 				ok := false
 				switch c {
@@ -722,16 +723,17 @@ func (u *Update) decodeMPReach(v reader, off int) *Error {
 	setBytes(&m.NextHopRaw, nhb)
 	addPath := u.opts.addPath(m.Family)
 	alen := plainAddrLen(m.Family, addPath)
-	if n := len(nhb); !(alen != 0 && (n == 4 || n == 16 || n == 32)) && !nextHopLenOK(m.Family, n) {
+	fastNH := alen != 0 && slowPaths&fastMPNextHop == 0
+	if n := len(nhb); !(fastNH && (n == 4 || n == 16 || n == 32)) && !nextHopLenOK(m.Family, n) {
 		// RFC 7606 section 7.11.
 		return errorf(op+" "+m.Family.String()+": next hop", off, CodeUpdateMessage, SubcodeOptionalAttribute, ActionAFISAFIDisable, "length %d is not valid for the family", n)
 	}
-	if len(nhb) == 16 {
+	if len(nhb) == 16 && fastNH {
 		m.NextHop = netip.AddrFrom16([16]byte(nhb)).Unmap() // decodeNextHop's common case
 	} else {
 		decodeNextHop(m, nhb)
 	}
-	if alen != 0 {
+	if alen != 0 && slowPaths&fastNLRI == 0 {
 		// The common case, without the general decoder's arguments.
 		var bad int
 		var ok bool

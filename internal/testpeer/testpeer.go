@@ -202,3 +202,78 @@ func (f *FRR) Stop() {
 		<-f.done
 	}
 }
+
+// Process is a daemon started from a shell command line by StartCommand.
+type Process struct {
+	// Name labels the process in messages; Dir is its working directory.
+	Name, Dir string
+	// Command is the command line as given.
+	Command string
+	out     string
+	cmd     *exec.Cmd
+	done    chan struct{}
+	err     error
+}
+
+// StartCommand runs a daemon from a command line as a user would type it
+// (a README's, say) in dir: sh -c "exec COMMAND", so that the shell
+// expands $PWD and quotes and the daemon keeps the PID. Its stdout and
+// stderr go to dir/NAME.out. It is stopped (TERM, then KILL after 5 s),
+// and its output shown on failure, when the test ends.
+func StartCommand(t testing.TB, dir, name, command string) *Process {
+	t.Helper()
+	p := &Process{Name: name, Dir: dir, Command: command, out: filepath.Join(dir, name+".out"), done: make(chan struct{})}
+	out, err := os.Create(p.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command("/bin/sh", "-c", "exec "+command)
+	p.cmd.Dir = dir
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if err := p.cmd.Start(); err != nil {
+		out.Close()
+		t.Fatalf("start %s (%s): %v", name, command, err)
+	}
+	go func() { p.err = p.cmd.Wait(); out.Close(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Stop()
+		if t.Failed() {
+			t.Logf("%s (%s in %s) output:\n%s", name, command, dir, p.Output())
+		}
+	})
+	return p
+}
+
+// Done is closed when the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Err is how the process ended (valid once Done is closed).
+func (p *Process) Err() error {
+	<-p.done
+	return p.err
+}
+
+// Output returns what the process wrote to stdout and stderr so far.
+func (p *Process) Output() string {
+	data, err := os.ReadFile(p.out)
+	if err != nil {
+		return err.Error()
+	}
+	return string(data)
+}
+
+// Stop ends the process: TERM, then KILL after 5 s. Idempotent.
+func (p *Process) Stop() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
