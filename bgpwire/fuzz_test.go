@@ -57,7 +57,8 @@ func exaHexF(s string) []byte {
 }
 
 // FuzzMessage decodes whole messages with every option combination that
-// matters. Properties: no panic; errors are *Error; a decoded UPDATE
+// matters. Properties: no panic; errors are *Error; the fast paths decode
+// what the general path decodes (twin_test.go); a decoded UPDATE
 // re-encodes to a message that decodes to the same encoding.
 func FuzzMessage(f *testing.F) {
 	f.Add(append(bytes.Repeat([]byte{0xff}, 16), 0, 19, 4), uint8(0))
@@ -70,6 +71,7 @@ func FuzzMessage(f *testing.F) {
 		}
 		var m Message
 		err := m.Decode(msg, opt)
+		fuzzTwin(t, msg, opt)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -172,4 +174,25 @@ func FuzzNLRI(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzTwin decodes msg with the fast paths on and with each set of
+// twinUpdateModes forced off, each time into a Message that decoded msg
+// once already (the AS_PATH fast path and the fast reset run only on a
+// reused value), and fails unless all give the same value and error.
+func fuzzTwin(t *testing.T, msg []byte, opt *DecodeOptions) {
+	var ref Message
+	ref.Decode(msg, opt)
+	want := ref.Decode(msg, opt)
+	for _, p := range twinUpdateModes {
+		var m Message
+		var got error
+		withSlowPaths(p, func() {
+			m.Decode(msg, opt)
+			got = m.Decode(msg, opt)
+		})
+		if d := diffValues(&ref.Update, &m.Update, want, got); d != "" {
+			t.Fatalf("fast paths and general path (forced off: %v) differ: %s\nmessage %x", p, d, msg)
+		}
+	}
 }
