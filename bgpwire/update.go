@@ -176,7 +176,44 @@ func (u *Update) Decode(body []byte, opt *DecodeOptions) error {
 		}
 	}
 	u.checkMandatory(attrs.off)
+	if u.Action == ActionTreatAsWithdraw || u.Action == ActionAFISAFIDisable {
+		u.checkNoReach()
+	}
 	return u.resetError()
+}
+
+// checkNoReach applies RFC 7606 section 5.2: when an UPDATE has path
+// attributes other than MP_UNREACH_NLRI but announces no routes, its
+// NLRI cannot be known to have been parsed, so an error that calls for
+// more than attribute discard calls for a session reset.
+func (u *Update) checkNoReach() {
+	a := &u.Attrs
+	const mpReach = uint64(1) << AttrMPReach
+	if len(u.NLRI) > 0 || (a.present[0]|u.dropped[0])&mpReach != 0 && (len(a.MPReach.NLRI) > 0 || !a.Has(AttrMPReach)) {
+		return // routes announced (or a malformed MP_REACH_NLRI meant to)
+	}
+	others := false
+	for i := range a.present {
+		w := a.present[i] | u.dropped[i]
+		if i == 0 {
+			w &^= 1 << AttrMPUnreach
+		}
+		others = others || w != 0
+	}
+	for _, e := range u.Errors {
+		// Only an attribute other than MP_UNREACH_NLRI (perhaps one
+		// that overran the attributes) calls for treat-as-withdraw.
+		others = others || e.Action == ActionTreatAsWithdraw
+	}
+	if !others {
+		return
+	}
+	for _, e := range u.Errors {
+		if e.Action > ActionAttributeDiscard {
+			e.Action = ActionSessionReset
+		}
+	}
+	u.Action = ActionSessionReset
 }
 
 // decodeIPv4NLRI decodes the IPv4 unicast routes in body[start:] (the
@@ -413,9 +450,15 @@ func (u *Update) decodeAttributeAt(b []byte, start int, asn4 bool) (int, *Error)
 		// RFC 7606 section 3 (c): treat-as-withdraw; for the MP
 		// attributes the routes cannot be withdrawn without them.
 		e := withData(errorf(attrOp(c), start, CodeUpdateMessage, SubcodeAttributeFlags, ActionTreatAsWithdraw, "flags 0x%02x, want 0x%02x", flags&(FlagOptional|FlagTransitive), want), raw)
-		if c == AttrMPReach || c == AttrMPUnreach {
+		switch c {
+		case AttrMPReach, AttrMPUnreach:
 			e.Action = ActionSessionReset
 			return 0, e
+		case AttrAtomicAggregate, AttrAggregator, AttrAS4Path, AttrAS4Aggregator, AttrAIGP:
+			// RFC 7606 section 3 (f) (and 7.6, 7.7), RFC 6793 section 6,
+			// RFC 7311: these attributes are discarded when malformed,
+			// flags included.
+			e.Action = ActionAttributeDiscard
 		}
 		u.note(e)
 		return n, nil
@@ -493,6 +536,10 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 		if len(b) != 4 {
 			return lenError(c, off, ActionTreatAsWithdraw, len(b), "4")
 		}
+		// RFC 4271 section 6.3's semantic checks (a next hop that is
+		// not a host address, or the receiver's own) are a receiver's
+		// policy, not syntax: a collector records what the peer sent,
+		// 0.0.0.0 and loopback next hops included.
 		a.NextHop = netip.AddrFrom4([4]byte(b))
 	case AttrMED, AttrLocalPref, AttrOTC: // RFC 7606 7.4, 7.5; RFC 9234 section 5
 		if len(b) != 4 {
@@ -608,7 +655,15 @@ func (u *Update) decodeAttribute(flags uint8, c AttrCode, v reader, asn4 bool, o
 			// RFC 4271 section 6.3 (not revised by RFC 7606). The
 			// attribute is delimited, so the rest of the message is still
 			// decoded; Decode returns this error at the end.
-			u.note(withData(errorf(attrOp(c), off, CodeUpdateMessage, SubcodeUnrecognizedWellKnown, ActionSessionReset, "unrecognized well-known attribute"), nil))
+			// The data is the attribute (type, length, value), rebuilt
+			// from its fields as it was on the wire.
+			raw := []byte{flags, byte(c)}
+			if flags&FlagExtLength != 0 {
+				raw = appendU16(raw, uint16(len(b)))
+			} else {
+				raw = append(raw, byte(len(b)))
+			}
+			u.note(withData(errorf(attrOp(c), off, CodeUpdateMessage, SubcodeUnrecognizedWellKnown, ActionSessionReset, "unrecognized well-known attribute"), append(raw, b...)))
 		}
 	}
 	return nil
