@@ -103,6 +103,10 @@ type Event struct {
 
 	// State is set on RIS_PEER_STATE events: "connected" or "down".
 	State PeerState `json:"state,omitzero"`
+	// Reason says why a session went down ("hold timer expired",
+	// "collector restart", the NOTIFICATION's text, ...), on
+	// RIS_PEER_STATE "down" events.
+	Reason string `json:"reason,omitempty"`
 	// Notification is set on NOTIFICATION events (and on RIS_PEER_STATE
 	// "down" events caused by one).
 	Notification *Notification `json:"notification,omitempty"`

@@ -184,6 +184,10 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		b = append(b, e.State.String()...)
 		b = append(b, '"')
 	}
+	if e.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = appendString(b, e.Reason)
+	}
 	if n := e.Notification; n != nil {
 		b = append(b, `,"notification":{"code":`...)
 		b = strconv.AppendUint(b, uint64(n.Code), 10)
