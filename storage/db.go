@@ -139,8 +139,9 @@ func (db *DB) Server() *Server { return db.server }
 // Ping checks that ClickHouse answers.
 func (db *DB) Ping(ctx context.Context) error { return db.conn.Ping(ctx) }
 
-// Close closes the connection and stops the local server if this process
-// started it. Close the writers first. Close is idempotent.
+// Close closes the connection and gives up the local server, stopping it if
+// no other Vantage process uses it. Close the writers first. Close is
+// idempotent.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closeErr = db.conn.Close()

@@ -7,8 +7,19 @@
 // Config.DSN is empty) and applies the embedded DDL of package schema; every
 // Writer made by DB.NewWriter owns one goroutine that flushes batches on size
 // or age and is stopped by Writer.Close, which flushes what is left. Close
-// the writers before the DB; DB.Close stops the local server if this process
-// started it.
+// the writers before the DB.
+//
+// The local server is shared by every Vantage process on the machine that
+// uses the same data directory (collector, lg, mrt import): the first one
+// starts it detached, in its own session, the others reuse it, and it does
+// not depend on the process that started it. Each of them supervises it: a
+// goroutine owned by the Server, stopped by its Close, restarts the server
+// when it exits or when it stops answering and no process holds its
+// directory, logging "clickhouse-server exited; restarting";
+// Server.Healthy and Server.Restarts report on it. The last user to close
+// stops the server (DB.Close closes the Server); a process killed with -9
+// stops nothing, and if it was the last user the server keeps running, like
+// a system service, until the next Vantage process reuses it.
 //
 // Tables (see schema/*.sql): route_events holds one row per (event, route),
 // peer_events one row per peer state change, OPEN and NOTIFICATION. The

@@ -53,7 +53,7 @@ func runTests(m *testing.M) int {
 func StartTestServer(dir string) (*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	return StartServer(ctx, ServerConfig{DataDir: dir, TCPPort: freePort(), HTTPPort: freePort()}, nil)
+	return StartServer(ctx, ServerConfig{DataDir: dir, TCPPort: freePort(), HTTPPort: freePort(), ExitWithStarter: true}, nil)
 }
 
 func freePort() int {

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -53,6 +54,12 @@ type ServerConfig struct {
 	BaseConfigDir string
 	// StartTimeout bounds the wait for the server to answer (default 60s).
 	StartTimeout time.Duration
+	// ExitWithStarter has the kernel stop a server this process starts
+	// when the process dies, instead of leaving it to the other users.
+	// For tests, so that a crashed test binary leaves no server behind.
+	ExitWithStarter bool
+
+	checkEvery time.Duration // supervisor's check interval; tests shorten it
 }
 
 func (c ServerConfig) withDefaults() ServerConfig {
@@ -71,128 +78,324 @@ func (c ServerConfig) withDefaults() ServerConfig {
 	if c.StartTimeout == 0 {
 		c.StartTimeout = 60 * time.Second
 	}
+	if c.checkEvery == 0 {
+		c.checkEvery = time.Second
+	}
 	return c
 }
 
-// Server is a local clickhouse-server: a child process started by
-// StartServer, or one that was already answering on the port (reused, and
-// then left running by Close).
+// Server is this process's use of the local clickhouse-server.
+//
+// The server is shared, not owned: whichever Vantage process needs it first
+// (collector, lg, mrt import) starts it detached, in its own session, so it
+// does not depend on that process; every later one reuses the server that
+// answers on the port. Each user holds a shared flock on
+// <DataDir>/users.lock for as long as its Server is open; the kernel drops
+// it when the process dies, however it dies.
+//
+// Who stops it: the last user. Close releases this user's lock and then
+// tries to take the lock exclusively; only when no other process holds it
+// does Close stop the server (SIGTERM, SIGKILL after 15 s), keeping the
+// exclusive lock meanwhile so that a process starting up waits for the stop
+// to finish and then starts a fresh server. A user killed with -9 never
+// stops the server: the others keep it, and if it was the last one the
+// server keeps running, like a system service, until the next Vantage
+// process reuses it and, being the last to close, stops it.
+//
+// Every Server runs a supervisor goroutine (stopped by Close) that checks
+// the server every second: when the child it started exits, or the server
+// no longer answers and no process holds its data directory (the status
+// file's flock that clickhouse-server keeps while it runs), it logs
+// "clickhouse-server exited; restarting" and starts or reuses one again,
+// backing off up to 30 s while that fails. Two processes restarting at once
+// start one server: the loser's child cannot lock the directory and exits,
+// and the loser reuses the winner's server.
 type Server struct {
+	cfg    ServerConfig
+	dir    string // absolute DataDir
+	status string // clickhouse-server's status file, flocked while it runs
 	addr   string
 	reused bool
 	log    *slog.Logger
 
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when the child has exited
-	waitErr error         // set before done is closed
-	logFile *os.File
+	lease *os.File // shared flock on dir/users.lock while open
+
+	// child is the server process this handle started, nil when it uses
+	// a server started elsewhere. Owned by the supervisor while it runs,
+	// then by Close.
+	child *os.Process
+
+	healthy  atomic.Bool
+	restarts atomic.Int64
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
+// maxBackoff bounds the wait between failed restarts (and so the log lines
+// they write).
+const maxBackoff = 30 * time.Second
+
 // StartServer returns a clickhouse-server answering on 127.0.0.1:TCPPort:
-// the one already running there, or a new child process with its own data
-// directory. It polls until the server answers (or StartTimeout, ctx or an
-// early exit of the child ends the wait). The child gets SIGTERM when this
-// process dies.
+// the one already running there, or a new detached process with its own
+// data directory. It polls until the server answers (or StartTimeout or ctx
+// ends the wait) and then supervises it until Close; see Server.
 func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.withDefaults()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TCPPort))
-	s := &Server{addr: addr, log: log}
-
-	wait, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
-	defer cancel()
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
-	status := filepath.Join(dir, "data", "status") // flocked by a running server
+	s := &Server{
+		cfg:    cfg,
+		dir:    dir,
+		status: filepath.Join(dir, "data", "status"),
+		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TCPPort)),
+		log:    log,
+	}
+	wait, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer cancel()
+	if s.lease, err = takeLease(wait, dir, log); err != nil {
+		return nil, fmt.Errorf("local clickhouse: %w", err)
+	}
+	child, reused, err := s.ensure(wait)
+	if err != nil {
+		s.lease.Close()
+		return nil, err
+	}
+	s.child, s.reused = child, reused
+	s.healthy.Store(true)
+	sup, stop := context.WithCancel(context.Background())
+	s.cancel = stop
+	s.wg.Go(func() { s.supervise(sup) })
+	return s, nil
+}
 
-	// Reuse a server that already answers (another Vantage process, or a
-	// server left from an earlier run), or one that another process is
-	// starting in the same directory.
-	if pingAddr(ctx, addr) == nil {
-		log.Info("reusing running clickhouse-server", "addr", addr)
-		s.reused = true
-		return s, nil
+// takeLease opens dir/users.lock and takes a shared flock on it, waiting
+// while a closing last user holds it exclusively to stop the server.
+func takeLease(ctx context.Context, dir string, log *slog.Logger) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
 	}
-	if fileLocked(status) {
-		log.Info("waiting for the clickhouse-server another process is starting", "addr", addr, "data_dir", dir)
-		if err := waitAnswer(wait, addr, nil); err != nil {
-			return nil, fmt.Errorf("local clickhouse: a server runs in %s but does not answer on %s: %w", dir, addr, err)
-		}
-		s.reused = true
-		return s, nil
-	}
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		return nil, fmt.Errorf("local clickhouse: port %d is in use by something that does not answer as ClickHouse; choose another clickhouse.tcp_port", cfg.TCPPort)
-	}
-
-	bin, err := findServerBinary(cfg.Binary)
+	f, err := os.OpenFile(filepath.Join(dir, "users.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	cfgFile, err := writeServerConfig(dir, cfg)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for logged := false; ; {
+		ok, err := tryLock(f, false)
+		if ok {
+			return f, nil
+		}
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+		if !logged {
+			log.Info("waiting for the local clickhouse-server to stop before starting it again", "data_dir", dir)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("the clickhouse-server in %s is being stopped and did not stop in time: %w", dir, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// ensure makes a server answer on the port: it reuses the one answering,
+// waits for one that runs in the data directory (starting, or shutting
+// down), or starts a child when the directory is free. It returns the child
+// it started (nil when reused).
+func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, err error) {
+	wait, cancel := context.WithTimeout(ctx, s.cfg.StartTimeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	logged := false
+	for {
+		if wait.Err() != nil {
+			return nil, false, fmt.Errorf("local clickhouse: no server answers on %s: %w", s.addr, wait.Err())
+		}
+		if pingAddr(wait, s.addr) == nil {
+			s.log.Info("using running clickhouse-server", "addr", s.addr)
+			return nil, true, nil
+		}
+		if !fileLocked(s.status) {
+			p, err := s.startChild(wait)
+			if !errors.Is(err, errLostRace) {
+				return p, false, err
+			}
+			continue // another process's server holds the directory
+		}
+		// A server process holds the directory: starting (another Vantage
+		// process started it), or shutting down. Wait for it to answer or
+		// to exit.
+		if !logged {
+			pid, _ := statusPID(s.status)
+			s.log.Info("waiting for the clickhouse-server that runs in the data directory", "addr", s.addr, "data_dir", s.dir, "pid", pid)
+			logged = true
+		}
+		select {
+		case <-wait.Done():
+			pid, _ := statusPID(s.status)
+			return nil, false, fmt.Errorf("local clickhouse: a server (pid %d) runs in %s but does not answer on %s: %w", pid, s.dir, s.addr, wait.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// errLostRace: another process's server took the data directory while ours
+// was starting.
+var errLostRace = errors.New("another process started the server")
+
+// startChild starts clickhouse-server detached and waits for it to answer.
+func (s *Server) startChild(ctx context.Context) (*os.Process, error) {
+	if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("local clickhouse: port %d is in use by something that does not answer as ClickHouse; choose another clickhouse.tcp_port", s.cfg.TCPPort)
+	}
+	bin, err := findServerBinary(s.cfg.Binary)
+	if err != nil {
+		return nil, err
+	}
+	cfgFile, err := writeServerConfig(s.dir, s.cfg)
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
-	logDir := filepath.Join(dir, "log")
+	logDir := filepath.Join(s.dir, "log")
 	lf, err := os.OpenFile(filepath.Join(logDir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
-	s.logFile = lf
-	cmd := exec.Command(bin, "--config-file="+cfgFile)
-	cmd.Dir = dir
-	cmd.Stdout = lf
-	cmd.Stderr = lf
-	cmd.SysProcAttr = childProcAttr()
-	if err := cmd.Start(); err != nil {
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
 		lf.Close()
+		return nil, fmt.Errorf("local clickhouse: %w", err)
+	}
+	p, err := os.StartProcess(bin, []string{bin, "--config-file=" + cfgFile}, &os.ProcAttr{
+		Dir:   s.dir,
+		Files: []*os.File{devnull, lf, lf},
+		Sys:   childProcAttr(s.cfg.ExitWithStarter),
+	})
+	lf.Close() // the child has its own copies
+	devnull.Close()
+	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: start %s: %w", bin, err)
 	}
-	s.cmd = cmd
-	s.done = make(chan struct{})
-	go func() { // owned: Close waits for done
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
-	log.Info("starting clickhouse-server", "pid", cmd.Process.Pid, "addr", addr, "http_port", cfg.HTTPPort, "data_dir", dir)
+	s.log.Info("starting clickhouse-server", "pid", p.Pid, "addr", s.addr, "http_port", s.cfg.HTTPPort, "data_dir", s.dir)
 
-	err = waitAnswer(wait, addr, s.done)
-	switch {
-	case err == nil:
-		// In a race with another process starting the same server, the
-		// answer may come from the other one while ours is failing to
-		// lock the directory; the status file names the winner.
-		if pid, ok := statusPID(status); ok && pid != cmd.Process.Pid {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			<-s.done
-			s.logFile.Close()
-			log.Info("reusing clickhouse-server started concurrently", "addr", addr, "pid", pid)
-			return &Server{addr: addr, reused: true, log: log}, nil
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if pingAddr(ctx, s.addr) == nil {
+			// In a race with another process starting the same server,
+			// the answer may come from the other one while ours fails to
+			// lock the directory; the status file names the winner.
+			if pid, ok := statusPID(s.status); ok && pid != p.Pid {
+				stopChild(p, 15*time.Second)
+				return nil, errLostRace
+			}
+			return p, nil
 		}
-		return s, nil
-	case errors.Is(err, errExited):
-		s.logFile.Close()
-		// Another process may have won a race to start the same server.
-		if pingAddr(ctx, addr) == nil || fileLocked(status) && waitAnswer(wait, addr, nil) == nil {
-			log.Info("reusing clickhouse-server started concurrently", "addr", addr)
-			return &Server{addr: addr, reused: true, log: log}, nil
+		if exited, how := reap(p); exited {
+			p.Release()
+			if fileLocked(s.status) || pingAddr(ctx, s.addr) == nil {
+				return nil, errLostRace
+			}
+			return nil, fmt.Errorf("local clickhouse: clickhouse-server exited (%s) before answering on %s; its logs:\n%s", how, s.addr, tailFiles(logDir, 2000))
 		}
-		return nil, fmt.Errorf("local clickhouse: clickhouse-server exited (%v) before answering on %s; its logs:\n%s", s.waitErr, addr, tailFiles(logDir, 2000))
-	default:
-		s.Close()
-		return nil, fmt.Errorf("local clickhouse: no answer on %s after %v: %w; logs in %s", addr, cfg.StartTimeout, err, logDir)
+		select {
+		case <-ctx.Done():
+			stopChild(p, 15*time.Second)
+			return nil, fmt.Errorf("local clickhouse: no answer on %s: %w; logs in %s", s.addr, ctx.Err(), logDir)
+		case <-tick.C:
+		}
 	}
 }
 
-var errExited = errors.New("server exited")
+// supervise checks the server every checkEvery until ctx ends and restarts
+// it when it is gone.
+func (s *Server) supervise(ctx context.Context) {
+	every := s.cfg.checkEvery
+	backoff := every
+	silent := 0 // consecutive checks a running server did not answer
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		exit := ""
+		if s.child != nil {
+			if exited, how := reap(s.child); exited {
+				s.child.Release()
+				s.child = nil
+				exit = how
+			}
+		}
+		if exit == "" {
+			err := pingAddr(ctx, s.addr)
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				if !s.healthy.Swap(true) {
+					s.log.Info("clickhouse-server answers again", "addr", s.addr)
+				}
+				silent, backoff = 0, every
+				t.Reset(every)
+				continue
+			}
+			if fileLocked(s.status) {
+				// Running but not answering: starting, stopping, or busy.
+				// Whoever runs it will act when it exits; say so once.
+				if silent++; silent == 3 {
+					pid, _ := statusPID(s.status)
+					s.healthy.Store(false)
+					s.log.Warn("clickhouse-server does not answer", "addr", s.addr, "pid", pid, "err", err)
+				}
+				t.Reset(every)
+				continue
+			}
+			exit = "unknown (not started by this process)"
+		}
+		s.healthy.Store(false)
+		silent = 0
+		s.log.Warn("clickhouse-server exited; restarting", "exit_status", exit, "addr", s.addr, "data_dir", s.dir,
+			"log_tail", tailFile(filepath.Join(s.dir, "log", "clickhouse-server.err.log"), 1000)+tailFile(filepath.Join(s.dir, "log", "stdout.log"), 500))
+		child, reused, err := s.ensure(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Error("restarting clickhouse-server failed", "err", err, "retry_in", backoff)
+			t.Reset(backoff)
+			backoff = min(2*backoff, maxBackoff)
+			continue
+		}
+		s.child = child
+		s.restarts.Add(1)
+		s.healthy.Store(true)
+		if reused {
+			s.log.Info("clickhouse-server was restarted by another process", "addr", s.addr)
+		} else {
+			s.log.Info("clickhouse-server restarted", "addr", s.addr, "pid", child.Pid)
+		}
+		backoff = every
+		t.Reset(every)
+	}
+}
 
 // statusPID reads the PID that clickhouse-server writes into its status
 // file ("PID: 1234").
@@ -210,59 +413,107 @@ func statusPID(path string) (int, bool) {
 	return 0, false
 }
 
-// waitAnswer polls addr until a ClickHouse server answers, ctx ends or
-// exited (if not nil) is closed.
-func waitAnswer(ctx context.Context, addr string, exited <-chan struct{}) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if pingAddr(ctx, addr) == nil {
-			return nil
-		}
-		select {
-		case <-exited:
-			return errExited
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
-}
-
 // Addr is the native protocol address, host:port.
 func (s *Server) Addr() string { return s.addr }
 
-// Reused reports whether the server was already running (and so is not
-// stopped by Close).
+// Reused reports whether the server was already running when StartServer
+// returned (started by another process, or left from an earlier run).
 func (s *Server) Reused() bool { return s.reused }
 
-// Close stops a server this process started: SIGTERM, then SIGKILL after
-// 15 seconds. It is idempotent and does nothing for a reused server.
+// Healthy reports whether the server answered at the supervisor's last
+// check (every second); false while it is down or being restarted.
+func (s *Server) Healthy() bool { return s.healthy.Load() }
+
+// Restarts is how many times the supervisor found the server gone and
+// brought one back (started or, when another process was faster, reused).
+func (s *Server) Restarts() int64 { return s.restarts.Load() }
+
+// Close stops the supervisor and gives up this process's use of the
+// server; if no other process uses it, Close stops it (SIGTERM, then
+// SIGKILL after 15 seconds). Close is idempotent.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		if s.cmd == nil {
+		s.cancel()
+		s.wg.Wait()
+		defer s.lease.Close()
+		// Release our shared lock, then see whether anyone else holds one.
+		// Of several users closing at once, the last to release gets the
+		// exclusive lock, so exactly one of them stops the server.
+		_ = unlock(s.lease)
+		if last, _ := tryLock(s.lease, true); !last {
+			s.log.Info("leaving clickhouse-server running for the other Vantage processes that use it", "addr", s.addr)
+			if s.child != nil {
+				s.child.Release()
+			}
 			return
 		}
-		defer s.logFile.Close()
-		select {
-		case <-s.done:
-			return // already gone
-		default:
-		}
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		t := time.NewTimer(15 * time.Second)
-		defer t.Stop()
-		select {
-		case <-s.done:
-			s.log.Info("clickhouse-server stopped", "pid", s.cmd.Process.Pid)
-		case <-t.C:
-			s.log.Warn("clickhouse-server did not stop on SIGTERM; killing it", "pid", s.cmd.Process.Pid)
-			_ = s.cmd.Process.Kill()
-			<-s.done
-			s.closeErr = fmt.Errorf("local clickhouse: killed pid %d after SIGTERM timed out", s.cmd.Process.Pid)
-		}
+		s.closeErr = s.stop()
 	})
 	return s.closeErr
+}
+
+// stop stops the server running in the data directory: our child, or the
+// process named by the status file while it holds the directory.
+func (s *Server) stop() error {
+	if s.child != nil {
+		pid := s.child.Pid
+		if !stopChild(s.child, 15*time.Second) {
+			s.log.Warn("clickhouse-server did not stop on SIGTERM; killed it", "pid", pid)
+			return fmt.Errorf("local clickhouse: killed pid %d after SIGTERM timed out", pid)
+		}
+		s.log.Info("clickhouse-server stopped", "pid", pid)
+		return nil
+	}
+	pid, ok := statusPID(s.status)
+	if !ok || !fileLocked(s.status) {
+		return nil // not running, or not ours (a server of another directory)
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return nil
+	}
+	defer p.Release()
+	_ = p.Signal(syscall.SIGTERM)
+	if waitUnlocked(s.status, 15*time.Second) {
+		s.log.Info("clickhouse-server stopped", "pid", pid)
+		return nil
+	}
+	_ = p.Kill()
+	waitUnlocked(s.status, 5*time.Second)
+	s.log.Warn("clickhouse-server did not stop on SIGTERM; killed it", "pid", pid)
+	return fmt.Errorf("local clickhouse: killed pid %d after SIGTERM timed out", pid)
+}
+
+// stopChild sends SIGTERM, waits up to timeout for the child to exit, then
+// kills it; it reports whether SIGTERM was enough.
+func stopChild(p *os.Process, timeout time.Duration) bool {
+	defer p.Release()
+	_ = p.Signal(syscall.SIGTERM)
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if exited, _ := reap(p); exited {
+			return true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = p.Kill()
+	for range 100 {
+		if exited, _ := reap(p); exited {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// waitUnlocked polls until no process holds an flock on path.
+func waitUnlocked(path string, timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if !fileLocked(path) {
+			return true
+		}
+	}
+	return false
 }
 
 // pingAddr reports whether a ClickHouse server answers on addr (native).
@@ -391,4 +642,13 @@ func tailFiles(dir string, n int) string {
 		fmt.Fprintf(&b, "==> %s <==\n%s\n", e.Name(), data)
 	}
 	return b.String()
+}
+
+// tailFile returns up to n bytes from the end of a file, "" if unreadable.
+func tailFile(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return string(data[max(0, len(data)-n):])
 }

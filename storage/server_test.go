@@ -170,12 +170,9 @@ func TestWriterRetriesUntilServerReturns(t *testing.T) {
 	w := db.NewWriter(WriterConfig{FlushInterval: 10 * time.Millisecond}, nil)
 	defer w.Close()
 
-	// A crash: SIGTERM would wait for the writer's idle connection (10s).
-	if err := srv.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-srv.done
-	srv.Close()
+	// A crash of the server and of every process that would restart it
+	// (SIGTERM would wait for the writer's idle connection, 10s).
+	killServer(t, srv)
 	if err := w.Write(t.Context(), []schema.Event{announce(0, peerA, 64500, []uint32{64500}, "10.0.0.0/8")}); err != nil {
 		t.Fatal(err)
 	}

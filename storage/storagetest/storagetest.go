@@ -39,7 +39,7 @@ func Run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	s, err := storage.StartServer(ctx, storage.ServerConfig{DataDir: dir, TCPPort: FreePort(), HTTPPort: FreePort()}, nil)
+	s, err := storage.StartServer(ctx, storage.ServerConfig{DataDir: dir, TCPPort: FreePort(), HTTPPort: FreePort(), ExitWithStarter: true}, nil)
 	cancel()
 	switch {
 	case errors.Is(err, storage.ErrNoServerBinary):
