@@ -5,9 +5,10 @@
 //
 // It reads the lg, clickhouse and log sections of the shared config file
 // (built-in defaults without -config). With no clickhouse.dsn it starts, or
-// reuses, the local clickhouse-server that the collector also uses. SIGINT
-// or SIGTERM shut it down cleanly: in-flight requests finish, then the
-// local server (if this process started it) stops.
+// reuses, the local clickhouse-server that the collector also uses, and
+// restarts it if it dies. SIGINT or SIGTERM shut it down cleanly: in-flight
+// requests finish, then the local server stops unless another Vantage
+// process (the collector) still uses it.
 package main
 
 import (
