@@ -122,7 +122,9 @@ type Server struct {
 
 	// child is the server process this handle started, nil when it uses
 	// a server started elsewhere. Owned by the supervisor while it runs,
-	// then by Close.
+	// then by Close. (A child left running by Close that exits while this
+	// process still runs stays a zombie until the process exits; Vantage's
+	// commands exit right after Close.)
 	child *os.Process
 
 	healthy  atomic.Bool
@@ -226,7 +228,7 @@ func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, er
 			return nil, false, fmt.Errorf("local clickhouse: no server answers on %s: %w", s.addr, wait.Err())
 		}
 		if pingAddr(wait, s.addr) == nil {
-			s.log.Info("using running clickhouse-server", "addr", s.addr)
+			s.log.Info("reusing running clickhouse-server", "addr", s.addr)
 			return nil, true, nil
 		}
 		if !fileLocked(s.status) {

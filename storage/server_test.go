@@ -20,7 +20,7 @@ func TestStartServerReuseAndStop(t *testing.T) {
 		testenv.Skip(t, testSkip)
 	}
 	dir := t.TempDir()
-	cfg := ServerConfig{DataDir: dir, TCPPort: freePort(), HTTPPort: freePort()}
+	cfg := ServerConfig{DataDir: dir, TCPPort: freePort(), HTTPPort: freePort(), ExitWithStarter: true}
 	s, err := StartServer(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func TestOpenLocalServer(t *testing.T) {
 	if testServer == nil {
 		testenv.Skip(t, testSkip)
 	}
-	cfg := Config{Database: "vantage_open", Server: ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}}
+	cfg := Config{Database: "vantage_open", Server: ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort(), ExitWithStarter: true}}
 	db, err := Open(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestStartServerConcurrently(t *testing.T) {
 	if testServer == nil {
 		testenv.Skip(t, testSkip)
 	}
-	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}
+	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort(), ExitWithStarter: true}
 	var servers [2]*Server
 	var errs [2]error
 	var wg sync.WaitGroup
@@ -156,7 +156,7 @@ func TestWriterRetriesUntilServerReturns(t *testing.T) {
 	if testServer == nil {
 		testenv.Skip(t, testSkip)
 	}
-	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort()}
+	cfg := ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort(), ExitWithStarter: true}
 	srv, err := StartServer(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
