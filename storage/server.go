@@ -278,6 +278,10 @@ func (s *Server) startChild(ctx context.Context) (*os.Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
+	var logStart int64 // what the new child writes to stdout.log starts here
+	if st, err := lf.Stat(); err == nil {
+		logStart = st.Size()
+	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		lf.Close()
@@ -310,7 +314,11 @@ func (s *Server) startChild(ctx context.Context) (*os.Process, error) {
 		}
 		if exited, how := reap(p); exited {
 			p.Release()
-			if fileLocked(s.status) || pingAddr(ctx, s.addr) == nil {
+			// Another server took the directory; or a process probing
+			// the status file's lock (fileLocked) held it at the moment
+			// ours tried: either way, ensure looks again.
+			if fileLocked(s.status) || pingAddr(ctx, s.addr) == nil ||
+				strings.Contains(readFrom(lf.Name(), logStart), "Another server instance in same directory") {
 				return nil, errLostRace
 			}
 			return nil, fmt.Errorf("local clickhouse: clickhouse-server exited (%s) before answering on %s; its logs:\n%s", how, s.addr, tailFiles(logDir, 2000))
@@ -653,4 +661,13 @@ func tailFile(path string, n int) string {
 		return ""
 	}
 	return string(data[max(0, len(data)-n):])
+}
+
+// readFrom returns the file's contents from byte off on, "" if unreadable.
+func readFrom(path string, off int64) string {
+	data, err := os.ReadFile(path)
+	if err != nil || off > int64(len(data)) {
+		return ""
+	}
+	return string(data[off:])
 }
