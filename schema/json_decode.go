@@ -1563,22 +1563,19 @@ func (d *decoder) pathItem(s *ASPath) error {
 		// A fresh struct{confed_sequence, confed_set []uint32}, read in
 		// exact mode: encoding/json reads it into zero slices.
 		var seq, set []uint32
-		var mask uint64
 		exact := d.exact
 		d.exact = true
 		defer func() { d.exact = exact }()
 		more, err := d.begin('{', '}')
 		for more && err == nil {
-			k, err := d.key()
-			if err != nil {
+			var k []byte
+			if k, err = d.key(); err != nil {
 				return err
 			}
 			switch d.lookup(k, confedField) {
 			case 1:
-				mask |= 1
 				seq, err = d.uint32s(seq)
 			case 2:
-				mask |= 2
 				set, err = d.uint32s(set)
 			default:
 				err = d.skip()

@@ -73,11 +73,10 @@ func checkDecode(t *testing.T, data []byte, dirty []*Event) error {
 	return nil
 }
 
-// TestDecodeJSONFields reads every field in its usual and unusual forms;
-// each must decode as encoding/json decodes it, and succeed or fail as
-// the case says.
-func TestDecodeJSONFields(t *testing.T) {
-	ok := []string{
+// decodeCases returns inputs with every field in its usual and unusual
+// forms, those that decode and those that fail.
+func decodeCases() (ok, fail []string) {
+	ok = []string{
 		// Whole input.
 		`null`, ` null `, `{}`, " \t\r\n{ } \n",
 		`{"unknown":{"a":[1,2,{"b":null}],"c":"\u00e9"},"x":-1.5e-3,"y":true,"z":false}`,
@@ -158,7 +157,7 @@ func TestDecodeJSONFields(t *testing.T) {
 		// Deep nesting in skipped values, to encoding/json's limit.
 		`{"x":` + strings.Repeat("[", 9998) + strings.Repeat("]", 9998) + `}`,
 	}
-	fail := []string{
+	fail = []string{
 		// Syntax.
 		``, ` `, `{`, `}`, `{"id":"x"`, `{"id":"x",}`, `{"id" "x"}`, `{"id":}`, `{,}`, `{"id":"x"}x`, `{} {}`,
 		`{"x":[1,]}`, `{"x":01}`, `{"x":1.}`, `{"x":.5}`, `{"x":-}`, `{"x":1e}`, `{"x":+1}`, `{"x":tru}`,
@@ -191,7 +190,17 @@ func TestDecodeJSONFields(t *testing.T) {
 		`{"end_of_rib":"x"}`, `{"notification":{"code":256}}`, `{"notification":{"sent":1}}`, `{"open":{"hold_time":65536}}`,
 		`{"open":{"capabilities":[1]}}`, `{"route_refresh":{"family":"x"}}`, `{"route_refresh":[]}`,
 		`{"peer":"x","id":"y"`, `{"id":1,"x":[}`,
+		// Found by FuzzDecodeJSON (testdata/fuzz/FuzzDecodeJSON/1fefb14d5dd2638d):
+		// a confederation segment closed by ']' read as closed.
+		`{"pAth":[{"000000000000000":0]}`, `{"path":[{"confed_set":[1]]}`,
 	}
+	return ok, fail
+}
+
+// TestDecodeJSONFields decodes decodeCases: each must decode as
+// encoding/json decodes it, and succeed or fail as the case says.
+func TestDecodeJSONFields(t *testing.T) {
+	ok, fail := decodeCases()
 	dirty := dirtyEvents(t)
 	for _, in := range ok {
 		if err := checkDecode(t, []byte(in), dirty); err != nil {
@@ -263,6 +272,12 @@ func TestDecodeJSONAllocs(t *testing.T) {
 func FuzzDecodeJSON(f *testing.F) {
 	for _, c := range jsonCases() {
 		f.Add(c.ev.AppendJSON(nil))
+	}
+	ok, fail := decodeCases()
+	for _, in := range append(ok, fail...) {
+		if len(in) < 1000 {
+			f.Add([]byte(in))
+		}
 	}
 	f.Add([]byte(`{"path":[1,[2],{"confed_sequence":null},{}],"ext_community":["rt:1:2","0x4002000000000001"],"type":"OPEN"}`))
 	f.Add([]byte(`{"announcements":[{"prefixes":["10.0.0.0/8"]},{"prefixes":["11.0.0.0/8"]}],"announcements":[{}],"ANNOUNCEMENTS":[{},{"family":"ipv4/unicast"}]}`))
