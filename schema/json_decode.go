@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -246,6 +247,23 @@ func (d *decoder) rawString() (raw []byte, slow bool, err error) {
 	start := d.pos + 1
 	hi := false
 	for i := start; i < len(b); {
+		// Skip plain bytes: none below ' ', '"', '\\' or above 0x7f.
+		// Eight at a time in long strings.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			const ones, highs = 0x0101010101010101, 0x8080808080808080
+			q, bs := x^(ones*'"'), x^(ones*'\\')
+			if ((x-ones*' ')|(q-ones)|(bs-ones)|x)&highs != 0 {
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && plain[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -289,6 +307,14 @@ func (d *decoder) rawString() (raw []byte, slow bool, err error) {
 	d.pos = len(b)
 	return nil, false, d.syntax()
 }
+
+// plain marks the bytes that stand for themselves in a JSON string.
+var plain = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func unhex(c byte) rune {
 	switch {
