@@ -7,7 +7,7 @@ BIN := bin
 FUZZTIME ?= 20s
 # Debian packages: what `make run` needs, and what the tests use as real peers.
 RUN_PKGS := clickhouse-server libbz2-dev
-TEST_PKGS := clickhouse-server libbz2-dev bird2 frr gobgpd exabgp bgpdump bzip2
+TEST_PKGS := clickhouse-server libbz2-dev bird2 frr gobgpd exabgp bgpdump bzip2 nats-server
 # With libbz2's headers (libbz2-dev) the MRT reader decodes bzip2 with libbz2,
 # about twice as fast as Go's compress/bzip2 (used otherwise). Expanded when a
 # recipe runs, so after `deps` has installed it.

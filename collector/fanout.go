@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/vantage-bgp/vantage/schema"
 )
@@ -23,13 +24,19 @@ type NamedSink struct {
 // fanout delivers every event to every sink, each sink from its own
 // goroutine with its own bounded queue, so that a slow sink delays only
 // itself until its queue is full, then applies backpressure to the
-// sessions (events are never dropped). fanout owns flushing: close
-// delivers what is queued and waits for the sinks.
+// sessions. A failed write is retried (with backoff) until it succeeds:
+// events are not dropped while the collector runs. fanout owns flushing:
+// close delivers what is queued, and gives up on a sink that has not taken
+// it when close's deadline passes (counting and logging what it dropped).
 type fanout struct {
 	log    *slog.Logger
+	stats  *Stats
 	queues []chan []schema.Event
 	wg     sync.WaitGroup
 	once   sync.Once
+	// ctx is the sinks' context; cancelled when close's deadline passes.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 const (
@@ -37,22 +44,43 @@ const (
 	maxBatch    = 1024 // events per batch
 )
 
-func newFanout(log *slog.Logger, sinks []NamedSink) *fanout {
-	f := &fanout{log: log}
+func newFanout(log *slog.Logger, stats *Stats, sinks []NamedSink) *fanout {
+	f := &fanout{log: log, stats: stats}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
 	for _, s := range sinks {
 		q := make(chan []schema.Event, fanoutQueue)
 		f.queues = append(f.queues, q)
 		f.wg.Go(func() {
 			for batch := range q {
-				// Sinks get a context that is not cancelled on shutdown,
-				// so that the last batches are written.
-				if err := s.Sink.Write(context.Background(), batch); err != nil {
-					log.Error("sink write failed", "sink", s.Name, "events", len(batch), "err", err)
-				}
+				f.deliver(s, batch)
 			}
 		})
 	}
 	return f
+}
+
+// deliver writes one batch to a sink, retrying until it succeeds or the
+// shutdown deadline has passed.
+func (f *fanout) deliver(s NamedSink, batch []schema.Event) {
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.Sink.Write(f.ctx, batch)
+		if err == nil {
+			return
+		}
+		if f.ctx.Err() != nil {
+			f.stats.Undelivered.Add(int64(len(batch)))
+			f.log.Error("events not delivered at shutdown", "sink", s.Name, "events", len(batch), "err", err)
+			return
+		}
+		f.stats.SinkRetries.Add(1)
+		f.log.Warn("sink write failed; retrying", "sink", s.Name, "events", len(batch), "err", err, "retry_in", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-f.ctx.Done():
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
 }
 
 // send delivers one batch (not retained by the caller afterwards) to
@@ -63,14 +91,30 @@ func (f *fanout) send(batch []schema.Event) {
 	}
 }
 
-// close flushes every queue and waits for the sinks. Idempotent.
-func (f *fanout) close() {
+// close flushes every queue and waits for the sinks until ctx ends; then
+// what the sinks have not taken is dropped, counted and logged.
+// Idempotent.
+func (f *fanout) close(ctx context.Context) {
 	f.once.Do(func() {
 		for _, q := range f.queues {
 			close(q)
 		}
 	})
-	f.wg.Wait()
+	done := make(chan struct{})
+	go func() { f.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		f.cancel()
+		// The sinks' writes now fail at once; drain what is queued.
+		for _, q := range f.queues {
+			for batch := range q {
+				f.stats.Undelivered.Add(int64(len(batch)))
+			}
+		}
+		<-done
+	}
+	f.cancel()
 }
 
 // batcher collects events from many sessions into batches for the

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vantage-bgp/vantage/schema"
@@ -39,19 +41,23 @@ type Config struct {
 	AddPath bool
 	// IncludeRaw puts each message's bytes, hex-encoded, in its event.
 	IncludeRaw bool
+	// ShutdownTimeout bounds how long Serve, once its context ends, waits
+	// for the sinks to take the last events (default 5s).
+	ShutdownTimeout time.Duration
 }
 
 // DefaultConfig is the configuration of a collector tried out with no
 // config file: loopback only, any peer in 127.0.0.0/8 with any AS.
 func DefaultConfig() Config {
 	return Config{
-		Host:     "vantage",
-		Listen:   "127.0.0.1:1179",
-		ASN:      65000,
-		RouterID: netip.MustParseAddr("127.0.0.1"),
-		HoldTime: 90 * time.Second,
-		Peers:    []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
-		AddPath:  true,
+		Host:            "vantage",
+		Listen:          "127.0.0.1:1179",
+		ASN:             65000,
+		RouterID:        netip.MustParseAddr("127.0.0.1"),
+		HoldTime:        90 * time.Second,
+		ShutdownTimeout: 5 * time.Second,
+		Peers:           []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
+		AddPath:         true,
 	}
 }
 
@@ -68,6 +74,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("collector.router_id %q: must be a non-zero IPv4 address", c.RouterID)
 	case c.HoldTime != 0 && (c.HoldTime < 3*time.Second || c.HoldTime > 65535*time.Second):
 		return fmt.Errorf("collector.hold_time %s: must be 0 or 3s-65535s", c.HoldTime)
+	case c.ShutdownTimeout <= 0:
+		return errors.New("collector: shutdown timeout must be positive")
 	case len(c.Peers) == 0:
 		return errors.New("collector.peers: at least one rule is needed, or no peer can connect")
 	}
@@ -90,11 +98,45 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[netip.Addr]*session
 	peers    map[netip.Addr]*peerCounters
+	resumed  []PeerResume
 	started  time.Time
 	ln       net.Listener
 	ready    chan struct{}
 	wg       sync.WaitGroup
+
+	stats Stats
 }
+
+// PeerResume is what the log last holds of a peer, from an earlier run of
+// this collector.
+type PeerResume struct {
+	Peer    netip.Addr
+	PeerASN uint32
+	// Seq and TimestampMicros are those of the peer's last event: the
+	// peer's events go on from there, so (host, peer, seq) stays unique
+	// and timestamps keep increasing.
+	Seq             uint64
+	TimestampMicros int64
+	// Up is true when the earlier run stopped with the session up: Serve
+	// then records it as down (reason "collector restart") first.
+	Up bool
+}
+
+// Resume carries on the peers of an earlier run: their sequence numbers
+// go on, and those whose session was up are recorded as down when Serve
+// starts, before any session is accepted. Call it before Serve.
+func (s *Server) Resume(peers []PeerResume) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range peers {
+		s.peers[p.Peer] = &peerCounters{seq: p.Seq, lastUS: p.TimestampMicros}
+	}
+	s.resumed = append(s.resumed, peers...)
+}
+
+// ReasonCollectorRestart is the reason of the down events Serve records
+// for sessions that were up when an earlier run ended.
+const ReasonCollectorRestart = "collector restart"
 
 // peerCounters keep the per-peer sequence without gaps and a strictly
 // increasing timestamp, across sessions.
@@ -114,7 +156,7 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 	s := &Server{
 		cfg:      cfg,
 		log:      log,
-		out:      newFanout(log, sinks),
+		out:      nil,
 		in:       make(chan schema.Event, 4096),
 		done:     make(chan struct{}),
 		sessions: map[netip.Addr]*session{},
@@ -122,6 +164,7 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		started:  time.Now(),
 		ready:    make(chan struct{}),
 	}
+	s.out = newFanout(log, &s.stats, sinks)
 	return s, nil
 }
 
@@ -150,6 +193,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		runBatcher(s.in, s.out)
 		close(s.done)
 	}()
+	for _, p := range s.resumed {
+		if p.Up {
+			s.log.Info("session was up when the collector last stopped; recording it as down", "peer", p.Peer.String(), "peer_asn", p.PeerASN)
+			ev := schema.Event{Type: schema.TypePeerState, Peer: p.Peer, PeerASN: p.PeerASN, State: schema.StateDown, Reason: ReasonCollectorRestart}
+			s.emit(&ev, time.Now())
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -187,7 +237,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.wg.Wait()
 	close(s.in)
 	<-s.done
-	s.out.close()
+	ctx, cancelClose := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancelClose()
+	s.out.close(ctx)
 	return acceptErr
 }
 
@@ -254,6 +306,39 @@ func (s *Server) emit(ev *schema.Event, at time.Time) {
 	s.mu.Unlock()
 	ev.Timestamp = float64(us) / 1e6
 	ev.Host = s.cfg.Host
-	ev.ID = fmt.Sprintf("%s-%d-%s-%d", s.cfg.Host, s.started.Unix(), ev.Peer, ev.Seq)
+	ev.ID = eventID(s.cfg.Host, s.started.Unix(), ev.Peer, ev.Seq)
+	s.stats.Events.Add(1)
 	s.in <- *ev
 }
+
+// eventID is HOST-START-PEER-SEQ: the collector's name, the Unix time its
+// run started, the peer and the peer's sequence number. The sequence goes
+// on across runs, so the id is unique per collector; START makes that so
+// even for a peer the log had forgotten.
+func eventID(host string, start int64, peer netip.Addr, seq uint64) string {
+	b := make([]byte, 0, len(host)+64)
+	b = append(b, host...)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, start, 10)
+	b = append(b, '-')
+	b = peer.AppendTo(b)
+	b = append(b, '-')
+	b = strconv.AppendUint(b, seq, 10)
+	return string(b)
+}
+
+// Stats are the collector's counters, for /metrics.
+type Stats struct {
+	Messages    atomic.Int64 // BGP messages received on established sessions
+	Events      atomic.Int64 // events emitted
+	Established atomic.Int64 // sessions established now
+	Connections atomic.Int64 // TCP connections not (yet) established
+	// SinkRetries counts failed sink writes that were retried;
+	// Undelivered the events a sink had not taken when shutdown's
+	// deadline passed (logged; 0 unless a sink hung at shutdown).
+	SinkRetries atomic.Int64
+	Undelivered atomic.Int64
+}
+
+// Stats returns the collector's counters.
+func (s *Server) Stats() *Stats { return &s.stats }

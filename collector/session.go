@@ -70,6 +70,10 @@ func (ss *session) stop() {
 // the connection.
 var errClosedByPeer = errors.New("closed by peer")
 
+// errSessionStopped ends a session the collector stopped (shutdown, or the
+// peer connected again).
+var errSessionStopped = errors.New("session stopped")
+
 // run drives the session. prev, if not nil, is the session this one
 // replaces; run waits for it to end so that events stay in order.
 func (ss *session) run(ctx context.Context, prev *session) {
@@ -84,19 +88,24 @@ func (ss *session) run(ctx context.Context, prev *session) {
 	})
 	defer stopOnCancel()
 
-	if err := ss.establish(); err != nil {
+	ss.srv.stats.Connections.Add(1)
+	err := ss.establish()
+	ss.srv.stats.Connections.Add(-1)
+	if err != nil {
 		ss.log.Warn("session not established", "err", err)
 		return
 	}
+	ss.srv.stats.Established.Add(1)
+	defer ss.srv.stats.Established.Add(-1)
 	ss.log = ss.log.With("peer_asn", ss.peerASN)
 	ss.log.Info("session established", "hold_time", ss.hold, "asn4", ss.opts.ASN4,
 		"extended_message", ss.opts.ExtendedMessage, "add_path", fmt.Sprint(ss.opts.AddPath))
-	ss.emitState(schema.StateConnected, nil)
+	ss.emitState(schema.StateConnected, nil, "")
 
 	var wg sync.WaitGroup
 	kaDone := make(chan struct{})
 	wg.Go(func() { ss.keepalives(kaDone) })
-	err := ss.receive()
+	err = ss.receive()
 	close(kaDone)
 	wg.Wait()
 
@@ -110,7 +119,7 @@ func (ss *session) run(ctx context.Context, prev *session) {
 		note = notificationOf(ss.recvNote, false)
 	}
 	ss.log.Info("session down", "err", err, "up", time.Since(ss.upSince).Round(time.Second))
-	ss.emitState(schema.StateDown, note)
+	ss.emitState(schema.StateDown, note, downReason(err))
 }
 
 // establish exchanges OPEN and KEEPALIVE messages.
@@ -263,7 +272,7 @@ func (ss *session) receive() error {
 		if err != nil {
 			select {
 			case <-ss.stopped:
-				return errors.New("session stopped")
+				return errSessionStopped
 			default:
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -276,6 +285,7 @@ func (ss *session) receive() error {
 			return ss.fail("read", err)
 		}
 		now := time.Now()
+		ss.srv.stats.Messages.Add(1)
 		msg := nb[:h.Len]
 		switch h.Type {
 		case bgpwire.MsgUpdate:
@@ -374,10 +384,11 @@ func (ss *session) event(t schema.Type, msg []byte) schema.Event {
 	return ev
 }
 
-func (ss *session) emitState(st schema.PeerState, n *schema.Notification) {
+func (ss *session) emitState(st schema.PeerState, n *schema.Notification, reason string) {
 	ev := ss.event(schema.TypePeerState, nil)
 	ev.State = st
 	ev.Notification = n
+	ev.Reason = reason
 	ss.srv.emit(&ev, time.Now())
 }
 
@@ -394,4 +405,15 @@ func (ss *session) emitOpen(o *bgpwire.Open, sent bool, at time.Time) {
 	ev := ss.event(schema.TypeOpen, nil)
 	FillOpen(&ev, o, sent)
 	ss.srv.emit(&ev, at)
+}
+
+// downReason is the reason of a down event: what ended the session.
+func downReason(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, errSessionStopped):
+		return "collector stopped"
+	}
+	return err.Error()
 }

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,12 @@ type Collector struct {
 	// Peers lists who may connect; a session is accepted from an address
 	// inside one of the prefixes (and with its ASN, unless 0).
 	Peers []PeerConfig `yaml:"peers"`
+	// Store runs the ClickHouse writer (a consumer of the log) inside the
+	// collector; false leaves it to `collector store` processes.
+	Store bool `yaml:"store"`
+	// MetricsListen is where the collector serves /metrics (Prometheus);
+	// empty: nowhere.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // PeerConfig admits BGP peers.
@@ -62,6 +69,31 @@ type NATS struct {
 	// Listen and StoreDir configure the embedded server (and JetStream).
 	Listen   string `yaml:"listen"`
 	StoreDir string `yaml:"store_dir"`
+	// Authentication with an external NATS: at most one of user and
+	// password, token, an NKey seed file or a credentials (JWT) file.
+	User         string `yaml:"user"`
+	Password     string `yaml:"password"`
+	Token        string `yaml:"token"`
+	NKeySeedFile string `yaml:"nkey_seed_file"`
+	CredsFile    string `yaml:"creds_file"`
+	// TLS: a CA to verify the server; a client certificate and key.
+	TLSCAFile   string `yaml:"tls_ca_file"`
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// The stream's retention: by age and by size (0: no limit), the
+	// window in which a retried publish is recognized, and the replicas
+	// in a JetStream cluster.
+	MaxAge     time.Duration `yaml:"max_age"`
+	MaxBytes   int64         `yaml:"max_bytes"`
+	Duplicates time.Duration `yaml:"duplicates"`
+	Replicas   int           `yaml:"replicas"`
+	// The collector's publish queue: memory, then a spool on disk while
+	// NATS is unreachable or slow.
+	QueueBytes    int    `yaml:"queue_bytes"`
+	SpoolDir      string `yaml:"spool_dir"`
+	SpoolMaxBytes int64  `yaml:"spool_max_bytes"`
+	// Consumer is the durable consumer the ClickHouse writers share.
+	Consumer string `yaml:"consumer"`
 }
 
 // ClickHouse configures the store.
@@ -97,15 +129,24 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Collector: Collector{
-			Name:     "rrc-local",
-			Listen:   "127.0.0.1:1179",
-			ASN:      65000,
-			RouterID: netip.MustParseAddr("127.0.0.1"),
-			Peers:    []PeerConfig{{Address: netip.MustParsePrefix("127.0.0.0/8")}},
+			Name:          "rrc-local",
+			Listen:        "127.0.0.1:1179",
+			ASN:           65000,
+			RouterID:      netip.MustParseAddr("127.0.0.1"),
+			Peers:         []PeerConfig{{Address: netip.MustParsePrefix("127.0.0.0/8")}},
+			Store:         true,
+			MetricsListen: "127.0.0.1:9179",
 		},
 		NATS: NATS{
-			Listen:   "127.0.0.1:4222",
-			StoreDir: "vantage-data/nats",
+			Listen:        "127.0.0.1:4222",
+			StoreDir:      "vantage-data/nats",
+			MaxAge:        7 * 24 * time.Hour,
+			Duplicates:    time.Minute,
+			Replicas:      1,
+			QueueBytes:    64 << 20,
+			SpoolDir:      "vantage-data/spool",
+			SpoolMaxBytes: 1 << 30,
+			Consumer:      "vantage-store",
 		},
 		ClickHouse: ClickHouse{
 			Database:      "vantage",
@@ -160,16 +201,57 @@ func (c Config) Validate() error {
 		}
 	}
 
-	if c.NATS.URL != "" {
-		u, err := url.Parse(c.NATS.URL)
-		if err != nil || u.Host == "" {
-			bad("nats.url", "%q: want a URL such as nats://host:4222", c.NATS.URL)
+	if col.MetricsListen != "" {
+		hostPort("collector.metrics_listen", col.MetricsListen)
+	}
+
+	n := c.NATS
+	if n.URL != "" {
+		for _, one := range strings.Split(n.URL, ",") {
+			u, err := url.Parse(strings.TrimSpace(one))
+			if err != nil || u.Host == "" {
+				bad("nats.url", "%q: want a URL such as nats://host:4222, or several separated by commas", one)
+			}
 		}
 	} else {
 		hostPort("nats.listen", c.NATS.Listen)
 		if c.NATS.StoreDir == "" {
 			bad("nats.store_dir", "must be set when nats.url is empty")
 		}
+	}
+
+	auth := 0
+	for _, set := range []bool{n.User != "" || n.Password != "", n.Token != "", n.NKeySeedFile != "", n.CredsFile != ""} {
+		if set {
+			auth++
+		}
+	}
+	if auth > 1 {
+		bad("nats", "give one of user/password, token, nkey_seed_file or creds_file")
+	}
+	if (n.TLSCertFile == "") != (n.TLSKeyFile == "") {
+		bad("nats.tls_cert_file", "a client certificate needs both tls_cert_file and tls_key_file")
+	}
+	if n.MaxAge < 0 {
+		bad("nats.max_age", "%v: must not be negative (0: keep events until max_bytes)", n.MaxAge)
+	}
+	if n.MaxBytes < 0 {
+		bad("nats.max_bytes", "%d: must not be negative (0: no limit)", n.MaxBytes)
+	}
+	if n.Duplicates <= 0 {
+		bad("nats.duplicates", "%v: must be positive, such as 1m", n.Duplicates)
+	}
+	if n.Replicas < 1 || n.Replicas > 5 {
+		bad("nats.replicas", "%d: want 1-5", n.Replicas)
+	}
+	if n.QueueBytes < 1<<20 {
+		bad("nats.queue_bytes", "%d: want at least 1048576 (1 MiB)", n.QueueBytes)
+	}
+	if n.SpoolDir != "" && n.SpoolMaxBytes < 1<<20 {
+		bad("nats.spool_max_bytes", "%d: want at least 1048576 (1 MiB)", n.SpoolMaxBytes)
+	}
+	if !nameRE.MatchString(n.Consumer) {
+		bad("nats.consumer", "%q: want letters, digits, '.', '_' or '-'", n.Consumer)
 	}
 
 	ch := c.ClickHouse

@@ -442,6 +442,9 @@ func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
 			sent = 1
 		}
 	}
+	if e.Reason != "" {
+		reason = e.Reason
+	}
 	if o := e.Open; o != nil {
 		ver, openASN, holdTime = o.Version, o.ASN, o.HoldTime
 		routerID = schema.AddrTo16(o.RouterID)

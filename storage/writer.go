@@ -227,7 +227,7 @@ func (w *Writer) run() {
 			if !final {
 				sendCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 			}
-			err := w.send(sendCtx, pending)
+			err := w.db.send(sendCtx, pending)
 			cancel()
 			if err == nil {
 				if w.log.Enabled(ctx, slog.LevelDebug) {
@@ -276,8 +276,23 @@ func (w *Writer) run() {
 	}
 }
 
+// Insert stores events at once and at their own timestamps: one INSERT per
+// table, returning when ClickHouse has them. Rows are a function of the
+// events alone, so inserting the same events again (a batch retried after
+// a lost answer, one delivered twice by the log) writes identical rows,
+// which the ReplacingMergeTree tables collapse and the queries do not
+// count twice. The log consumer of the collector calls it.
+func (db *DB) Insert(ctx context.Context, events []schema.Event) error {
+	c := chunk{routes: &routeBatch{}, peers: &peerBatch{}}
+	addEvents(nil, c.routes, c.peers, events)
+	if c.size() == 0 {
+		return nil
+	}
+	return db.send(ctx, []chunk{c})
+}
+
 // send inserts the chunks: one INSERT per table that has rows.
-func (w *Writer) send(ctx context.Context, chunks []chunk) error {
+func (db *DB) send(ctx context.Context, chunks []chunk) error {
 	var peers, routes []batchColumns
 	for _, c := range chunks {
 		if c.peers.len() > 0 {
@@ -287,10 +302,10 @@ func (w *Writer) send(ctx context.Context, chunks []chunk) error {
 			routes = append(routes, c.routes)
 		}
 	}
-	if err := w.insert(ctx, "peer_events", peers); err != nil {
+	if err := db.insert(ctx, "peer_events", peers); err != nil {
 		return err
 	}
-	return w.insert(ctx, "route_events", routes)
+	return db.insert(ctx, "route_events", routes)
 }
 
 // batchColumns is a routeBatch or a peerBatch.
@@ -300,7 +315,7 @@ type batchColumns interface {
 }
 
 // insert sends the batches to table in one INSERT.
-func (w *Writer) insert(ctx context.Context, table string, batches []batchColumns) error {
+func (db *DB) insert(ctx context.Context, table string, batches []batchColumns) error {
 	if len(batches) == 0 {
 		return nil
 	}
@@ -308,7 +323,7 @@ func (w *Writer) insert(ctx context.Context, table string, batches []batchColumn
 	for _, c := range batches[0].columns() {
 		names = append(names, c.name)
 	}
-	b, err := w.db.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(names, ", ")+")")
+	b, err := db.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(names, ", ")+")")
 	if err != nil {
 		return fmt.Errorf("prepare %s batch: %w", table, err)
 	}

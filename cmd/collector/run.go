@@ -5,10 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,8 +25,12 @@ import (
 )
 
 func init() {
-	register("run", "run the collector daemon (BGP sessions -> NATS + ClickHouse)", runDaemon)
+	register("run", "run the collector daemon (BGP sessions -> the event log on NATS -> ClickHouse)", runDaemon)
 }
+
+// shutdownTimeout bounds each stage of the shutdown: the sessions' last
+// events, the publisher's last publishes, the writer's last insert.
+const shutdownTimeout = 5 * time.Second
 
 // loadConfig reads -config, or returns the defaults when path is empty.
 func loadConfig(path string) (config.Config, error) {
@@ -32,6 +40,16 @@ func loadConfig(path string) (config.Config, error) {
 	return config.Load(path)
 }
 
+// runDaemon runs the collector. The order matters:
+//  1. the log (NATS with the events stream) comes up first, and what an
+//     earlier run left in the spool is published;
+//  2. the log says, per peer, where the sequence goes on and which sessions
+//     were up when the last run ended; those are recorded as down before
+//     any session is accepted;
+//  3. the ClickHouse writer consumes the log in the background (it may
+//     start later than the sessions, or be down: the log keeps the events);
+//  4. the sessions are served until Ctrl-C, then each stage stops within
+//     its deadline.
 func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("collector run", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: built-in defaults, see README)")
@@ -53,16 +71,11 @@ func runDaemon(args []string) error {
 	if err := ccfg.Validate(); err != nil {
 		return err
 	}
-
-	// ClickHouse first: it is the slowest to come up and the sessions'
-	// events need somewhere to go.
-	db, err := storage.Open(ctx, storageConfig(cfg), log.With("component", "clickhouse"))
+	ln, err := net.Listen("tcp", ccfg.Listen)
 	if err != nil {
-		return fmt.Errorf("clickhouse: %w", err)
+		return fmt.Errorf("collector.listen %s: %w", ccfg.Listen, err)
 	}
-	defer db.Close()
-	writer := db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval}, log.With("component", "clickhouse"))
-	defer writer.Close()
+	defer ln.Close()
 
 	natsURL := cfg.NATS.URL
 	if natsURL == "" {
@@ -73,27 +86,82 @@ func runDaemon(args []string) error {
 		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 		natsURL = ns.ClientURL()
 	}
-	pub, err := bus.Connect(natsURL, 7*24*time.Hour, log.With("component", "nats"))
+	nlog := log.With("component", "nats")
+	conn, err := bus.Dial(ctx, natsOptions(cfg, natsURL, "vantage collector "+cfg.Collector.Name), nlog)
 	if err != nil {
 		return err
 	}
-	defer pub.Close()
+	defer conn.Close()
+	pub, err := bus.NewPublisher(conn, bus.PublisherConfig{
+		QueueBytes: cfg.NATS.QueueBytes, SpoolDir: cfg.NATS.SpoolDir, SpoolMaxBytes: cfg.NATS.SpoolMaxBytes,
+	}, nlog)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := pub.Close(c); err != nil {
+			log.Error("events lost at shutdown", "err", err)
+		}
+	}()
 
-	srv, err := collector.New(ccfg, log,
-		collector.NamedSink{Name: "nats", Sink: pub},
-		collector.NamedSink{Name: "clickhouse", Sink: writer})
+	last, err := bus.LastPeerStates(ctx, conn, cfg.Collector.Name)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", ccfg.Listen)
+	srv, err := collector.New(ccfg, log, collector.NamedSink{Name: "log", Sink: pub})
 	if err != nil {
-		return fmt.Errorf("collector.listen %s: %w", ccfg.Listen, err)
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "collector: BGP on %s (AS %d), events on %s subject %s.>, ClickHouse at %s\n",
-		ln.Addr(), ccfg.ASN, natsURL, bus.SubjectPrefix, clickhouseAddr(db, cfg))
+	srv.Resume(resumeList(last))
+
+	var wg sync.WaitGroup
+	storeCtx, stopStore := context.WithCancel(context.Background())
+	defer func() { stopStore(); waitTimeout(&wg, shutdownTimeout, log) }()
+	var store *storeProcess
+	if cfg.Collector.Store {
+		store = newStoreProcess(cfg, conn, log.With("component", "clickhouse"))
+		wg.Go(func() { store.run(storeCtx) })
+	}
+	if cfg.Collector.MetricsListen != "" {
+		m := &metrics{srv: srv, pub: pub, store: store, conn: conn, consumer: cfg.NATS.Consumer}
+		closeMetrics, err := m.serve(cfg.Collector.MetricsListen)
+		if err != nil {
+			return err
+		}
+		defer closeMetrics()
+	}
+
+	where := "in this process"
+	if !cfg.Collector.Store {
+		where = "by `collector store` processes"
+	}
+	fmt.Fprintf(os.Stderr, "collector: BGP on %s (AS %d), events on %s subject %s.>, stored in ClickHouse %s (%s)\n",
+		ln.Addr(), ccfg.ASN, natsURL, bus.SubjectPrefix, clickhouseWhere(cfg), where)
 	err = srv.Serve(ctx, ln)
-	log.Info("collector stopped")
+	log.Info("sessions stopped", "undelivered_events", srv.Stats().Undelivered.Load())
 	return err
+}
+
+func resumeList(last map[netip.Addr]bus.PeerLast) []collector.PeerResume {
+	var out []collector.PeerResume
+	for _, p := range last {
+		out = append(out, collector.PeerResume{Peer: p.Peer, PeerASN: p.PeerASN, Seq: p.Seq, TimestampMicros: p.TimestampMicros, Up: p.Up})
+	}
+	slices.SortFunc(out, func(a, b collector.PeerResume) int { return a.Peer.Compare(b.Peer) })
+	return out
+}
+
+// waitTimeout waits for wg, at most d.
+func waitTimeout(wg *sync.WaitGroup, d time.Duration, log *slog.Logger) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		log.Warn("the ClickHouse writer did not stop in time; what it had not stored stays in the log", "after", d)
+	}
 }
 
 func collectorConfig(cfg config.Config) collector.Config {
@@ -102,11 +170,22 @@ func collectorConfig(cfg config.Config) collector.Config {
 	c.Listen = cfg.Collector.Listen
 	c.ASN = cfg.Collector.ASN
 	c.RouterID = cfg.Collector.RouterID
+	c.ShutdownTimeout = shutdownTimeout
 	c.Peers = nil
 	for _, p := range cfg.Collector.Peers {
 		c.Peers = append(c.Peers, collector.PeerRule{Prefix: p.Address, ASN: p.ASN})
 	}
 	return c
+}
+
+func natsOptions(cfg config.Config, url, name string) bus.Options {
+	n := cfg.NATS
+	return bus.Options{
+		URL: url, Name: name,
+		User: n.User, Password: n.Password, Token: n.Token, NKeySeedFile: n.NKeySeedFile, CredsFile: n.CredsFile,
+		TLSCAFile: n.TLSCAFile, TLSCertFile: n.TLSCertFile, TLSKeyFile: n.TLSKeyFile,
+		MaxAge: n.MaxAge, MaxBytes: n.MaxBytes, Duplicates: n.Duplicates, Replicas: n.Replicas,
+	}
 }
 
 func storageConfig(cfg config.Config) storage.Config {
@@ -121,11 +200,11 @@ func storageConfig(cfg config.Config) storage.Config {
 	}
 }
 
-func clickhouseAddr(db *storage.DB, cfg config.Config) string {
-	if s := db.Server(); s != nil {
-		return s.Addr() + " (local clickhouse-server, data in " + cfg.ClickHouse.DataDir + ")"
+func clickhouseWhere(cfg config.Config) string {
+	if cfg.ClickHouse.DSN != "" {
+		return "at the configured DSN"
 	}
-	return "the configured DSN"
+	return "at 127.0.0.1:" + strconv.Itoa(cfg.ClickHouse.TCPPort) + " (local clickhouse-server, data in " + cfg.ClickHouse.DataDir + ")"
 }
 
 func startEmbeddedNATS(c config.NATS) (*server.Server, error) {

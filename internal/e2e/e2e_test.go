@@ -171,20 +171,17 @@ func TestBIRDToNATSClickHouseAndLookingGlass(t *testing.T) {
 			string(p[:]), bits, kind).Scan(&n)
 		return n, err
 	}
-	writer := db.NewWriter(storage.WriterConfig{FlushInterval: 200 * time.Millisecond}, nil)
-
-	// NATS: embedded, as the collector runs it by default.
-	pub, got := startNATS(t)
+	// NATS: embedded, as the collector runs it by default: the log, and
+	// the ClickHouse writer consuming it.
+	pub, conn, got := startLog(t)
+	startStore(t, conn, db)
 
 	// The collector.
-	collectorPort, stopCollector := startCollector(t, "e2e",
-		collector.NamedSink{Name: "nats", Sink: pub},
-		collector.NamedSink{Name: "clickhouse", Sink: writer})
+	collectorPort, stopCollector := startCollector(t, "e2e", collector.NamedSink{Name: "log", Sink: pub})
 	defer func() {
 		if err := stopCollector(); err != nil {
 			t.Error(err)
 		}
-		writer.Close()
 	}()
 
 	// The looking glass.

@@ -10,23 +10,38 @@ import (
 
 	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
+	"github.com/vantage-bgp/vantage/storage"
 )
 
 // startNATS starts an embedded nats-server, as the collector runs it by
-// default, a publisher for the collector and a subscriber that collects
-// every event. Everything stops when the test ends.
+// default, a publisher for the collector (the durable log) and a
+// subscriber that collects every event. Everything stops when the test
+// ends.
 func startNATS(t *testing.T) (*bus.Publisher, *natsEvents) {
+	pub, _, got := startLog(t)
+	return pub, got
+}
+
+// startLog is startNATS that also returns the connection, for consumers.
+func startLog(t *testing.T) (*bus.Publisher, *bus.Conn, *natsEvents) {
 	t.Helper()
 	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	pub, err := bus.Connect(ns.ClientURL(), time.Hour, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	conn, err := bus.Dial(ctx, bus.Options{URL: ns.ClientURL(), MaxAge: time.Hour}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pub.Close() })
+	t.Cleanup(conn.Close)
+	pub, err := bus.NewPublisher(conn, bus.PublisherConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pub.Close(context.Background()) })
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +52,22 @@ func startNATS(t *testing.T) (*bus.Publisher, *natsEvents) {
 		t.Fatal(err)
 	}
 	nc.Flush()
-	return pub, got
+	return pub, conn, got
+}
+
+// startStore runs the ClickHouse writer as the collector does: a durable
+// consumer of the log inserting into db. It stops when the test ends.
+func startStore(t *testing.T, conn *bus.Conn, db *storage.DB) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cc := bus.ConsumerConfig{FlushInterval: 200 * time.Millisecond}
+		if err := bus.Consume(ctx, conn, cc, db.Insert, nil, nil); err != nil {
+			t.Errorf("consumer: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // startCollector runs a collector named host with the default config on

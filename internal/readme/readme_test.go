@@ -398,7 +398,7 @@ func (e *events) handle(m *nats.Msg) {
 		e.errs = append(e.errs, fmt.Sprintf("%s: %v: %s", m.Subject, err, m.Data))
 		return
 	}
-	if want := fmt.Sprintf("vantage.events.%s.%s.%d", ev.Host, ev.Type, ev.PeerASN); m.Subject != want {
+	if want := schema.Subject(&ev); m.Subject != want {
 		e.errs = append(e.errs, fmt.Sprintf("event on subject %s, want %s", m.Subject, want))
 	}
 	if ts := e.types[ev.Peer]; len(ts) < 8 && !slices.Contains(ts, ev.Type.String()) {

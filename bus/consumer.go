@@ -1,0 +1,231 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// ConsumerConfig configures a durable consumer of the log. The zero value
+// means the defaults.
+type ConsumerConfig struct {
+	// Durable is the consumer's name; processes that use the same name
+	// share the work (default "vantage-store").
+	Durable string
+	// BatchSize is the most events handed over at once (default 50,000).
+	BatchSize int
+	// FlushInterval is the longest an event waits for its batch to fill
+	// (default 1s).
+	FlushInterval time.Duration
+	// AckWait is how long the server waits for an acknowledgement before
+	// it delivers a message again, to this or another process sharing the
+	// consumer: after a crash, the events a writer held are stored by the
+	// next one after AckWait (default 30s). A batch being stored or retried
+	// is kept alive meanwhile.
+	AckWait time.Duration
+}
+
+// DefaultDurable is the name of the ClickHouse writer's consumer.
+const DefaultDurable = "vantage-store"
+
+func (c ConsumerConfig) withDefaults() ConsumerConfig {
+	if c.Durable == "" {
+		c.Durable = DefaultDurable
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 50_000
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = 30 * time.Second
+	}
+	return c
+}
+
+// Handler stores a batch of events. An error makes Consume retry the same
+// batch (with backoff) until it succeeds or Consume's context ends, so a
+// handler must be idempotent.
+type Handler func(ctx context.Context, events []schema.Event) error
+
+// ConsumerStats are counters for /metrics.
+type ConsumerStats struct {
+	Handled  atomic.Int64 // events handed over and acknowledged
+	Failures atomic.Int64 // failed handler calls
+	Poison   atomic.Int64 // messages that are not events, discarded
+	// Latency of the last successful handler call, in microseconds.
+	LastLatencyMicros atomic.Int64
+}
+
+// handlerTimeout bounds one call of the handler.
+const handlerTimeout = 2 * time.Minute
+
+// Consume hands the events of the log to h in batches, in stream order,
+// and acknowledges each batch only after h returned nil for it; what is
+// not acknowledged (Consume stopped, the process died) is delivered again
+// later. It returns when ctx ends (nil) or on an error of the server.
+func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats *ConsumerStats, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if stats == nil {
+		stats = &ConsumerStats{}
+	}
+	cfg = cfg.withDefaults()
+	cons, err := c.JS.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
+		Durable:       cfg.Durable,
+		Description:   "Vantage: events to storage",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxAckPending: max(4*cfg.BatchSize, 200_000),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		FilterSubject: SubjectPrefix + ".>",
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("JetStream consumer %s: %w", cfg.Durable, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(min(cfg.BatchSize, 20_000)))
+	if err != nil {
+		return fmt.Errorf("JetStream consumer %s: %w", cfg.Durable, err)
+	}
+	defer it.Stop()
+	stopIt := context.AfterFunc(ctx, it.Stop)
+	defer stopIt()
+
+	var msgs []jetstream.Msg
+	var events []schema.Event
+	for {
+		msgs, events = msgs[:0], events[:0]
+		m, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			log.Warn("reading the log", "err", err)
+			continue
+		}
+		msgs = append(msgs, m)
+		deadline := time.Now().Add(cfg.FlushInterval)
+		for len(msgs) < cfg.BatchSize {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				break
+			}
+			m, err := it.Next(jetstream.NextMaxWait(wait))
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, m)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		kept := msgs[:0]
+		for _, m := range msgs {
+			// Decoded into the events of the last batch, reusing their
+			// arrays (the handler keeps nothing of them).
+			if len(events) < cap(events) {
+				events = events[:len(events)+1]
+			} else {
+				events = append(events, schema.Event{})
+			}
+			if err := events[len(events)-1].DecodeJSON(m.Data()); err != nil {
+				events = events[:len(events)-1]
+				stats.Poison.Add(1)
+				log.Error("discarding a message of the log that is not an event", "subject", m.Subject(), "err", err)
+				m.Term()
+				continue
+			}
+			kept = append(kept, m)
+		}
+		msgs = kept
+		if !handle(ctx, cfg, h, events, msgs, stats, log) {
+			// Stopped before the batch was stored: give it back at once.
+			for _, m := range msgs {
+				m.Nak()
+			}
+			return nil
+		}
+		for _, m := range msgs {
+			m.Ack()
+		}
+		stats.Handled.Add(int64(len(msgs)))
+	}
+}
+
+// handle calls h until it succeeds; false when ctx ended first.
+func handle(ctx context.Context, cfg ConsumerConfig, h Handler, events []schema.Event, msgs []jetstream.Msg, stats *ConsumerStats, log *slog.Logger) bool {
+	if len(events) == 0 {
+		return true
+	}
+	// Keep the batch ours while it is being stored or retried.
+	alive := time.NewTicker(cfg.AckWait / 3)
+	defer alive.Stop()
+	stopAlive := make(chan struct{})
+	defer close(stopAlive)
+	go func() {
+		for {
+			select {
+			case <-alive.C:
+				for _, m := range msgs {
+					m.InProgress()
+				}
+			case <-stopAlive:
+				return
+			}
+		}
+	}()
+	backoff := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		hctx, cancel := context.WithTimeout(ctx, handlerTimeout)
+		err := h(hctx, events)
+		cancel()
+		if err == nil {
+			stats.LastLatencyMicros.Store(time.Since(start).Microseconds())
+			if attempt > 1 {
+				log.Info("stored after retrying", "events", len(events), "attempts", attempt)
+			}
+			return true
+		}
+		stats.Failures.Add(1)
+		if ctx.Err() != nil {
+			return false
+		}
+		log.Warn("storing a batch failed; retrying (the log keeps it)", "events", len(events), "attempt", attempt, "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
+// Lag returns the messages the consumer has not yet acknowledged: waiting
+// in the stream, and delivered but not acknowledged.
+func Lag(ctx context.Context, c *Conn, durable string) (uint64, error) {
+	if durable == "" {
+		durable = DefaultDurable
+	}
+	cons, err := c.Stream.Consumer(ctx, durable)
+	if err != nil {
+		return 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
