@@ -203,8 +203,3 @@ func FillRouteRefresh(ev *schema.Event, rr *bgpwire.RouteRefresh) {
 	}
 	ev.RouteRefresh = &schema.RouteRefresh{Family: family(rr.Family), Subtype: sub}
 }
-
-// notificationEvent is notificationOf for a value.
-func notificationEvent(n bgpwire.Notification, sent bool) *schema.Notification {
-	return notificationOf(&n, sent)
-}

@@ -57,8 +57,7 @@ func (c *MRTConverter) stamp(h bgpwire.MRTHeader) float64 {
 }
 
 // Convert calls emit for each event of a record. The event is valid only
-// during the call. Records that carry no event (a PEER_INDEX_TABLE, a
-// ROUTE-REFRESH) emit nothing.
+// during the call. A PEER_INDEX_TABLE carries no event and emits nothing.
 func (c *MRTConverter) Convert(rec bgpwire.MRTRecord, emit func(*schema.Event) error) error {
 	h := rec.Header
 	ts := c.stamp(h)
@@ -139,6 +138,9 @@ func (c *MRTConverter) Convert(rec bgpwire.MRTRecord, emit func(*schema.Event) e
 			if m.Raw != nil {
 				ev.Raw = hex.EncodeToString(m.Raw)
 			}
+			// The same builders as the live sessions' (FillUpdate,
+			// FillOpen, ...): an archived message becomes the event a
+			// live one would.
 			switch m.MsgType {
 			case bgpwire.MsgUpdate:
 				if err := c.upd.Decode(m.MsgBody, m.DecodeOptions()); err != nil && len(c.upd.NLRI) == 0 && len(c.upd.Withdrawn) == 0 {
@@ -148,24 +150,23 @@ func (c *MRTConverter) Convert(rec bgpwire.MRTRecord, emit func(*schema.Event) e
 			case bgpwire.MsgKeepalive:
 				ev.Type = schema.TypeKeepalive
 			case bgpwire.MsgRouteRefresh:
-				ev.Type = schema.TypeRouteRefresh
+				rr, err := bgpwire.DecodeRouteRefresh(m.MsgBody)
+				if err != nil {
+					return err
+				}
+				FillRouteRefresh(&ev, &rr)
 			case bgpwire.MsgNotification:
 				n, err := bgpwire.DecodeNotification(m.MsgBody)
 				if err != nil {
 					return err
 				}
-				ev.Type = schema.TypeNotification
-				ev.Notification = notificationEvent(n, m.Local)
+				FillNotification(&ev, &n, m.Local)
 			case bgpwire.MsgOpen:
 				o, err := bgpwire.DecodeOpen(m.MsgBody)
 				if err != nil {
 					return err
 				}
-				ev.Type = schema.TypeOpen
-				ev.Open = &schema.Open{Version: o.Version, ASN: o.ASN(), HoldTime: o.HoldTime, RouterID: o.RouterID, Sent: m.Local}
-				for _, cp := range o.Capabilities {
-					ev.Open.Capabilities = append(ev.Open.Capabilities, cp.Code.String())
-				}
+				FillOpen(&ev, o, m.Local)
 			default:
 				return fmt.Errorf("BGP message type %d: %w", m.MsgType, bgpwire.ErrMRTUnsupported)
 			}

@@ -84,35 +84,39 @@ type Family struct {
 
 // Families with names (DESIGN.md: AFI/SAFI in lower case).
 var (
-	IPv4Unicast   = Family{1, 1}
-	IPv6Unicast   = Family{2, 1}
-	IPv4Multicast = Family{1, 2}
-	IPv6Multicast = Family{2, 2}
-	IPv4Labeled   = Family{1, 4}
-	IPv6Labeled   = Family{2, 4}
-	IPv4VPN       = Family{1, 128}
-	IPv6VPN       = Family{2, 128}
-	IPv4FlowSpec  = Family{1, 133}
-	IPv6FlowSpec  = Family{2, 133}
-	L2VPNEVPN     = Family{25, 70}
-	L2VPNVPLS     = Family{25, 65}
-	LinkState     = Family{16388, 71}
+	IPv4Unicast     = Family{1, 1}
+	IPv6Unicast     = Family{2, 1}
+	IPv4Multicast   = Family{1, 2}
+	IPv6Multicast   = Family{2, 2}
+	IPv4Labeled     = Family{1, 4}
+	IPv6Labeled     = Family{2, 4}
+	IPv4VPN         = Family{1, 128}
+	IPv6VPN         = Family{2, 128}
+	IPv4FlowSpec    = Family{1, 133}
+	IPv6FlowSpec    = Family{2, 133}
+	IPv4FlowSpecVPN = Family{1, 134}
+	IPv6FlowSpecVPN = Family{2, 134}
+	L2VPNEVPN       = Family{25, 70}
+	L2VPNVPLS       = Family{25, 65}
+	LinkState       = Family{16388, 71}
 )
 
 var familyNames = map[Family]string{
-	IPv4Unicast:   "ipv4/unicast",
-	IPv6Unicast:   "ipv6/unicast",
-	IPv4Multicast: "ipv4/multicast",
-	IPv6Multicast: "ipv6/multicast",
-	IPv4Labeled:   "ipv4/labeled",
-	IPv6Labeled:   "ipv6/labeled",
-	IPv4VPN:       "ipv4/vpn",
-	IPv6VPN:       "ipv6/vpn",
-	IPv4FlowSpec:  "ipv4/flowspec",
-	IPv6FlowSpec:  "ipv6/flowspec",
-	L2VPNEVPN:     "l2vpn/evpn",
-	L2VPNVPLS:     "l2vpn/vpls",
-	LinkState:     "ls/ls",
+	IPv4Unicast:     "ipv4/unicast",
+	IPv6Unicast:     "ipv6/unicast",
+	IPv4Multicast:   "ipv4/multicast",
+	IPv6Multicast:   "ipv6/multicast",
+	IPv4Labeled:     "ipv4/labeled",
+	IPv6Labeled:     "ipv6/labeled",
+	IPv4VPN:         "ipv4/vpn",
+	IPv6VPN:         "ipv6/vpn",
+	IPv4FlowSpec:    "ipv4/flowspec",
+	IPv6FlowSpec:    "ipv6/flowspec",
+	IPv4FlowSpecVPN: "ipv4/flowspec-vpn",
+	IPv6FlowSpecVPN: "ipv6/flowspec-vpn",
+	L2VPNEVPN:       "l2vpn/evpn",
+	L2VPNVPLS:       "l2vpn/vpls",
+	LinkState:       "ls/ls",
 }
 
 // String returns the lower-case AFI/SAFI name, or "AFI/SAFI" numbers for
