@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-func rec(i int) []byte { return []byte(fmt.Sprintf("record %06d %s", i, bytes.Repeat([]byte("x"), i%50))) }
+func rec(i int) []byte {
+	return []byte(fmt.Sprintf("record %06d %s", i, bytes.Repeat([]byte("x"), i%50)))
+}
 
 // TestQueueKeepsOrderThroughSpool pushes more than memory holds, so that
 // records spill to the spool, while popping now and then: every record
