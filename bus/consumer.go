@@ -99,17 +99,33 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 	if err != nil {
 		return fmt.Errorf("JetStream consumer %s: %w", cfg.Durable, err)
 	}
+	// When ctx ends, stop pulling; what was delivered but not stored
+	// (the batch at hand, and what the iterator had fetched ahead) is given
+	// back at once, rather than after AckWait.
+	var msgs []jetstream.Msg
+	giveBack := func() {
+		for _, m := range msgs {
+			m.Nak()
+		}
+		for {
+			m, err := it.Next(jetstream.NextMaxWait(50 * time.Millisecond))
+			if err != nil {
+				return
+			}
+			m.Nak()
+		}
+	}
 	defer it.Stop()
-	stopIt := context.AfterFunc(ctx, it.Stop)
+	stopIt := context.AfterFunc(ctx, it.Drain)
 	defer stopIt()
 
-	var msgs []jetstream.Msg
 	var events []schema.Event
 	for {
 		msgs, events = msgs[:0], events[:0]
 		m, err := it.Next()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				giveBack()
 				return nil
 			}
 			log.Warn("reading the log", "err", err)
@@ -129,6 +145,7 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 			msgs = append(msgs, m)
 		}
 		if ctx.Err() != nil {
+			giveBack()
 			return nil
 		}
 		kept := msgs[:0]
@@ -151,10 +168,7 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 		}
 		msgs = kept
 		if !handle(ctx, cfg, h, events, msgs, stats, log) {
-			// Stopped before the batch was stored: give it back at once.
-			for _, m := range msgs {
-				m.Nak()
-			}
+			giveBack() // stopped before the batch was stored
 			return nil
 		}
 		for _, m := range msgs {
