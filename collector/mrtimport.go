@@ -107,7 +107,7 @@ type EventSink interface {
 // the dump time), update files become history. Events carry IDs derived
 // from the file name and record number, and a file yields the same
 // events in the same order every time, so importing it again writes the
-// same rows (storage collapses them).
+// same rows (storage collapses them). Every event is marked Imported.
 type MRTImporter struct {
 	Sink EventSink
 	// Host is the collector name written in the events.
@@ -151,6 +151,7 @@ func (im *MRTImporter) ImportFile(ctx context.Context, path string, prog *MRTPro
 			return err
 		}
 		err := conv.Convert(rec, func(ev *schema.Event) error {
+			ev.Imported = true
 			batch = append(batch, *ev)
 			if len(batch) >= size {
 				if err := flush(); err != nil {

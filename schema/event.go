@@ -117,6 +117,9 @@ type Event struct {
 
 	// Raw is the whole BGP message, hex-encoded, when raw output is on.
 	Raw string `json:"raw,omitempty"`
+	// Imported marks an event read from an MRT archive (`collector mrt
+	// import -publish`), so that live consumers can tell history from now.
+	Imported bool `json:"imported,omitempty"`
 }
 
 // Announcement is a set of reachable routes that share a next hop and a

@@ -234,6 +234,9 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		b = append(b, `,"raw":`...)
 		b = appendString(b, e.Raw)
 	}
+	if e.Imported {
+		b = append(b, `,"imported":true`...)
+	}
 	return append(b, '}')
 }
 

@@ -1142,6 +1142,7 @@ const (
 	fOpen
 	fRouteRefresh
 	fRaw
+	fImported
 )
 
 func eventField(k []byte) int {
@@ -1208,6 +1209,8 @@ func eventField(k []byte) int {
 		return fRouteRefresh
 	case "raw":
 		return fRaw
+	case "imported":
+		return fImported
 	}
 	return fNone
 }
@@ -1221,7 +1224,7 @@ var fieldNames = [...]string{
 	fOTC: "otc", fAIGP: "aigp", fOtherAttrs: "other_attributes", fAnnouncements: "announcements",
 	fWithdrawals: "withdrawals", fWithdrawn: "withdrawn", fEndOfRIB: "end_of_rib", fState: "state",
 	fReason: "reason", fNotification: "notification", fOpen: "open", fRouteRefresh: "route_refresh",
-	fRaw: "raw",
+	fRaw: "raw", fImported: "imported",
 }
 
 // top reads the whole input into e.
@@ -1347,6 +1350,12 @@ func (d *decoder) eventValue(e, old *Event, f int) error {
 		v, null, err := d.boolValue()
 		if !null && err == nil {
 			e.AtomicAggregate = v
+		}
+		return err
+	case fImported:
+		v, null, err := d.boolValue()
+		if !null && err == nil {
+			e.Imported = v
 		}
 		return err
 	case fLargeCommunity:

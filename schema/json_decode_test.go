@@ -124,6 +124,7 @@ func decodeCases() (ok, fail []string) {
 		`{"aggregator":{"ASN":1,"Address":"192.0.2.1","x":[]}}`,
 		// atomic_aggregate
 		`{"atomic_aggregate":true}`, `{"atomic_aggregate":false}`, `{"atomic_aggregate":null}`,
+		`{"imported":true}`, `{"imported":false}`, `{"Imported":true}`,
 		// ext_community
 		`{"ext_community":["rt:65000:100","soo:192.0.2.1:7","rt:4200000000:1","0x8006000000000000"]}`,
 		`{"ext_community":["rt:2001:db8::1:7",null]}`, `{"ext_community":[]}`,

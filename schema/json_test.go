@@ -84,6 +84,7 @@ func fullEvent() *Event {
 		EndOfRIB:    IPv6Unicast,
 		State:       StateDown,
 		Reason:      "collector restart <&>",
+		Imported:    true,
 		Notification: &Notification{Code: 6, Subcode: 2, Reason: "cease: administrative shutdown",
 			Data: "0b6d61696e74656e616e6365", Sent: true},
 		Open: &Open{Version: 4, ASN: 65001, HoldTime: 180, RouterID: addr("192.0.2.9"),
@@ -638,7 +639,7 @@ func eventFromBytes(b []byte) Event {
 		Type: Type(r.byte()), Seq: uint64(r.u32())<<32 | uint64(r.u32()),
 		Origin: Origin(r.byte() % 5), MED: r.u32p(), LocalPref: r.u32p(),
 		AtomicAggregate: r.byte()%2 == 1, OriginatorID: r.addr(), OTC: r.u32p(),
-		EndOfRIB: r.family(), State: PeerState(r.byte() % 4), Reason: r.str(), Raw: r.str(),
+		EndOfRIB: r.family(), State: PeerState(r.byte() % 4), Reason: r.str(), Raw: r.str(), Imported: r.byte()%2 == 1,
 	}
 	e.Path = fuzzList(r, func() Segment {
 		return Segment{Type: SegmentType(r.byte() % 6), ASNs: fuzzList(r, r.u32)}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/collector/bgpdump"
 	"github.com/vantage-bgp/vantage/storage"
@@ -24,7 +25,7 @@ func init() {
 func mrtUsage() {
 	fmt.Fprintln(os.Stderr, `usage:
   collector mrt dump [-m | -json] [-strict] FILE...
-  collector mrt import -config FILE FILE...`)
+  collector mrt import -config FILE [-host NAME] [-publish] FILE...`)
 }
 
 func runMRT(args []string) error {
@@ -102,6 +103,7 @@ func runMRTImport(args []string) error {
 	cfgPath := fs.String("config", "", "YAML config `file` (ClickHouse and the collector name; default: built-in defaults)")
 	host := fs.String("host", "", "collector name for the events (default: collector.name of the config)")
 	workers := fs.Int("workers", 0, "goroutines decoding bzip2 blocks (0: all CPUs)")
+	publish := fs.Bool("publish", false, "publish the events to the event log (nats.url, or a collector's embedded NATS at nats.listen), marked imported, instead of writing them straight to ClickHouse")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,12 +120,30 @@ func runMRTImport(args []string) error {
 	log := cfg.Log.NewLogger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	db, err := storage.Open(ctx, storageConfig(cfg), log.With("component", "clickhouse"))
-	if err != nil {
-		return err
+	var w importSink
+	if *publish {
+		url := cfg.NATS.URL
+		if url == "" {
+			url = "nats://" + cfg.NATS.Listen
+		}
+		conn, err := bus.Dial(ctx, natsOptions(cfg, url, "vantage mrt import"), log.With("component", "nats"))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		pub, err := bus.NewPublisher(conn, bus.PublisherConfig{QueueBytes: cfg.NATS.QueueBytes}, log.With("component", "nats"))
+		if err != nil {
+			return err
+		}
+		w = publisherSink{pub}
+	} else {
+		db, err := storage.Open(ctx, storageConfig(cfg), log.With("component", "clickhouse"))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		w = db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval, KeepTimestamps: true}, log.With("component", "clickhouse"))
 	}
-	defer db.Close()
-	w := db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval, KeepTimestamps: true}, log.With("component", "clickhouse"))
 	im := &collector.MRTImporter{Sink: w, Host: *host, Workers: *workers}
 	tty := isTerminal(os.Stderr)
 	failed := 0
@@ -203,4 +223,19 @@ func humanBytes(n int64) string {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// importSink is where `mrt import` puts events: the ClickHouse writer, or
+// the event log.
+type importSink interface {
+	collector.EventSink
+	Close() error
+}
+
+// publisherSink closes a publisher once everything is in the log.
+type publisherSink struct{ *bus.Publisher }
+
+func (p publisherSink) Close() error {
+	// Wait as long as it takes: an import is not interrupted by a slow log.
+	return p.Publisher.Close(context.Background())
 }

@@ -6,10 +6,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/vantage-bgp/vantage/bus"
+	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage/storagetest"
 )
 
@@ -70,4 +75,79 @@ func TestMRTImportIsIdempotent(t *testing.T) {
 	if r := count("route_events"); r != routes {
 		t.Errorf("after importing again in another order: %d route rows, want %d", r, routes)
 	}
+}
+
+// mrt import -publish puts the events into the log, each marked imported,
+// where a collector's writer (or a live consumer) takes them; importing
+// the file again is stored once (the ids are deterministic).
+func TestMRTImportPublishes(t *testing.T) {
+	updates := shareddata.Path(t, "mrt", "bgpdump", "test_data", "updates.20020722.2238.gz")
+	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	cfgFile := filepath.Join(t.TempDir(), "vantage.yaml")
+	cfg := fmt.Sprintf("nats: {url: %q}\nlog: {level: warn}\n", ns.ClientURL())
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := runMRTImport([]string{"-config", cfgFile, "-host", "rrc-archive", "-publish", updates}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := bus.Dial(t.Context(), bus.Options{URL: ns.ClientURL()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	info, err := conn.Stream.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := info.State.Msgs
+	if n == 0 {
+		t.Fatal("nothing published")
+	}
+	// Every event, once, marked imported, under the archive's name.
+	cons, err := conn.Stream.OrderedConsumer(t.Context(), jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Stop()
+	ids := map[string]bool{}
+	for i := uint64(0); i < n; i++ {
+		m, err := it.Next(jetstream.NextMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev schema.Event
+		if err := ev.DecodeJSON(m.Data()); err != nil {
+			t.Fatal(err)
+		}
+		if !ev.Imported || ev.Host != "rrc-archive" || ids[ev.ID] {
+			t.Fatalf("event %d: imported %v, host %q, id %q seen before: %v", i, ev.Imported, ev.Host, ev.ID, ids[ev.ID])
+		}
+		ids[ev.ID] = true
+	}
+	// As many as the file holds events.
+	var counted countSink
+	if _, err := (&collector.MRTImporter{Sink: &counted, Host: "x"}).ImportFile(t.Context(), updates, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n != uint64(counted) {
+		t.Errorf("%d events in the log after importing twice, the file holds %d", n, counted)
+	}
+}
+
+type countSink int
+
+func (c *countSink) Write(_ context.Context, events []schema.Event) error {
+	*c += countSink(len(events))
+	return nil
 }
