@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -53,11 +54,26 @@ func loadConfig(path string) (config.Config, error) {
 func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("collector run", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: built-in defaults, see README)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -116,9 +132,11 @@ func runDaemon(args []string) error {
 	}
 	srv.Resume(resumeList(last))
 
+	// The writer stops as soon as the sessions start to (Ctrl-C), beside
+	// them: what it has not stored stays in the log.
 	var wg sync.WaitGroup
-	storeCtx, stopStore := context.WithCancel(context.Background())
-	defer func() { stopStore(); waitTimeout(&wg, shutdownTimeout, log) }()
+	storeCtx, stopStore := context.WithCancel(ctx)
+	defer func() { stopStore(); waitTimeout(&wg, 2*time.Second, log) }()
 	var store *storeProcess
 	if cfg.Collector.Store {
 		store = newStoreProcess(cfg, conn, log.With("component", "clickhouse"))
