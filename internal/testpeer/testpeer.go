@@ -247,6 +247,13 @@ func StartCommand(t testing.TB, dir, name, command string) *Process {
 // Done is closed when the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
+// Pid is the process's PID.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Signal sends sig to the process (SIGKILL to crash it, SIGSTOP to
+// freeze it).
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 // Err is how the process ended (valid once Done is closed).
 func (p *Process) Err() error {
 	<-p.done
