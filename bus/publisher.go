@@ -76,6 +76,9 @@ type Publisher struct {
 	// window is what run has published and awaits acknowledgement for,
 	// oldest first; only run touches it, and Close after run returns.
 	window []inFlight
+	// backoff is the wait before publishing again after a failure; reset
+	// by every acknowledgement. Only run touches it.
+	backoff time.Duration
 
 	stats publisherStats
 }
@@ -198,7 +201,7 @@ func (p *Publisher) run() {
 	defer close(p.done)
 	var batch [][]byte
 	stopping := false
-	backoff := 100 * time.Millisecond
+	p.backoff = 100 * time.Millisecond
 	for {
 		// Release the acknowledged head of the window.
 		failed := false
@@ -227,12 +230,11 @@ func (p *Publisher) run() {
 			}
 		}
 		if failed {
-			if !p.retry(&backoff) {
+			if !p.retry(&p.backoff) {
 				return
 			}
 			continue
 		}
-		backoff = 100 * time.Millisecond
 
 		// Publish more.
 		if room := p.cfg.MaxPending - len(p.window); room > 0 {
@@ -250,7 +252,7 @@ func (p *Publisher) run() {
 			clear(batch)
 			p.stats.pending.Store(int64(len(p.window)))
 			if broken {
-				if !p.retry(&backoff) {
+				if !p.retry(&p.backoff) {
 					return
 				}
 				continue
@@ -298,6 +300,7 @@ func (p *Publisher) run() {
 }
 
 func (p *Publisher) popHead() {
+	p.backoff = 100 * time.Millisecond // an acknowledgement: NATS works
 	p.window[0] = inFlight{}
 	p.window = p.window[1:]
 	if len(p.window) == 0 {
@@ -329,7 +332,10 @@ func (p *Publisher) retry(backoff *time.Duration) bool {
 	clear(p.window[len(kept):])
 	p.window = kept
 	p.stats.pending.Store(int64(len(p.window)))
-	for p.conn.NC.Status() != nats.CONNECTED {
+	// Wait before publishing again, longer after each failure in a row
+	// (JetStream may be answering "no responders" while it starts), and
+	// until the connection is back.
+	for first := true; first || p.conn.NC.Status() != nats.CONNECTED; first = false {
 		select {
 		case <-p.runCtx.Done():
 			return false
