@@ -12,6 +12,9 @@ import (
 	"github.com/vantage-bgp/vantage/collector"
 )
 
+// pingTimeout bounds the ClickHouse ping behind vantage_clickhouse_up.
+const pingTimeout = time.Second
+
 // metrics serves the collector's counters in Prometheus' text format.
 // Any of srv, pub and store may be nil (`collector store` has no sessions).
 type metrics struct {
@@ -73,8 +76,14 @@ func (m *metrics) write(ctx context.Context, w io.Writer) {
 		metric("vantage_store_poison_total", "counter", "Messages of the log that were not events.", st.Poison.Load())
 		metric("vantage_store_insert_seconds", "gauge", "Duration of the last ClickHouse insert.", float64(st.LastLatencyMicros.Load())/1e6)
 		up := 0
-		if db := m.store.db.Load(); db != nil && db.Ping(ctx) == nil {
-			up = 1
+		if db := m.store.db.Load(); db != nil {
+			// Bounded: a hung server (SIGSTOP, a stuck disk) must not
+			// hang /metrics with it.
+			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+			if db.Ping(pctx) == nil {
+				up = 1
+			}
+			cancel()
 		}
 		metric("vantage_clickhouse_up", "gauge", "1 when ClickHouse answers.", up)
 	}
