@@ -672,3 +672,17 @@ func waitListening(t *testing.T, addr string, within time.Duration) {
 		return nil
 	})
 }
+
+var errorf = fmt.Errorf
+
+// wantEvents returns nil once the collector has emitted at least n events.
+func (s *stack) wantEvents(n float64) error {
+	m, err := s.scrape()
+	if err != nil {
+		return err
+	}
+	if v := m["vantage_events_total"]; v < n {
+		return fmt.Errorf("vantage_events_total %v, want at least %v", v, n)
+	}
+	return nil
+}
