@@ -370,6 +370,13 @@ type Peer struct {
 	Since time.Time
 	// LastUpdate is the time of the peer's latest route event.
 	LastUpdate time.Time
+	// LastSeen is the time of the peer's latest event of any type
+	// (KEEPALIVEs included). Stale is set when State is connected but
+	// nothing was heard of the session for longer than its hold time: its
+	// collector died (or cannot reach the log), so the session is not
+	// known to be up.
+	LastSeen time.Time
+	Stale    bool
 	// IPv4Routes and IPv6Routes count current routes (every SAFI, every
 	// path ID).
 	IPv4Routes uint64
@@ -418,6 +425,10 @@ FROM peer_events GROUP BY host, peer`)
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("peers: %w", err)
+	}
+
+	if err := db.peersSeen(ctx, get); err != nil {
+		return nil, err
 	}
 
 	downs, err := db.lastDowns(ctx, time.Time{}, netip.Addr{}, "")
@@ -527,4 +538,45 @@ func parseLarge(s string) (schema.LargeCommunity, error) {
 		c[i] = uint32(v)
 	}
 	return c, nil
+}
+
+// staleMargin is added to a session's hold time before it counts as stale:
+// a KEEPALIVE every third of the hold time, and the writer's batching.
+const staleMargin = 30 * time.Second
+
+// peersSeen sets LastSeen, and Stale for connected sessions not heard of
+// for longer than their hold time (the one negotiated in the last OPEN
+// exchange).
+func (db *DB) peersSeen(ctx context.Context, get func(host string, peer []byte) *Peer) error {
+	rows, err := db.conn.Query(ctx, `SELECT s.host, s.peer, s.last_us, h.hold
+FROM (SELECT host, peer, max(last_us) AS last_us FROM peer_seen GROUP BY host, peer) AS s
+ANY LEFT JOIN (
+  SELECT host, peer, min(hold_time) AS hold
+  FROM (SELECT host, peer, sent, argMax(hold_time, ts_us) AS hold_time FROM peer_events WHERE type = 'OPEN' GROUP BY host, peer, sent)
+  GROUP BY host, peer
+) AS h USING (host, peer)`)
+	if err != nil {
+		return fmt.Errorf("peers: last seen: %w", err)
+	}
+	defer rows.Close()
+	now := time.Now()
+	for rows.Next() {
+		var host string
+		var peer []byte
+		var last uint64
+		var hold uint16
+		if err := rows.Scan(&host, &peer, &last, &hold); err != nil {
+			return fmt.Errorf("peers: last seen: scan: %w", err)
+		}
+		p := get(host, peer)
+		p.LastSeen = usTime(last)
+		holdTime := time.Duration(hold) * time.Second
+		// A hold time of 0 (no OPEN stored, or none negotiated) means no
+		// KEEPALIVEs to expect: silence says nothing then.
+		p.Stale = hold > 0 && p.State == schema.StateConnected && now.Sub(p.LastSeen) > holdTime+staleMargin
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("peers: last seen: %w", err)
+	}
+	return nil
 }

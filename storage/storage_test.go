@@ -534,3 +534,52 @@ func TestWriterConcurrentClose(t *testing.T) {
 		t.Errorf("%d rows stored, %d writes accepted", n, stored.Load())
 	}
 }
+
+// TestPeersStale: a session last seen connected but silent for longer than
+// its hold time (its collector died) is stale, not up; one whose
+// KEEPALIVEs arrive is up; one with no hold time says nothing by silence.
+func TestPeersStale(t *testing.T) {
+	db := testDB(t)
+	now := time.Now()
+	ago := func(d time.Duration) float64 { return float64(now.Add(-d).UnixMicro()) / 1e6 }
+	peerC := netip.MustParseAddr("192.0.2.3")
+	ev := func(typ schema.Type, peer netip.Addr, d time.Duration) schema.Event {
+		e := schema.Event{Host: "rrc-test", Type: typ, Peer: peer, PeerASN: 64500, Timestamp: ago(d)}
+		switch typ {
+		case schema.TypePeerState:
+			e.State = schema.StateConnected
+		case schema.TypeOpen:
+			e.Open = &schema.Open{Version: 4, ASN: 64500, HoldTime: 90}
+		}
+		return e
+	}
+	open := func(peer netip.Addr, d time.Duration, sent bool) schema.Event {
+		e := ev(schema.TypeOpen, peer, d)
+		e.Open.Sent = sent
+		return e
+	}
+	events := []schema.Event{
+		open(peerA, 10*time.Minute, false), open(peerA, 10*time.Minute, true), ev(schema.TypePeerState, peerA, 10*time.Minute),
+		ev(schema.TypeKeepalive, peerA, 9*time.Minute),
+		open(peerB, 10*time.Minute, false), open(peerB, 10*time.Minute, true), ev(schema.TypePeerState, peerB, 10*time.Minute),
+		ev(schema.TypeKeepalive, peerB, 10*time.Second),
+		ev(schema.TypePeerState, peerC, 10*time.Minute),
+	}
+	if err := db.Insert(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	peers, err := db.Peers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := map[netip.Addr]bool{}
+	for _, p := range peers {
+		stale[p.Address] = p.Stale
+		if p.Address == peerA && now.Sub(p.LastSeen) < 9*time.Minute-time.Second {
+			t.Errorf("peer A last seen %v ago, want 9m", now.Sub(p.LastSeen))
+		}
+	}
+	if len(peers) != 3 || !stale[peerA] || stale[peerB] || stale[peerC] {
+		t.Errorf("stale: %v; want only %s (silent for 9 minutes with a 90 s hold time)", stale, peerA)
+	}
+}

@@ -285,10 +285,12 @@ func (w *Writer) run() {
 func (db *DB) Insert(ctx context.Context, events []schema.Event) error {
 	c := chunk{routes: &routeBatch{}, peers: &peerBatch{}}
 	addEvents(nil, c.routes, c.peers, events)
-	if c.size() == 0 {
-		return nil
+	if c.size() > 0 {
+		if err := db.send(ctx, []chunk{c}); err != nil {
+			return err
+		}
 	}
-	return db.send(ctx, []chunk{c})
+	return db.insertSeen(ctx, events)
 }
 
 // send inserts the chunks: one INSERT per table that has rows.

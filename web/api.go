@@ -25,8 +25,13 @@ type peerJSON struct {
 	Host    string     `json:"host"`
 	Peer    netip.Addr `json:"peer"`
 	PeerASN uint32     `json:"peer_asn,string"`
-	// State is connected, down or unknown (no state event stored).
+	// State is connected, down, stale (last seen connected, but nothing
+	// heard of the session for longer than its hold time: its collector
+	// is dead or cut off) or unknown (no state event stored).
 	State string `json:"state"`
+	// LastSeen is the time of the latest event of the session, KEEPALIVEs
+	// included (Unix seconds).
+	LastSeen float64 `json:"last_seen,omitempty"`
 	// Since is when the state began (Unix seconds); Uptime is the seconds
 	// since then while connected.
 	Since      float64 `json:"since,omitempty"`
@@ -48,13 +53,15 @@ func (s *server) peers(c echo.Context) error {
 	for _, p := range peers {
 		j := peerJSON{
 			Host: p.Host, Peer: p.Address, PeerASN: p.ASN, State: p.State.String(),
-			Since: unixSeconds(p.Since), LastUpdate: unixSeconds(p.LastUpdate),
+			Since: unixSeconds(p.Since), LastUpdate: unixSeconds(p.LastUpdate), LastSeen: unixSeconds(p.LastSeen),
 			IPv4: p.IPv4Routes, IPv6: p.IPv6Routes,
 		}
 		if j.State == "" {
 			j.State = "unknown"
 		}
-		if p.State == schema.StateConnected && !p.Since.IsZero() {
+		if p.Stale {
+			j.State = "stale"
+		} else if p.State == schema.StateConnected && !p.Since.IsZero() {
 			j.Uptime = int64(now.Sub(p.Since) / time.Second)
 		}
 		out = append(out, j)
