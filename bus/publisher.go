@@ -64,6 +64,8 @@ type Publisher struct {
 	encMu sync.Mutex
 	scr   []byte
 	recs  [][]byte
+	// lastBlockedLog rate-limits the warning that Write had to wait.
+	lastBlockedLog time.Time
 
 	stop chan struct{} // closed by Close: drain and return
 	done chan struct{} // closed when run returns
@@ -142,8 +144,14 @@ func (p *Publisher) Write(ctx context.Context, events []schema.Event) error {
 	for i := range events {
 		p.recs = append(p.recs, p.encode(&events[i]))
 	}
+	before := p.q.blockedCount()
 	n, err := p.q.push(ctx, p.recs)
 	p.stats.queued.Add(int64(n))
+	if p.q.blockedCount() != before && time.Since(p.lastBlockedLog) > 10*time.Second {
+		p.lastBlockedLog = time.Now()
+		p.log.Warn("the event queue and the spool are full: BGP sessions wait for NATS (nothing is dropped)",
+			"queue_bytes", p.cfg.QueueBytes, "spool_dir", p.cfg.SpoolDir, "spool_max_bytes", p.cfg.SpoolMaxBytes)
+	}
 	clear(p.recs)
 	if err != nil {
 		return fmt.Errorf("publish %d events: %w", len(events)-n, err)

@@ -87,6 +87,13 @@ func (q *queue) push(ctx context.Context, recs [][]byte) (int, error) {
 
 func (q *queue) memLen() int { return len(q.mem) - q.head }
 
+// blockedCount returns how many pushes have waited for room.
+func (q *queue) blockedCount() int64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.blocked
+}
+
 // pop appends up to max records to dst, oldest first: memory, then spool.
 func (q *queue) pop(dst [][]byte, max int) ([][]byte, error) {
 	q.mu.Lock()
