@@ -10,6 +10,7 @@ import (
 
 	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
+	"github.com/vantage-bgp/vantage/storage"
 )
 
 // pingTimeout bounds the ClickHouse ping behind vantage_clickhouse_up.
@@ -77,13 +78,9 @@ func (m *metrics) write(ctx context.Context, w io.Writer) {
 		metric("vantage_store_insert_seconds", "gauge", "Duration of the last ClickHouse insert.", float64(st.LastLatencyMicros.Load())/1e6)
 		up := 0
 		if db := m.store.db.Load(); db != nil {
-			// Bounded: a hung server (SIGSTOP, a stuck disk) must not
-			// hang /metrics with it.
-			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
-			if db.Ping(pctx) == nil {
+			if pingWithin(ctx, db, pingTimeout) {
 				up = 1
 			}
-			cancel()
 		}
 		metric("vantage_clickhouse_up", "gauge", "1 when ClickHouse answers.", up)
 	}
@@ -93,5 +90,21 @@ func (m *metrics) write(ctx context.Context, w io.Writer) {
 		if lag, err := bus.Lag(ctx, m.conn, m.consumer); err == nil {
 			metric("vantage_store_lag_events", "gauge", "Events in the log not yet stored in ClickHouse.", lag)
 		}
+	}
+}
+
+// pingWithin reports whether db answers a ping within d. A hung server
+// (SIGSTOP, a stuck disk) must not hang /metrics with it, and the driver
+// bounds a new connection's handshake by its dial timeout (5 s), not by
+// the context, so the ping is left behind when d has passed.
+func pingWithin(ctx context.Context, db *storage.DB, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	done := make(chan error, 1)
+	go func() { defer cancel(); done <- db.Ping(ctx) }()
+	select {
+	case err := <-done:
+		return err == nil
+	case <-ctx.Done():
+		return false
 	}
 }
