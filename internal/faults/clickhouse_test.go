@@ -67,12 +67,15 @@ func TestClickHouseFrozenAndKilled(t *testing.T) {
 	msgs0, acked0 := streamMsgs(), s.metric("vantage_publish_acked_total")
 	t.Logf("clickhouse-server %d stopped (SIGSTOP); the log holds %d events", pid, msgs0)
 	// Hold the outage, checking the session and the metrics meanwhile.
+	var slowest time.Duration // of the /metrics requests
 	for time.Since(stopped) < outage {
 		time.Sleep(min(5*time.Second, outage-time.Since(stopped)))
 		if up, state := birdEstablished(bird); !up {
 			t.Errorf("%v into the ClickHouse outage: want BIRD's session Established, saw %s", time.Since(stopped).Round(time.Second), state)
 		}
+		t0 := time.Now()
 		m, err := s.scrape()
+		slowest = max(slowest, time.Since(t0))
 		if err != nil {
 			t.Errorf("%v into the ClickHouse outage: want /metrics to answer, saw %v", time.Since(stopped).Round(time.Second), err)
 			continue
@@ -86,11 +89,14 @@ func TestClickHouseFrozenAndKilled(t *testing.T) {
 	}
 	msgs1, acked1 := streamMsgs(), s.metric("vantage_publish_acked_total")
 	lag := s.metric("vantage_store_lag_events")
-	t.Logf("after %v frozen: the log holds %d events (+%d), %v acknowledged publishes (+%v), writer lag %v",
-		time.Since(stopped).Round(time.Second), msgs1, msgs1-msgs0, acked1, acked1-acked0, lag)
+	t.Logf("after %v frozen: the log holds %d events (+%d), %v acknowledged publishes (+%v), writer lag %v; /metrics answered within %v",
+		time.Since(stopped).Round(time.Second), msgs1, msgs1-msgs0, acked1, acked1-acked0, lag, slowest.Round(time.Millisecond))
 	if msgs1 <= msgs0+100 || acked1 <= acked0+100 {
 		t.Errorf("want the log to grow while ClickHouse is stopped (BIRD flapping), saw stream messages %d -> %d and vantage_publish_acked_total %v -> %v",
 			msgs0, msgs1, acked0, acked1)
+	}
+	if slowest > 3*time.Second {
+		t.Errorf("want /metrics to answer within 3s while ClickHouse is stopped, the slowest request took %v", slowest.Round(time.Millisecond))
 	}
 	if lag == 0 {
 		t.Errorf("want the writer behind while ClickHouse is stopped (vantage_store_lag_events > 0), saw 0")
