@@ -47,6 +47,7 @@ test-race: deps-test ## run the tests with the race detector
 bench: ## run the benchmarks: Vantage beside gobgp in-process, then beside bgpdump and bzip2 as whole processes
 	$(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchmem ./...
 	./scripts/bench-mrt.sh
+	./scripts/bench-ingest.sh -rounds 5
 
 fuzz: ## run every fuzz target for FUZZTIME (default 20s) each
 	@set -e; for pkg in $$($(GO) list ./...); do \

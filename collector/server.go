@@ -290,6 +290,14 @@ func (s *Server) match(a netip.Addr) (PeerRule, bool) {
 // increasing timestamp and an ID, and queues it for the sinks. It blocks
 // when the sinks are behind.
 func (s *Server) emit(ev *schema.Event, at time.Time) {
+	s.stamp(ev, at)
+	s.stats.Events.Add(1)
+	s.in <- *ev
+}
+
+// stamp sets the envelope of an event: host, the peer's next sequence
+// number, a strictly increasing timestamp and the id.
+func (s *Server) stamp(ev *schema.Event, at time.Time) {
 	s.mu.Lock()
 	pc := s.peers[ev.Peer]
 	if pc == nil {
@@ -307,8 +315,6 @@ func (s *Server) emit(ev *schema.Event, at time.Time) {
 	ev.Timestamp = float64(us) / 1e6
 	ev.Host = s.cfg.Host
 	ev.ID = eventID(s.cfg.Host, s.started.Unix(), ev.Peer, ev.Seq)
-	s.stats.Events.Add(1)
-	s.in <- *ev
 }
 
 // eventID is HOST-START-PEER-SEQ: the collector's name, the Unix time its
