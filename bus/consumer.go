@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/vantage-bgp/vantage/schema"
@@ -65,6 +66,13 @@ type ConsumerStats struct {
 	LastLatencyMicros atomic.Int64
 }
 
+// idleFlush is the pause in the log that ends a batch early, and
+// minInsertGap the least time between two such early batches.
+const (
+	idleFlush    = 20 * time.Millisecond
+	minInsertGap = 200 * time.Millisecond
+)
+
 // handlerTimeout bounds one call of the handler.
 const handlerTimeout = 2 * time.Minute
 
@@ -120,6 +128,7 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 	defer stopIt()
 
 	var events []schema.Event
+	var lastInsert time.Time
 	for {
 		msgs, events = msgs[:0], events[:0]
 		m, err := it.Next()
@@ -132,15 +141,27 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 			continue
 		}
 		msgs = append(msgs, m)
+		// A batch ends when it is full, when its first event has waited
+		// FlushInterval, or when the log has gone quiet (nothing for
+		// idleFlush) and the last INSERT is minInsertGap old: a burst is
+		// stored as soon as it ends, and a trickle of events still makes
+		// few INSERTs (ClickHouse wants large ones).
 		deadline := time.Now().Add(cfg.FlushInterval)
 		for len(msgs) < cfg.BatchSize {
 			wait := time.Until(deadline)
 			if wait <= 0 {
 				break
 			}
+			quiet := time.Since(lastInsert) >= minInsertGap
+			if quiet {
+				wait = min(wait, idleFlush)
+			}
 			m, err := it.Next(jetstream.NextMaxWait(wait))
 			if err != nil {
-				break
+				if quiet || !errors.Is(err, nats.ErrTimeout) {
+					break
+				}
+				continue // not quiet long enough: keep filling
 			}
 			msgs = append(msgs, m)
 		}
@@ -174,6 +195,7 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 		for _, m := range msgs {
 			m.Ack()
 		}
+		lastInsert = time.Now()
 		stats.Handled.Add(int64(len(msgs)))
 	}
 }
