@@ -101,7 +101,7 @@ func runMRTDump(args []string) error {
 func runMRTImport(args []string) error {
 	fs := flag.NewFlagSet("mrt import", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (ClickHouse and the collector name; default: built-in defaults)")
-	host := fs.String("host", "", "collector name for the events (default: collector.name of the config)")
+	host := fs.String("host", "", "name of the collector the archive comes from (default: derived from each file's path, rrcNN or route-views…; required when the path does not say)")
 	workers := fs.Int("workers", 0, "goroutines decoding bzip2 blocks (0: all CPUs)")
 	publish := fs.Bool("publish", false, "publish the events to the event log (nats.url, or a collector's embedded NATS at nats.listen), marked imported, instead of writing them straight to ClickHouse")
 	if err := fs.Parse(args); err != nil {
@@ -114,8 +114,20 @@ func runMRTImport(args []string) error {
 	if err != nil {
 		return err
 	}
-	if *host == "" {
-		*host = cfg.Collector.Name
+	// Archive peers are named after the collector that recorded them,
+	// never after this one by accident: each file's collector comes from
+	// -host or from its path, and an import without either is refused
+	// before anything is written.
+	hosts := map[string]string{}
+	for _, path := range fs.Args() {
+		h := *host
+		if h == "" {
+			var ok bool
+			if h, ok = collector.ArchiveCollector(path); !ok {
+				return fmt.Errorf("%s: cannot tell which collector this archive comes from (no rrcNN or route-views… in its path); give -host NAME", path)
+			}
+		}
+		hosts[path] = h
 	}
 	log := cfg.Log.NewLogger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -144,10 +156,11 @@ func runMRTImport(args []string) error {
 		defer db.Close()
 		w = db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval, KeepTimestamps: true}, log.With("component", "clickhouse"))
 	}
-	im := &collector.MRTImporter{Sink: w, Host: *host, Workers: *workers}
+	im := &collector.MRTImporter{Sink: w, Workers: *workers}
 	tty := isTerminal(os.Stderr)
 	failed := 0
 	for _, path := range fs.Args() {
+		im.Host = hosts[path]
 		prog := &collector.MRTProgress{}
 		im.Warn = func(err error) {
 			if tty {
@@ -166,8 +179,8 @@ func runMRTImport(args []string) error {
 			fmt.Fprint(os.Stderr, "\r\033[K")
 		}
 		el := time.Since(start)
-		fmt.Fprintf(os.Stderr, "collector mrt import: %s: %d records, %d events, %d warnings in %s (%.0f records/s)\n",
-			path, prog.Records.Load(), n, prog.Warnings.Load(), el.Round(time.Millisecond), float64(prog.Records.Load())/el.Seconds())
+		fmt.Fprintf(os.Stderr, "collector mrt import: %s (collector %s): %d records, %d events, %d warnings in %s (%.0f records/s)\n",
+			path, im.Host, prog.Records.Load(), n, prog.Warnings.Load(), el.Round(time.Millisecond), float64(prog.Records.Load())/el.Seconds())
 		if err != nil {
 			if ctx.Err() != nil {
 				w.Close()

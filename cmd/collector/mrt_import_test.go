@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func TestMRTImportIsIdempotent(t *testing.T) {
 	}
 	importFiles := func(files ...string) {
 		t.Helper()
-		if err := runMRTImport(append([]string{"-config", cfgFile}, files...)); err != nil {
+		if err := runMRTImport(append([]string{"-config", cfgFile, "-host", "rrc-test"}, files...)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,4 +151,15 @@ type countSink int
 func (c *countSink) Write(_ context.Context, events []schema.Event) error {
 	*c += countSink(len(events))
 	return nil
+}
+
+// An archive whose path does not say which collector recorded it is not
+// imported under the live collector's name: the import is refused before
+// anything is written, naming the file and what to do.
+func TestMRTImportNeedsArchiveName(t *testing.T) {
+	updates := shareddata.Path(t, "mrt", "bgpdump", "test_data", "updates.20020722.2238.gz")
+	err := runMRTImport([]string{updates})
+	if err == nil || !strings.Contains(err.Error(), updates) || !strings.Contains(err.Error(), "-host") {
+		t.Errorf("import without a collector name: %v; want an error naming the file and -host", err)
+	}
 }
