@@ -30,6 +30,9 @@ type Config struct {
 	Database string
 	// Server configures the local server (when DSN is empty).
 	Server ServerConfig
+	// Limits bound every query of Routes and Peers; zero fields mean
+	// their defaults.
+	Limits QueryLimits
 }
 
 var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -44,6 +47,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("dsn: %w", err)
 		}
 	}
+	if err := c.Limits.Validate(); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
 	return nil
 }
 
@@ -53,6 +59,7 @@ type DB struct {
 	database string
 	server   *Server // nil when a DSN is configured
 	log      *slog.Logger
+	limits   QueryLimits
 
 	closeOnce sync.Once
 	closeErr  error
@@ -99,6 +106,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	}
 	db.server = srv
 	db.log = log
+	db.limits = cfg.Limits.withDefaults()
 	return db, nil
 }
 
@@ -127,7 +135,7 @@ func open(ctx context.Context, opts *clickhouse.Options, database string) (*DB, 
 			return nil, fmt.Errorf("clickhouse: apply %s: %w", st.Name, err)
 		}
 	}
-	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler)}, nil
+	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler), limits: DefaultQueryLimits()}, nil
 }
 
 // Database is the name of the database in use.

@@ -62,6 +62,9 @@ type RoutesQuery struct {
 	Host string
 	// Limit caps the number of routes (0: no limit).
 	Limit int
+	// After, when its Prefix is set, keeps the routes that sort after it:
+	// the key of the last route of the previous page.
+	After RouteKey
 }
 
 // ErrBadQuery is wrapped by errors about the query rather than the store.
@@ -109,7 +112,9 @@ type Route struct {
 // Routes returns the routes current at q.At, per (host, peer, family,
 // prefix, path ID): those whose latest event at or before At is an
 // announcement made after the peer's last "down" state at or before At.
-// Routes are ordered by prefix, host, peer and path ID.
+// Routes are ordered by prefix, host, peer and path ID (RouteKey), and
+// start after q.After when it is set. A query that exceeds the DB's
+// QueryLimits fails with an error wrapping ErrQueryTooExpensive.
 func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	if !q.Prefix.IsValid() {
 		return nil, fmt.Errorf("%w: prefix: not set", ErrBadQuery)
@@ -140,6 +145,13 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		where = append(where, "afi = 2")
 	}
 	where, args := db.scope(where, q.At, q.Peer, q.Host)
+	if q.After.Prefix.IsValid() {
+		// Among the covering prefixes of MatchLongest, longer ones sort
+		// later (their masked address is not smaller), so the longest
+		// prefix is still the last one after the cursor.
+		c, a := afterCondition(q.After)
+		where, args = append(where, c), append(args, a...)
+	}
 	downs, err := db.lastDowns(ctx, q.At, q.Peer, q.Host)
 	if err != nil {
 		return nil, err
@@ -167,9 +179,9 @@ WHERE ` + strings.Join(where, " AND ") + `
 GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
 HAVING ` + having + `
 ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
-	rows, err := db.conn.Query(ctx, sql, args...)
+	rows, err := db.conn.Query(db.bounded(ctx), sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("routes: %w", err)
+		return nil, fmt.Errorf("routes: %w", db.limited(err))
 	}
 	defer rows.Close()
 	var out []Route
@@ -262,7 +274,7 @@ ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("routes: %w", err)
+		return nil, fmt.Errorf("routes: %w", db.limited(err))
 	}
 	if q.Match == MatchLongest {
 		out = longestOnly(out)
@@ -338,10 +350,10 @@ func (d downs) condition() string {
 // lastDowns returns the time of each peer's last down state at or before at.
 func (db *DB) lastDowns(ctx context.Context, at time.Time, peer netip.Addr, host string) (downs, error) {
 	where, args := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, at, peer, host)
-	rows, err := db.conn.Query(ctx, "SELECT host, hex(peer), max(ts_us) FROM peer_events WHERE "+
+	rows, err := db.conn.Query(db.bounded(ctx), "SELECT host, hex(peer), max(ts_us) FROM peer_events WHERE "+
 		strings.Join(where, " AND ")+" GROUP BY host, peer", args...)
 	if err != nil {
-		return nil, fmt.Errorf("peer down times: %w", err)
+		return nil, fmt.Errorf("peer down times: %w", db.limited(err))
 	}
 	defer rows.Close()
 	d := downs{}
@@ -354,7 +366,7 @@ func (db *DB) lastDowns(ctx context.Context, at time.Time, peer netip.Addr, host
 		d[h+"|"+p] = us
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("peer down times: %w", err)
+		return nil, fmt.Errorf("peer down times: %w", db.limited(err))
 	}
 	return d, nil
 }
@@ -400,11 +412,11 @@ func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
 		return p
 	}
 
-	rows, err := db.conn.Query(ctx, `SELECT host, peer, argMax(peer_asn, ts_us),
+	rows, err := db.conn.Query(db.bounded(ctx), `SELECT host, peer, argMax(peer_asn, ts_us),
   argMaxIf(state, ts_us, type = 'RIS_PEER_STATE'), maxIf(ts_us, type = 'RIS_PEER_STATE')
 FROM peer_events GROUP BY host, peer`)
 	if err != nil {
-		return nil, fmt.Errorf("peers: %w", err)
+		return nil, fmt.Errorf("peers: %w", db.limited(err))
 	}
 	for rows.Next() {
 		var host, state string
@@ -424,7 +436,7 @@ FROM peer_events GROUP BY host, peer`)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("peers: %w", err)
+		return nil, fmt.Errorf("peers: %w", db.limited(err))
 	}
 
 	if err := db.peersSeen(ctx, get); err != nil {
@@ -439,7 +451,7 @@ FROM peer_events GROUP BY host, peer`)
 	if c := downs.condition(); c != "" {
 		current += " AND last_us > " + c
 	}
-	rows, err = db.conn.Query(ctx, `SELECT host, peer, argMax(asn, last_us), max(last_us),
+	rows, err = db.conn.Query(db.bounded(ctx), `SELECT host, peer, argMax(asn, last_us), max(last_us),
   countIf(afi = 1 AND `+current+`), countIf(afi = 2 AND `+current+`)
 FROM (
   SELECT host, peer, afi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us, argMax(peer_asn, ts_us) AS asn
@@ -448,7 +460,7 @@ FROM (
 )
 GROUP BY host, peer`)
 	if err != nil {
-		return nil, fmt.Errorf("peers: route counts: %w", err)
+		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -467,7 +479,7 @@ GROUP BY host, peer`)
 		p.IPv4Routes, p.IPv6Routes = v4, v6
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("peers: route counts: %w", err)
+		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
 	}
 
 	out := make([]Peer, 0, len(byKey))
@@ -548,7 +560,7 @@ const staleMargin = 30 * time.Second
 // for longer than their hold time (the one negotiated in the last OPEN
 // exchange).
 func (db *DB) peersSeen(ctx context.Context, get func(host string, peer []byte) *Peer) error {
-	rows, err := db.conn.Query(ctx, `SELECT s.host, s.peer, s.last_us, h.hold
+	rows, err := db.conn.Query(db.bounded(ctx), `SELECT s.host, s.peer, s.last_us, h.hold
 FROM (SELECT host, peer, max(last_us) AS last_us FROM peer_seen GROUP BY host, peer) AS s
 ANY LEFT JOIN (
   SELECT host, peer, min(hold_time) AS hold
@@ -556,7 +568,7 @@ ANY LEFT JOIN (
   GROUP BY host, peer
 ) AS h USING (host, peer)`)
 	if err != nil {
-		return fmt.Errorf("peers: last seen: %w", err)
+		return fmt.Errorf("peers: last seen: %w", db.limited(err))
 	}
 	defer rows.Close()
 	now := time.Now()
@@ -576,7 +588,7 @@ ANY LEFT JOIN (
 		p.Stale = hold > 0 && p.State == schema.StateConnected && now.Sub(p.LastSeen) > holdTime+staleMargin
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("peers: last seen: %w", err)
+		return fmt.Errorf("peers: last seen: %w", db.limited(err))
 	}
 	return nil
 }

@@ -108,6 +108,7 @@ type routesQueryJSON struct {
 	Peer      netip.Addr   `json:"peer,omitzero"`
 	Collector string       `json:"collector,omitempty"`
 	Limit     int          `json:"limit"`
+	Cursor    string       `json:"cursor,omitempty"`
 }
 
 func (s *server) routes(c echo.Context) error {
@@ -127,23 +128,30 @@ func (s *server) routes(c echo.Context) error {
 		return err
 	}
 	truncated := len(routes) > limit
+	next := ""
 	if truncated {
 		routes = routes[:limit]
+		next = routes[limit-1].Key().Cursor()
 	}
 	out := make([]routeJSON, 0, len(routes))
 	for _, r := range routes {
 		out = append(out, routeToJSON(r))
 	}
-	echoed := routesQueryJSON{Prefix: q.Prefix, Match: q.Match.String(), Peer: q.Peer, Collector: q.Host, Limit: limit}
+	echoed := routesQueryJSON{Prefix: q.Prefix, Match: q.Match.String(), Peer: q.Peer, Collector: q.Host, Limit: limit, Cursor: c.QueryParam("cursor")}
 	if !q.At.IsZero() {
 		echoed.At = q.At.UTC().Format(time.RFC3339Nano)
 	}
-	return c.JSON(http.StatusOK, map[string]any{
+	resp := map[string]any{
 		"query":     echoed,
 		"routes":    out,
 		"count":     len(out),
 		"truncated": truncated,
-	})
+	}
+	if next != "" {
+		// The same query with cursor=next returns the following routes.
+		resp["next"] = next
+	}
+	return c.JSON(http.StatusOK, resp)
 }
 
 func routeToJSON(r storage.Route) routeJSON {
@@ -207,13 +215,21 @@ func (s *server) parseRoutesQuery(c echo.Context) (storage.RoutesQuery, error) {
 		q.Peer = a.Unmap()
 	}
 	q.Host = c.QueryParam("collector")
-	q.Limit = s.opts.MaxRoutes
-	if v := c.QueryParam("limit"); v != "" {
+	q.Limit = s.opts.DefaultRoutes
+	if vs, ok := c.QueryParams()["limit"]; ok {
+		v := vs[0]
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > s.opts.MaxRoutes {
 			return q, badRequest("limit", v, fmt.Sprintf("want a number from 1 to %d", s.opts.MaxRoutes))
 		}
 		q.Limit = n
+	}
+	if v, ok := c.QueryParams()["cursor"]; ok {
+		k, err := storage.ParseCursor(v[0])
+		if err != nil {
+			return q, badRequest("cursor", v[0], "not the next of a previous answer; give it unchanged, with the same query")
+		}
+		q.After = k
 	}
 	return q, nil
 }

@@ -6,8 +6,10 @@
 // same store. The caller owns the http.Server and its shutdown.
 //
 // Errors are JSON {"error": "..."}: 400 for a bad request, naming the
-// parameter and what is wrong with it; 500 (or 503 from /healthz) when the
-// store fails.
+// parameter and what is wrong with it; 422 for a query the store refused
+// for its limits (storage.ErrQueryTooExpensive), saying which; 503 when the
+// store does not answer in time (or from /healthz), 500 when it fails. The
+// store's own error text is logged, never sent.
 package web
 
 import (
@@ -33,14 +35,22 @@ type Options struct {
 	// level). Nil discards.
 	Log *slog.Logger
 	// MaxRoutes caps the routes of one /api/v1/routes response (default
-	// 10,000); a request may ask for fewer with limit=N.
-	MaxRoutes int
-	// QueryTimeout bounds each store query (default 30s).
+	// 10,000); a request may ask for up to that many with limit=N, and
+	// gets DefaultRoutes (default 1,000, at most MaxRoutes) without.
+	MaxRoutes     int
+	DefaultRoutes int
+	// QueryTimeout bounds each request's store queries (default 30s): a
+	// backstop for a store that does not answer. Give the store's own
+	// limit (storage.QueryLimits) less, so that it refuses an expensive
+	// query with a reason first.
 	QueryTimeout time.Duration
 }
 
-// DefaultMaxRoutes is the default of Options.MaxRoutes.
-const DefaultMaxRoutes = 10_000
+// Defaults of Options.
+const (
+	DefaultMaxRoutes     = 10_000
+	DefaultDefaultRoutes = 1_000
+)
 
 // Store is what the looking glass reads; *storage.DB implements it.
 type Store interface {
@@ -70,6 +80,10 @@ func New(store Store, opts Options) http.Handler {
 	if opts.MaxRoutes <= 0 {
 		opts.MaxRoutes = DefaultMaxRoutes
 	}
+	if opts.DefaultRoutes <= 0 {
+		opts.DefaultRoutes = DefaultDefaultRoutes
+	}
+	opts.DefaultRoutes = min(opts.DefaultRoutes, opts.MaxRoutes)
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Second
 	}
@@ -104,15 +118,24 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	code, msg := http.StatusInternalServerError, err.Error()
+	code, msg := http.StatusInternalServerError, "the store failed; the looking glass's log says why"
 	var he *echo.HTTPError
-	if errors.As(err, &he) {
+	var le *storage.LimitError
+	switch {
+	case errors.As(err, &he):
 		code = he.Code
 		if m, ok := he.Message.(string); ok {
 			msg = m
 		} else {
 			msg = http.StatusText(code)
 		}
+	case errors.As(err, &le):
+		code = http.StatusUnprocessableEntity
+		msg = storage.ErrQueryTooExpensive.Error() + ": " + le.Reason + "; narrow the prefix, peer or time window"
+		s.log.Info("query refused", "method", c.Request().Method, "path", c.Request().URL.Path, "query", c.QueryString(), "err", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		code = http.StatusServiceUnavailable
+		msg = "the store did not answer within " + s.opts.QueryTimeout.String()
 	}
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "query", c.QueryString(), "err", err)
@@ -151,7 +174,7 @@ func (s *server) healthz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "clickhouse: "+err.Error())
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "clickhouse: not answering").SetInternal(err)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
