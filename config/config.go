@@ -4,7 +4,7 @@
 //	collector:  {name, listen, asn, router_id, peers: [{address, asn}]}
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, database, data_dir, tcp_port, http_port, flush_interval, batch_size}
-//	lg:         {listen}
+//	lg:         {listen, query_timeout, max_rows_to_read}
 //	log:        {level, format}
 //
 // Default returns the built-in defaults; Load reads a file over them (keys
@@ -115,6 +115,11 @@ type ClickHouse struct {
 type LG struct {
 	// Listen is the HTTP listen address, host:port.
 	Listen string `yaml:"listen"`
+	// QueryTimeout and MaxRowsToRead bound each ClickHouse query of the
+	// API (whole seconds; rows read): a query over either is refused with
+	// a 422 that says so.
+	QueryTimeout  time.Duration `yaml:"query_timeout"`
+	MaxRowsToRead uint64        `yaml:"max_rows_to_read"`
 }
 
 // Log configures logging.
@@ -156,7 +161,7 @@ func Default() Config {
 			FlushInterval: time.Second,
 			BatchSize:     50_000,
 		},
-		LG:  LG{Listen: "127.0.0.1:8080"},
+		LG:  LG{Listen: "127.0.0.1:8080", QueryTimeout: 10 * time.Second, MaxRowsToRead: 100_000_000},
 		Log: Log{Level: "info", Format: "text"},
 	}
 }
@@ -284,6 +289,12 @@ func (c Config) Validate() error {
 	}
 
 	hostPort("lg.listen", c.LG.Listen)
+	if c.LG.QueryTimeout < time.Second || c.LG.QueryTimeout%time.Second != 0 {
+		bad("lg.query_timeout", "%v: want whole seconds, at least 1s", c.LG.QueryTimeout)
+	}
+	if c.LG.MaxRowsToRead < 1 {
+		bad("lg.max_rows_to_read", "must be at least 1")
+	}
 
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

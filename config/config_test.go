@@ -49,6 +49,10 @@ func TestParse(t *testing.T) {
 			}
 		}},
 		{"anchors", "lg: &l {listen: '0.0.0.0:80'}\n", func(c *Config) { c.LG.Listen = "0.0.0.0:80" }},
+		{"lg limits", "lg: {query_timeout: 30s, max_rows_to_read: 5000}", func(c *Config) {
+			c.LG.QueryTimeout = 30 * time.Second
+			c.LG.MaxRowsToRead = 5000
+		}},
 		{"log", "log: {level: debug, format: json}", func(c *Config) { c.Log = Log{Level: "debug", Format: "json"} }},
 		{"router id", "collector: {router_id: 10.0.0.1, asn: 4200000000}", func(c *Config) {
 			c.Collector.RouterID = netip.MustParseAddr("10.0.0.1")
@@ -98,6 +102,10 @@ func TestParseErrors(t *testing.T) {
 		{"collector: {listen: ':bgp:'}", []string{`collector.listen: ":bgp:"`}},
 		{"lg: {listen: 8080}", []string{`lg.listen: "8080": want host:port`}},
 		{"lg: [1]", []string{"lg: want a mapping"}},
+		{"lg: {query_timeout: 500ms}", []string{"lg.query_timeout: 500ms: want whole seconds, at least 1s"}},
+		{"lg: {query_timeout: 1.5s}", []string{"lg.query_timeout: 1.5s: want whole seconds"}},
+		{"lg: {max_rows_to_read: 0}", []string{"lg.max_rows_to_read: must be at least 1"}},
+		{"lg: {max_rows_to_read: -1}", []string{"lg.max_rows_to_read: \"-1\" is not a whole number"}},
 		{"lg: {listen: [a]}", []string{"lg.listen: want a single value"}},
 		{"log: {level: loud, format: xml}", []string{`log.level: "loud"`, `log.format: "xml"`}},
 		{"lg: {listen: a:1}\nlg: {listen: b:1}", []string{"lg: key given twice"}},

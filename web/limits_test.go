@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
@@ -113,5 +116,39 @@ func TestQueryTooExpensive(t *testing.T) {
 		if code != http.StatusUnprocessableEntity || !strings.HasPrefix(ctype, "application/json") || strings.TrimSpace(string(body)) != want {
 			t.Errorf("%s: %d %s %s, want 422 %s", path, code, ctype, body, want)
 		}
+	}
+}
+
+// failingStore fails every query with err.
+type failingStore struct{ err error }
+
+func (f failingStore) Ping(context.Context) error { return nil }
+func (f failingStore) Peers(context.Context) ([]storage.Peer, error) {
+	return nil, f.err
+}
+func (f failingStore) Routes(context.Context, storage.RoutesQuery) ([]storage.Route, error) {
+	return nil, f.err
+}
+
+// TestStoreErrors: the store's text never reaches the answer.
+func TestStoreErrors(t *testing.T) {
+	tests := []struct {
+		err  error
+		code int
+		want string
+	}{
+		{fmt.Errorf("routes: %w", &clickhouse.Exception{Code: 60, Message: "Table vantage.route_events doesn't exist"}), 500, "the store failed; the looking glass's log says why"},
+		{fmt.Errorf("routes: %w", context.DeadlineExceeded), 503, "the store did not answer within 30s"},
+	}
+	for _, tt := range tests {
+		srv := httptest.NewServer(New(failingStore{tt.err}, Options{}))
+		for _, path := range []string{"/api/v1/routes?prefix=10.0.0.0/8", "/api/v1/peers"} {
+			code, _, body := get(t, srv.URL+path)
+			var e struct{ Error string }
+			if err := json.Unmarshal(body, &e); err != nil || code != tt.code || e.Error != tt.want {
+				t.Errorf("%s with %v: %d %s, want %d %q", path, tt.err, code, body, tt.code, tt.want)
+			}
+		}
+		srv.Close()
 	}
 }

@@ -73,6 +73,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			TCPPort:  cfg.ClickHouse.TCPPort,
 			HTTPPort: cfg.ClickHouse.HTTPPort,
 		},
+		Limits: storage.QueryLimits{MaxExecutionTime: cfg.LG.QueryTimeout, MaxRowsToRead: cfg.LG.MaxRowsToRead},
 	}, log.With("component", "clickhouse"))
 	if err != nil {
 		return fmt.Errorf("clickhouse: %w", err)
@@ -84,7 +85,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("lg.listen %s: %w", cfg.LG.Listen, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(db, web.Options{Log: log.With("component", "web")}),
+		// ClickHouse enforces lg.query_timeout on each query and refuses
+		// with a reason; the request's own deadline (a /api/v1/peers makes
+		// several queries) is the backstop for a store that hangs.
+		Handler:           web.New(db, web.Options{Log: log.With("component", "web"), QueryTimeout: 3 * cfg.LG.QueryTimeout}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)

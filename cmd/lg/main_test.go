@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vantage-bgp/vantage/schema"
+	"github.com/vantage-bgp/vantage/storage"
 	"github.com/vantage-bgp/vantage/storage/storagetest"
 )
 
@@ -102,6 +105,40 @@ func TestRunWithDSN(t *testing.T) {
 	}
 	if code, body := httpGet(t, url+"api/v1/routes?prefix=192.0.2.0/33"); code != http.StatusBadRequest || !strings.Contains(body, `prefix \"192.0.2.0/33\"`) {
 		t.Errorf("bad routes query: %d %s", code, body)
+	}
+	cancel()
+	<-done
+	if runErr != nil {
+		t.Errorf("run: %v\n%s", runErr, out)
+	}
+}
+
+// TestRunQueryLimits: lg.max_rows_to_read reaches the store, and a query
+// over it is a 422 that says so.
+func TestRunQueryLimits(t *testing.T) {
+	dsn, database := storagetest.DSN(t), storagetest.Database(t)
+	db, err := storage.Open(t.Context(), storage.Config{DSN: dsn, Database: database}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Insert(t.Context(), []schema.Event{{
+		Timestamp: 1715688000, Peer: netip.MustParseAddr("192.0.2.1"), PeerASN: 64500, Host: "rrc-test", Type: schema.TypeUpdate,
+		Announcements: []schema.Announcement{{NextHop: netip.MustParseAddr("192.0.2.1"), NLRISet: schema.NLRISet{Prefixes: []netip.Prefix{
+			netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("198.51.100.0/24")}}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nlg: {listen: '127.0.0.1:0', query_timeout: 5s, max_rows_to_read: 1}\n", dsn, database))
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &syncBuffer{}
+	done := make(chan struct{})
+	var runErr error
+	go func() { runErr = run(ctx, []string{"-config", cfg}, out); close(done) }()
+	url := waitURL(t, out, done)
+	want := `{"error":"query too expensive: read more than 1 rows; narrow the prefix, peer or time window"}`
+	if code, body := httpGet(t, url+"api/v1/routes?prefix=0.0.0.0/0&match=more"); code != http.StatusUnprocessableEntity || strings.TrimSpace(body) != want {
+		t.Errorf("routes over max_rows_to_read: %d %s", code, body)
 	}
 	cancel()
 	<-done
