@@ -164,16 +164,7 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	if q.Limit > 0 && q.Match != MatchLongest {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)
 	}
-	sql := `SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id,
-  max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind,
-  argMax(peer_asn, ts_us), argMax(seq, ts_us), argMax(id, ts_us), argMax(labels, ts_us),
-  argMax(next_hop, ts_us), argMax(next_hop_ll, ts_us), argMax(as_path_text, ts_us), argMax(origin, ts_us),
-  argMax(med, ts_us), argMax(has_med, ts_us), argMax(local_pref, ts_us), argMax(has_local_pref, ts_us),
-  argMax(communities, ts_us), argMax(large_communities, ts_us), argMax(ext_communities, ts_us),
-  argMax(atomic_aggregate, ts_us), argMax(has_aggregator, ts_us), argMax(aggregator_asn, ts_us),
-  argMax(aggregator_addr, ts_us), argMax(originator_id, ts_us), argMax(cluster_list, ts_us),
-  argMax(otc, ts_us), argMax(has_otc, ts_us), argMax(aigp, ts_us), argMax(has_aigp, ts_us),
-  argMax(other_attr_flags, ts_us), argMax(other_attr_codes, ts_us), argMax(other_attr_values, ts_us)
+	sql := `SELECT ` + routeColumns(true) + `
 FROM route_events
 WHERE ` + strings.Join(where, " AND ") + `
 GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
@@ -186,91 +177,10 @@ ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
 	defer rows.Close()
 	var out []Route
 	for rows.Next() {
-		var (
-			r                                       Route
-			peer, prefix, nh, nhLL, aggAddr, origID []byte
-			prefixLen                               uint8
-			lastUs                                  uint64
-			kind, asPath, origin                    string
-			med, lp, aggASN, otc                    uint32
-			hasMED, hasLP, atomic, hasAgg, hasOTC   uint8
-			hasAIGP                                 uint8
-			aigp                                    uint64
-			communities                             []uint32
-			large, ext, otherValues                 []string
-			clusters                                []string
-			otherFlags, otherCodes                  []uint8
-		)
-		err := rows.Scan(&r.Host, &peer, &r.Family.AFI, &r.Family.SAFI, &r.RD, &r.NLRI, &prefix, &prefixLen, &r.PathID,
-			&lastUs, &kind,
-			&r.PeerASN, &r.Seq, &r.ID, &r.Labels,
-			&nh, &nhLL, &asPath, &origin,
-			&med, &hasMED, &lp, &hasLP,
-			&communities, &large, &ext,
-			&atomic, &hasAgg, &aggASN,
-			&aggAddr, &origID, &clusters,
-			&otc, &hasOTC, &aigp, &hasAIGP,
-			&otherFlags, &otherCodes, &otherValues)
+		r, _, err := scanRoute(rows)
 		if err != nil {
-			return nil, fmt.Errorf("routes: scan: %w", err)
-		}
-		r.Peer = addrFrom(peer)
-		if r.NLRI == "" {
-			r.Prefix = schema.PrefixFrom16([16]byte(prefix), prefixLen)
-		}
-		r.NextHop, r.NextHopLinkLocal = addrFrom(nh), addrFrom(nhLL)
-		if r.Path, err = parseASPath(asPath); err != nil {
-			return nil, fmt.Errorf("routes: %v: %w", r.Prefix, err)
-		}
-		if err := r.Origin.UnmarshalText([]byte(strings.TrimPrefix(origin, "absent"))); err != nil {
 			return nil, fmt.Errorf("routes: %w", err)
 		}
-		if hasMED != 0 {
-			r.MED = &med
-		}
-		if hasLP != 0 {
-			r.LocalPref = &lp
-		}
-		for _, c := range communities {
-			r.Community = append(r.Community, schema.CommunityFromUint32(c))
-		}
-		for _, s := range large {
-			c, err := parseLarge(s)
-			if err != nil {
-				return nil, fmt.Errorf("routes: %w", err)
-			}
-			r.LargeCommunity = append(r.LargeCommunity, c)
-		}
-		for _, s := range ext {
-			var c schema.ExtCommunity
-			if err := c.UnmarshalText([]byte(s)); err != nil {
-				return nil, fmt.Errorf("routes: %w", err)
-			}
-			r.ExtCommunity = append(r.ExtCommunity, c)
-		}
-		r.AtomicAggregate = atomic != 0
-		if hasAgg != 0 {
-			r.Aggregator = &schema.Aggregator{ASN: aggASN, Address: addrFrom(aggAddr)}
-		}
-		r.OriginatorID = addrFrom(origID)
-		for _, c := range clusters {
-			r.ClusterList = append(r.ClusterList, addrFrom([]byte(c)))
-		}
-		if hasOTC != 0 {
-			r.OTC = &otc
-		}
-		if hasAIGP != 0 {
-			r.AIGP = &aigp
-		}
-		for i := range otherValues {
-			if i < len(otherFlags) && i < len(otherCodes) {
-				r.OtherAttrs = append(r.OtherAttrs, schema.RawAttribute{Flags: otherFlags[i], Code: otherCodes[i], Value: otherValues[i]})
-			}
-		}
-		if len(r.Labels) == 0 {
-			r.Labels = nil
-		}
-		r.Time = usTime(lastUs)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -591,4 +501,128 @@ ANY LEFT JOIN (
 		return fmt.Errorf("peers: last seen: %w", db.limited(err))
 	}
 	return nil
+}
+
+// routeAttrColumns are the columns of route_events that make a Route,
+// after its key, time and kind, in the order scanRoute reads them.
+var routeAttrColumns = []string{
+	"peer_asn", "seq", "id", "labels",
+	"next_hop", "next_hop_ll", "as_path_text", "origin",
+	"med", "has_med", "local_pref", "has_local_pref",
+	"communities", "large_communities", "ext_communities",
+	"atomic_aggregate", "has_aggregator", "aggregator_asn",
+	"aggregator_addr", "originator_id", "cluster_list",
+	"otc", "has_otc", "aigp", "has_aigp",
+	"other_attr_flags", "other_attr_codes", "other_attr_values",
+}
+
+// routeColumns is the select list scanRoute reads: a route's key, the time
+// and kind of its event, and its attributes; latest, per route, when
+// grouped (the query then groups by the key).
+func routeColumns(grouped bool) string {
+	cols := []string{"host", "peer", "afi", "safi", "rd", "nlri", "prefix", "prefix_len", "path_id"}
+	if grouped {
+		cols = append(cols, "max(ts_us) AS last_us", "argMax(kind, ts_us) AS last_kind")
+		for _, c := range routeAttrColumns {
+			cols = append(cols, "argMax("+c+", ts_us)")
+		}
+	} else {
+		cols = append(cols, "ts_us", "kind")
+		cols = append(cols, routeAttrColumns...)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// rowScanner is the part of driver.Rows that scanRoute uses.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanRoute reads a row of routeColumns: the route and its event's kind
+// (announce or withdraw).
+func scanRoute(rows rowScanner) (Route, string, error) {
+	var (
+		r                                       Route
+		peer, prefix, nh, nhLL, aggAddr, origID []byte
+		prefixLen                               uint8
+		us                                      uint64
+		kind, asPath, origin                    string
+		med, lp, aggASN, otc                    uint32
+		hasMED, hasLP, atomic, hasAgg, hasOTC   uint8
+		hasAIGP                                 uint8
+		aigp                                    uint64
+		communities                             []uint32
+		large, ext, otherValues                 []string
+		clusters                                []string
+		otherFlags, otherCodes                  []uint8
+	)
+	err := rows.Scan(&r.Host, &peer, &r.Family.AFI, &r.Family.SAFI, &r.RD, &r.NLRI, &prefix, &prefixLen, &r.PathID,
+		&us, &kind,
+		&r.PeerASN, &r.Seq, &r.ID, &r.Labels,
+		&nh, &nhLL, &asPath, &origin,
+		&med, &hasMED, &lp, &hasLP,
+		&communities, &large, &ext,
+		&atomic, &hasAgg, &aggASN,
+		&aggAddr, &origID, &clusters,
+		&otc, &hasOTC, &aigp, &hasAIGP,
+		&otherFlags, &otherCodes, &otherValues)
+	if err != nil {
+		return r, "", fmt.Errorf("scan: %w", err)
+	}
+	r.Peer = addrFrom(peer)
+	if r.NLRI == "" {
+		r.Prefix = schema.PrefixFrom16([16]byte(prefix), prefixLen)
+	}
+	r.NextHop, r.NextHopLinkLocal = addrFrom(nh), addrFrom(nhLL)
+	if r.Path, err = parseASPath(asPath); err != nil {
+		return r, "", fmt.Errorf("%v: %w", r.Prefix, err)
+	}
+	if err := r.Origin.UnmarshalText([]byte(strings.TrimPrefix(origin, "absent"))); err != nil {
+		return r, "", err
+	}
+	if hasMED != 0 {
+		r.MED = &med
+	}
+	if hasLP != 0 {
+		r.LocalPref = &lp
+	}
+	for _, c := range communities {
+		r.Community = append(r.Community, schema.CommunityFromUint32(c))
+	}
+	for _, s := range large {
+		c, err := parseLarge(s)
+		if err != nil {
+			return r, "", err
+		}
+		r.LargeCommunity = append(r.LargeCommunity, c)
+	}
+	for _, s := range ext {
+		var c schema.ExtCommunity
+		if err := c.UnmarshalText([]byte(s)); err != nil {
+			return r, "", err
+		}
+		r.ExtCommunity = append(r.ExtCommunity, c)
+	}
+	r.AtomicAggregate = atomic != 0
+	if hasAgg != 0 {
+		r.Aggregator = &schema.Aggregator{ASN: aggASN, Address: addrFrom(aggAddr)}
+	}
+	r.OriginatorID = addrFrom(origID)
+	for _, c := range clusters {
+		r.ClusterList = append(r.ClusterList, addrFrom([]byte(c)))
+	}
+	if hasOTC != 0 {
+		r.OTC = &otc
+	}
+	if hasAIGP != 0 {
+		r.AIGP = &aigp
+	}
+	for i := range otherValues {
+		if i < len(otherFlags) && i < len(otherCodes) {
+			r.OtherAttrs = append(r.OtherAttrs, schema.RawAttribute{Flags: otherFlags[i], Code: otherCodes[i], Value: otherValues[i]})
+		}
+	}
+	if len(r.Labels) == 0 {
+		r.Labels = nil
+	}
+	r.Time = usTime(us)
+	return r, kind, nil
 }

@@ -207,22 +207,8 @@ func (s *server) parseRoutesQuery(c echo.Context) (storage.RoutesQuery, error) {
 			return q, badRequest("at", v, err.Error())
 		}
 	}
-	if v := c.QueryParam("peer"); v != "" {
-		a, err := netip.ParseAddr(v)
-		if err != nil || a.Zone() != "" {
-			return q, badRequest("peer", v, "want an IP address such as 192.0.2.1 or 2001:db8::1")
-		}
-		q.Peer = a.Unmap()
-	}
-	q.Host = c.QueryParam("collector")
-	q.Limit = s.opts.DefaultRoutes
-	if vs, ok := c.QueryParams()["limit"]; ok {
-		v := vs[0]
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > s.opts.MaxRoutes {
-			return q, badRequest("limit", v, fmt.Sprintf("want a number from 1 to %d", s.opts.MaxRoutes))
-		}
-		q.Limit = n
+	if q.Peer, q.Host, q.Limit, err = s.parseScope(c); err != nil {
+		return q, err
 	}
 	if v, ok := c.QueryParams()["cursor"]; ok {
 		k, err := storage.ParseCursor(v[0])
@@ -232,6 +218,121 @@ func (s *server) parseRoutesQuery(c echo.Context) (storage.RoutesQuery, error) {
 		q.After = k
 	}
 	return q, nil
+}
+
+// parseScope reads the parameters /api/v1/routes and /api/v1/history
+// share: peer, collector and limit.
+func (s *server) parseScope(c echo.Context) (peer netip.Addr, host string, limit int, err error) {
+	if v := c.QueryParam("peer"); v != "" {
+		a, err := netip.ParseAddr(v)
+		if err != nil || a.Zone() != "" {
+			return peer, "", 0, badRequest("peer", v, "want an IP address such as 192.0.2.1 or 2001:db8::1")
+		}
+		peer = a.Unmap()
+	}
+	limit = s.opts.DefaultRoutes
+	if vs, ok := c.QueryParams()["limit"]; ok {
+		v := vs[0]
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > s.opts.MaxRoutes {
+			return peer, "", 0, badRequest("limit", v, fmt.Sprintf("want a number from 1 to %d", s.opts.MaxRoutes))
+		}
+		limit = n
+	}
+	return peer, c.QueryParam("collector"), limit, nil
+}
+
+// historyWindow is the window /api/v1/history covers when from is not
+// given: the day before to.
+const historyWindow = 24 * time.Hour
+
+// history answers /api/v1/history: every announcement and withdrawal of a
+// prefix (match=more: and of its more-specifics) between from and to.
+func (s *server) history(c echo.Context) error {
+	var q storage.HistoryQuery
+	raw := c.QueryParam("prefix")
+	if raw == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "prefix: missing; give a prefix (192.0.2.0/24)")
+	}
+	p, _, err := parsePrefix(raw)
+	if err != nil {
+		return badRequest("prefix", raw, err.Error())
+	}
+	q.Prefix = p
+	switch m := c.QueryParam("match"); m {
+	case "", "exact":
+	case "more":
+		q.MoreSpecific = true
+	default:
+		return badRequest("match", m, "want exact or more")
+	}
+	q.To = time.Now()
+	if v := c.QueryParam("to"); v != "" {
+		if q.To, err = ParseTime(v); err != nil {
+			return badRequest("to", v, err.Error())
+		}
+	}
+	q.From = q.To.Add(-historyWindow)
+	if v := c.QueryParam("from"); v != "" {
+		if q.From, err = ParseTime(v); err != nil {
+			return badRequest("from", v, err.Error())
+		}
+	}
+	if q.To.Before(q.From) {
+		return badRequest("to", c.QueryParam("to"), "before from")
+	}
+	if q.Peer, q.Host, q.Limit, err = s.parseScope(c); err != nil {
+		return err
+	}
+	if v, ok := c.QueryParams()["cursor"]; ok {
+		if q.After, err = storage.ParseHistoryCursor(v[0]); err != nil {
+			return badRequest("cursor", v[0], "not the next of a previous answer; give it unchanged, with the same query")
+		}
+	}
+	limit := q.Limit
+	q.Limit++ // one more tells whether the answer was cut
+	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
+	defer cancel()
+	events, err := s.store.History(ctx, q)
+	if errors.Is(err, storage.ErrBadQuery) {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		return err
+	}
+	truncated := len(events) > limit
+	if truncated {
+		events = events[:limit]
+	}
+	out := make([]historyEventJSON, 0, len(events))
+	for _, e := range events {
+		j := historyEventJSON{Type: "announce", routeJSON: routeToJSON(e.Route)}
+		if e.Withdrawn {
+			j = historyEventJSON{Type: "withdraw", routeJSON: routeJSON{Host: e.Host, Peer: e.Peer, PeerASN: e.PeerASN,
+				Family: e.Family, Prefix: j.Prefix, PathID: e.PathID, RD: e.RD, Labels: e.Labels,
+				Timestamp: unixSeconds(e.Time), Seq: e.Seq, ID: e.ID}}
+		}
+		out = append(out, j)
+	}
+	resp := map[string]any{
+		"query": map[string]any{"prefix": q.Prefix.String(), "match": c.QueryParam("match"), "from": q.From.UTC().Format(time.RFC3339Nano),
+			"to": q.To.UTC().Format(time.RFC3339Nano), "peer": c.QueryParam("peer"), "collector": q.Host, "limit": limit},
+		"events":    out,
+		"count":     len(out),
+		"truncated": truncated,
+	}
+	if truncated {
+		// The same query with cursor=next returns the following events.
+		resp["next"] = events[limit-1].Key().Cursor()
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// historyEventJSON is an event of /api/v1/history: a route as in
+// /api/v1/routes, and whether it was announced or withdrawn.
+type historyEventJSON struct {
+	Type string `json:"type"`
+	routeJSON
 }
 
 // parsePrefix reads a prefix or a bare address (a host route; bare is

@@ -129,6 +129,9 @@ func (f failingStore) Peers(context.Context) ([]storage.Peer, error) {
 func (f failingStore) Routes(context.Context, storage.RoutesQuery) ([]storage.Route, error) {
 	return nil, f.err
 }
+func (f failingStore) History(context.Context, storage.HistoryQuery) ([]storage.RouteEvent, error) {
+	return nil, f.err
+}
 
 // TestStoreErrors: the store's text never reaches the answer.
 func TestStoreErrors(t *testing.T) {

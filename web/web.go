@@ -57,6 +57,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Peers(ctx context.Context) ([]storage.Peer, error)
 	Routes(ctx context.Context, q storage.RoutesQuery) ([]storage.Route, error)
+	History(ctx context.Context, q storage.HistoryQuery) ([]storage.RouteEvent, error)
 }
 
 var _ Store = (*storage.DB)(nil)
@@ -72,6 +73,7 @@ type server struct {
 //	GET /                  web UI
 //	GET /api/v1/peers      peers with state, ASN, uptime, route counts
 //	GET /api/v1/routes     routes per peer (prefix, match, at, peer, collector, limit)
+//	GET /api/v1/history    a prefix's announcements and withdrawals (prefix, match, from, to, peer, collector, limit)
 //	GET /healthz           200 when ClickHouse answers, else 503
 func New(store Store, opts Options) http.Handler {
 	if opts.Log == nil {
@@ -100,6 +102,7 @@ func New(store Store, opts Options) http.Handler {
 	e.GET("/healthz", s.healthz)
 	e.GET("/api/v1/peers", s.peers)
 	e.GET("/api/v1/routes", s.routes)
+	e.GET("/api/v1/history", s.history)
 	return e
 }
 
