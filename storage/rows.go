@@ -19,14 +19,27 @@ type fixed16 []byte
 
 func (f fixed16) add(b [16]byte) fixed16 { return append(f, b[:]...) }
 
-// values returns the rows as slices of f, the form clickhouse-go takes.
-func (f fixed16) values() [][]byte {
-	out := make([][]byte, len(f)/16)
+// values returns the rows as slices of f, the form clickhouse-go takes,
+// in scratch (reused when it is large enough).
+func (f fixed16) values(scratch [][]byte) [][]byte {
+	out := slices.Grow(scratch[:0], len(f)/16)[:len(f)/16]
 	for i := range out {
 		out[i] = f[16*i : 16*i+16 : 16*i+16]
 	}
 	return out
 }
+
+// Array columns hold each row's value already in an interface (a typed
+// slice: []uint32, []string, []uint8 or [][]byte), so that clickhouse-go's
+// AppendRow, which takes an any, does not box every row again: an empty
+// array is one shared value, and the attributes of an UPDATE are boxed
+// once for all its rows.
+var (
+	emptyUint32s any = []uint32{}
+	emptyStrings any = []string{}
+	emptyUint8s  any = []uint8{}
+	emptyBytes   any = [][]byte{}
+)
 
 // routeBatch holds rows of route_events, one slice per column.
 type routeBatch struct {
@@ -37,10 +50,8 @@ type routeBatch struct {
 	tsUs, seq, aigp                                                               []uint64
 	afi                                                                           []uint16
 	safi, prefixLen, hasMED, hasLocalPref, atomic, hasAggregator, hasOTC, hasAIGP []uint8
-	labels, asPath, communities                                                   [][]uint32
-	large, ext, otherValues                                                       [][]string
-	clusterList                                                                   [][][]byte
-	otherFlags, otherCodes                                                        [][]uint8
+	// arrays, each row a boxed typed slice (see emptyUint32s)
+	labels, asPath, communities, large, ext, otherValues, clusterList, otherFlags, otherCodes []any
 }
 
 func (b *routeBatch) len() int { return len(b.tsUs) }
@@ -64,30 +75,24 @@ func (b *routeBatch) grow(n int) {
 	for _, s := range []*[]uint8{&b.safi, &b.prefixLen, &b.hasMED, &b.hasLocalPref, &b.atomic, &b.hasAggregator, &b.hasOTC, &b.hasAIGP} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, s := range []*[][]uint32{&b.labels, &b.asPath, &b.communities} {
+	for _, s := range []*[]any{&b.labels, &b.asPath, &b.communities, &b.large, &b.ext, &b.otherValues, &b.clusterList, &b.otherFlags, &b.otherCodes} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, s := range []*[][]string{&b.large, &b.ext, &b.otherValues} {
-		*s = slices.Grow(*s, n)
-	}
-	b.clusterList = slices.Grow(b.clusterList, n)
-	b.otherFlags = slices.Grow(b.otherFlags, n)
-	b.otherCodes = slices.Grow(b.otherCodes, n)
 }
 
 // columns returns the columns in INSERT order, each with its values.
 func (b *routeBatch) columns() []column {
 	return []column{
-		{"host", b.host}, {"peer", b.peer.values()}, {"peer_asn", b.peerASN}, {"ts", b.ts},
+		{"host", b.host}, {"peer", b.peer}, {"peer_asn", b.peerASN}, {"ts", b.ts},
 		{"ts_us", b.tsUs}, {"seq", b.seq}, {"id", b.id}, {"idx", b.idx}, {"kind", b.kind},
-		{"afi", b.afi}, {"safi", b.safi}, {"prefix", b.prefix.values()}, {"prefix_len", b.prefixLen},
+		{"afi", b.afi}, {"safi", b.safi}, {"prefix", b.prefix}, {"prefix_len", b.prefixLen},
 		{"path_id", b.pathID}, {"rd", b.rd}, {"labels", b.labels}, {"nlri", b.nlri},
-		{"next_hop", b.nextHop.values()}, {"next_hop_ll", b.nextHopLL.values()},
+		{"next_hop", b.nextHop}, {"next_hop_ll", b.nextHopLL},
 		{"as_path", b.asPath}, {"as_path_text", b.asPathText}, {"origin_asn", b.originASN}, {"origin", b.origin},
 		{"med", b.med}, {"has_med", b.hasMED}, {"local_pref", b.localPref}, {"has_local_pref", b.hasLocalPref},
 		{"communities", b.communities}, {"large_communities", b.large}, {"ext_communities", b.ext},
 		{"atomic_aggregate", b.atomic}, {"has_aggregator", b.hasAggregator}, {"aggregator_asn", b.aggregatorASN},
-		{"aggregator_addr", b.aggregatorAddr.values()}, {"originator_id", b.originatorID.values()},
+		{"aggregator_addr", b.aggregatorAddr}, {"originator_id", b.originatorID},
 		{"cluster_list", b.clusterList}, {"otc", b.otc}, {"has_otc", b.hasOTC}, {"aigp", b.aigp}, {"has_aigp", b.hasAIGP},
 		{"other_attr_flags", b.otherFlags}, {"other_attr_codes", b.otherCodes}, {"other_attr_values", b.otherValues},
 		{"raw", b.raw},
@@ -103,18 +108,18 @@ type peerBatch struct {
 	tsUs, seq                                    []uint64
 	hasNotif, code, subcode, sent, version       []uint8
 	holdTime                                     []uint16
-	caps                                         [][]string
+	caps                                         []any // []string each
 }
 
 func (b *peerBatch) len() int { return len(b.tsUs) }
 
 func (b *peerBatch) columns() []column {
 	return []column{
-		{"host", b.host}, {"peer", b.peer.values()}, {"peer_asn", b.peerASN}, {"ts", b.ts}, {"ts_us", b.tsUs},
+		{"host", b.host}, {"peer", b.peer}, {"peer_asn", b.peerASN}, {"ts", b.ts}, {"ts_us", b.tsUs},
 		{"seq", b.seq}, {"id", b.id}, {"type", b.typ}, {"state", b.state}, {"reason", b.reason},
 		{"has_notification", b.hasNotif}, {"notification_code", b.code}, {"notification_subcode", b.subcode},
 		{"notification_data", b.notifData}, {"sent", b.sent}, {"open_version", b.version}, {"open_asn", b.openASN},
-		{"hold_time", b.holdTime}, {"router_id", b.routerID.values()}, {"capabilities", b.caps}, {"raw", b.raw},
+		{"hold_time", b.holdTime}, {"router_id", b.routerID}, {"capabilities", b.caps}, {"raw", b.raw},
 	}
 }
 
@@ -193,7 +198,7 @@ func addEvents(c clock, routes *routeBatch, peers *peerBatch, events []schema.Ev
 // attrs are the path attributes of an UPDATE in their stored form; the
 // zero value is what a withdrawal row carries.
 type attrs struct {
-	asPath        []uint32
+	asPath        any // []uint32
 	asPathText    string
 	originASN     uint32
 	origin        string
@@ -201,32 +206,31 @@ type attrs struct {
 	hasMED        uint8
 	localPref     uint32
 	hasLocalPref  uint8
-	communities   []uint32
-	large         []string
-	ext           []string
+	communities   any // []uint32
+	large         any // []string
+	ext           any // []string
 	atomic        uint8
 	hasAggregator uint8
 	aggregatorASN uint32
 	aggregatorAdr [16]byte
 	originatorID  [16]byte
-	clusterList   [][]byte
+	clusterList   any // [][]byte
 	otc           uint32
 	hasOTC        uint8
 	aigp          uint64
 	hasAIGP       uint8
-	otherFlags    []uint8
-	otherCodes    []uint8
-	otherValues   []string
+	otherFlags    any // []uint8
+	otherCodes    any // []uint8
+	otherValues   any // []string
 }
 
-var noAttrs = attrs{origin: "absent", asPath: []uint32{}, communities: []uint32{}, large: []string{},
-	ext: []string{}, clusterList: [][]byte{}, otherFlags: []uint8{}, otherCodes: []uint8{}, otherValues: []string{}}
+var noAttrs = attrs{origin: "absent", asPath: emptyUint32s, communities: emptyUint32s, large: emptyStrings,
+	ext: emptyStrings, clusterList: emptyBytes, otherFlags: emptyUint8s, otherCodes: emptyUint8s, otherValues: emptyStrings}
 
 func attrsOf(e *schema.Event) attrs {
 	a := noAttrs
-	a.asPath = e.Path.Flat()
-	if a.asPath == nil {
-		a.asPath = []uint32{}
+	if p := e.Path.Flat(); p != nil {
+		a.asPath = p
 	}
 	a.asPathText = e.Path.String()
 	a.originASN = e.Path.OriginASN()
@@ -238,22 +242,25 @@ func attrsOf(e *schema.Event) attrs {
 		a.localPref, a.hasLocalPref = *e.LocalPref, 1
 	}
 	if len(e.Community) > 0 {
-		a.communities = make([]uint32, len(e.Community))
+		cs := make([]uint32, len(e.Community))
 		for i, c := range e.Community {
-			a.communities[i] = c.Uint32()
+			cs[i] = c.Uint32()
 		}
+		a.communities = cs
 	}
 	if len(e.LargeCommunity) > 0 {
-		a.large = make([]string, len(e.LargeCommunity))
+		ls := make([]string, len(e.LargeCommunity))
 		for i, c := range e.LargeCommunity {
-			a.large[i] = c.String()
+			ls[i] = c.String()
 		}
+		a.large = ls
 	}
 	if len(e.ExtCommunity) > 0 {
-		a.ext = make([]string, len(e.ExtCommunity))
+		xs := make([]string, len(e.ExtCommunity))
 		for i, c := range e.ExtCommunity {
-			a.ext[i] = c.String()
+			xs[i] = c.String()
 		}
+		a.ext = xs
 	}
 	if e.AtomicAggregate {
 		a.atomic = 1
@@ -265,11 +272,12 @@ func attrsOf(e *schema.Event) attrs {
 	}
 	a.originatorID = schema.AddrTo16(e.OriginatorID)
 	if len(e.ClusterList) > 0 {
-		a.clusterList = make([][]byte, len(e.ClusterList))
+		cl := make([][]byte, len(e.ClusterList))
 		for i, c := range e.ClusterList {
 			b := schema.AddrTo16(c)
-			a.clusterList[i] = b[:]
+			cl[i] = b[:]
 		}
+		a.clusterList = cl
 	}
 	if e.OTC != nil {
 		a.otc, a.hasOTC = *e.OTC, 1
@@ -278,12 +286,13 @@ func attrsOf(e *schema.Event) attrs {
 		a.aigp, a.hasAIGP = *e.AIGP, 1
 	}
 	if len(e.OtherAttrs) > 0 {
-		a.otherFlags = make([]uint8, len(e.OtherAttrs))
-		a.otherCodes = make([]uint8, len(e.OtherAttrs))
-		a.otherValues = make([]string, len(e.OtherAttrs))
+		fs := make([]uint8, len(e.OtherAttrs))
+		cs := make([]uint8, len(e.OtherAttrs))
+		vs := make([]string, len(e.OtherAttrs))
 		for i, o := range e.OtherAttrs {
-			a.otherFlags[i], a.otherCodes[i], a.otherValues[i] = o.Flags, o.Code, o.Value
+			fs[i], cs[i], vs[i] = o.Flags, o.Code, o.Value
 		}
+		a.otherFlags, a.otherCodes, a.otherValues = fs, cs, vs
 	}
 	return a
 }
@@ -328,8 +337,8 @@ func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
 		b.prefixLen = append(b.prefixLen, bits)
 		b.pathID = append(b.pathID, r.pathID)
 		b.rd = append(b.rd, r.rd)
-		if r.labels == nil {
-			b.labels = append(b.labels, []uint32{})
+		if len(r.labels) == 0 {
+			b.labels = append(b.labels, emptyUint32s)
 		} else {
 			b.labels = append(b.labels, slices.Clone(r.labels))
 		}
@@ -427,7 +436,7 @@ func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
 		openASN                            uint32
 		holdTime                           uint16
 		routerID                           [16]byte
-		caps                               = []string{}
+		caps                               = emptyStrings
 	)
 	if e.Type == schema.TypePeerState && e.State != schema.StateUnknown {
 		state = e.State.String()

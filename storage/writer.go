@@ -332,22 +332,20 @@ func (db *DB) insert(ctx context.Context, table string, batches []batchColumns) 
 	defer b.Abort() // no-op once sent
 	n := 0
 	cols := b.Columns()
+	var scratch [][]byte // a FixedString column's rows, reused column after column
 	for _, rows := range batches {
 		n += rows.len()
 		for i, c := range rows.columns() {
 			// Arrays row by row: clickhouse-go's Append of a slice of
 			// slices goes through reflection, AppendRow of a typed slice
-			// does not.
+			// does not, and the rows are already boxed (see emptyUint32s).
 			var err error
 			switch v := c.values.(type) {
-			case [][]uint32:
+			case []any:
 				err = appendRows(cols[i], v)
-			case [][]string:
-				err = appendRows(cols[i], v)
-			case [][]uint8:
-				err = appendRows(cols[i], v)
-			case [][][]byte:
-				err = appendRows(cols[i], v)
+			case fixed16:
+				scratch = v.values(scratch)
+				err = b.Column(i).Append(scratch)
 			default:
 				err = b.Column(i).Append(v)
 			}
@@ -362,7 +360,7 @@ func (db *DB) insert(ctx context.Context, table string, batches []batchColumns) 
 	return nil
 }
 
-func appendRows[T any](col chcolumn.Interface, rows []T) error {
+func appendRows(col chcolumn.Interface, rows []any) error {
 	for _, r := range rows {
 		if err := col.AppendRow(r); err != nil {
 			return err
