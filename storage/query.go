@@ -60,11 +60,59 @@ type RoutesQuery struct {
 	// collector only.
 	Peer netip.Addr
 	Host string
+	// Filter keeps the routes whose current announcement matches it.
+	// With a filter, Prefix may be left unset: the routes of every prefix.
+	Filter RouteFilter
 	// Limit caps the number of routes (0: no limit).
 	Limit int
 	// After, when its Prefix is set, keeps the routes that sort after it:
 	// the key of the last route of the previous page.
 	After RouteKey
+}
+
+// RouteFilter selects routes by their current announcement's attributes;
+// the zero value selects every route. Several set fields must all match.
+type RouteFilter struct {
+	// OriginASN is the last ASN of the AS_PATH (0: any).
+	OriginASN uint32
+	// ASPath is a regular expression (RE2) over the AS_PATH written as
+	// ASNs separated by spaces ("64500 64496"); "_" stands for a
+	// boundary, as in router looking glasses: "_64496$" is "originated
+	// by 64496", "^64500_" "learned from 64500".
+	ASPath         string
+	Community      *schema.Community
+	LargeCommunity *schema.LargeCommunity
+}
+
+func (f RouteFilter) empty() bool { return f == RouteFilter{} }
+
+// ASPathRegexp is the RE2 expression a RouteFilter's ASPath stands for.
+func ASPathRegexp(s string) string {
+	return strings.ReplaceAll(s, "_", `(?:^|$|[ {},()\[\]])`)
+}
+
+// having returns the HAVING conditions of the filter, with their bound
+// arguments, on the route's latest event.
+func (f RouteFilter) having() ([]string, []any) {
+	var conds []string
+	var args []any
+	if f.OriginASN != 0 {
+		conds = append(conds, "argMax(origin_asn, ts_us) = ?")
+		args = append(args, f.OriginASN)
+	}
+	if f.ASPath != "" {
+		conds = append(conds, "match(argMax(as_path_text, ts_us), ?)")
+		args = append(args, ASPathRegexp(f.ASPath))
+	}
+	if f.Community != nil {
+		conds = append(conds, "has(argMax(communities, ts_us), toUInt32(?))")
+		args = append(args, f.Community.Uint32())
+	}
+	if f.LargeCommunity != nil {
+		conds = append(conds, "has(argMax(large_communities, ts_us), ?)")
+		args = append(args, f.LargeCommunity.String())
+	}
+	return conds, args
 }
 
 // ErrBadQuery is wrapped by errors about the query rather than the store.
@@ -116,21 +164,24 @@ type Route struct {
 // start after q.After when it is set. A query that exceeds the DB's
 // QueryLimits fails with an error wrapping ErrQueryTooExpensive.
 func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
-	if !q.Prefix.IsValid() {
+	if !q.Prefix.IsValid() && q.Filter.empty() {
 		return nil, fmt.Errorf("%w: prefix: not set", ErrBadQuery)
 	}
 	p := q.Prefix.Masked()
 	var where []string
-	switch q.Match {
-	case MatchExact:
+	switch {
+	case !q.Prefix.IsValid():
+		// Every prefix: the filter selects.
+		q.Match = MatchExact
+	case q.Match == MatchExact:
 		where = append(where, "prefix = "+fs16(schema.AddrTo16(p.Addr())), "prefix_len = "+strconv.Itoa(p.Bits()))
-	case MatchLongest, MatchLess:
+	case q.Match == MatchLongest, q.Match == MatchLess:
 		var set []string
 		for _, c := range covering(p) {
 			set = append(set, "("+fs16(schema.AddrTo16(c.Addr()))+", "+strconv.Itoa(c.Bits())+")")
 		}
 		where = append(where, "(prefix, prefix_len) IN ("+strings.Join(set, ", ")+")")
-	case MatchMore:
+	case q.Match == MatchMore:
 		lo, hi := rangeOf(p)
 		where = append(where, "prefix >= "+fs16(lo), "prefix <= "+fs16(hi), "prefix_len >= "+strconv.Itoa(p.Bits()))
 	default:
@@ -139,9 +190,12 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	// Routes of families without IP prefixes (nlri set) have an all-zero
 	// prefix that must not match ::/0.
 	where = append(where, "nlri = ''")
-	if p.Addr().Is4() {
+	switch {
+	case !q.Prefix.IsValid():
+		where = append(where, "afi IN (1, 2)")
+	case p.Addr().Is4():
 		where = append(where, "afi = 1", "prefix_len <= 32")
-	} else {
+	default:
 		where = append(where, "afi = 2")
 	}
 	where, args := db.scope(where, q.At, q.Peer, q.Host)
@@ -160,6 +214,11 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	if c := downs.condition(); c != "" {
 		having += " AND last_us > " + c
 	}
+	fc, fa := q.Filter.having()
+	for _, c := range fc {
+		having += " AND " + c
+	}
+	args = append(args, fa...)
 	limit := ""
 	if q.Limit > 0 && q.Match != MatchLongest {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)

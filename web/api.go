@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -109,13 +110,72 @@ type routesQueryJSON struct {
 	Collector string       `json:"collector,omitempty"`
 	Limit     int          `json:"limit"`
 	Cursor    string       `json:"cursor,omitempty"`
+	// The filters of /api/v1/search.
+	Origin    uint32 `json:"origin,omitempty"`
+	ASPath    string `json:"aspath,omitempty"`
+	Community string `json:"community,omitempty"`
 }
 
 func (s *server) routes(c echo.Context) error {
-	q, err := s.parseRoutesQuery(c)
+	q, err := s.parseRoutesQuery(c, true)
 	if err != nil {
 		return err
 	}
+	return s.answerRoutes(c, q)
+}
+
+// search answers /api/v1/search: the routes (current, or at TIME) whose
+// announcement has an origin AS, matches an AS-path expression, or
+// carries a standard or large community; optionally within a prefix.
+func (s *server) search(c echo.Context) error {
+	q, err := s.parseRoutesQuery(c, false)
+	if err != nil {
+		return err
+	}
+	if v := c.QueryParam("origin"); v != "" {
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(v), "AS"), 10, 32)
+		if err != nil || n == 0 {
+			return badRequest("origin", v, "want an AS number such as 64496 or AS64496")
+		}
+		q.Filter.OriginASN = uint32(n)
+	}
+	if v := c.QueryParam("aspath"); v != "" {
+		if len(v) > 256 {
+			return badRequest("aspath", v[:32]+"...", "longer than 256 characters")
+		}
+		if _, err := regexp.Compile(storage.ASPathRegexp(v)); err != nil {
+			return badRequest("aspath", v, "not a regular expression (RE2; _ matches a boundary): "+err.Error())
+		}
+		q.Filter.ASPath = v
+	}
+	if v := c.QueryParam("community"); v != "" {
+		parts := strings.Split(v, ":")
+		var nums []uint32
+		for _, p := range parts {
+			n, err := strconv.ParseUint(p, 10, 32)
+			if err != nil {
+				nums = nil
+				break
+			}
+			nums = append(nums, uint32(n))
+		}
+		switch {
+		case len(nums) == 2 && nums[0] <= 0xffff && nums[1] <= 0xffff:
+			q.Filter.Community = &schema.Community{uint16(nums[0]), uint16(nums[1])}
+		case len(nums) == 3:
+			q.Filter.LargeCommunity = &schema.LargeCommunity{nums[0], nums[1], nums[2]}
+		default:
+			return badRequest("community", v, "want a standard community ASN:VALUE (65000:100) or a large one GLOBAL:LOCAL1:LOCAL2")
+		}
+	}
+	if q.Filter == (storage.RouteFilter{}) {
+		return echo.NewHTTPError(http.StatusBadRequest, "origin, aspath, community: give at least one")
+	}
+	return s.answerRoutes(c, q)
+}
+
+// answerRoutes runs a routes query and writes the page.
+func (s *server) answerRoutes(c echo.Context, q storage.RoutesQuery) error {
 	limit := q.Limit
 	q.Limit++ // one more tells whether the answer was cut
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
@@ -137,7 +197,11 @@ func (s *server) routes(c echo.Context) error {
 	for _, r := range routes {
 		out = append(out, routeToJSON(r))
 	}
-	echoed := routesQueryJSON{Prefix: q.Prefix, Match: q.Match.String(), Peer: q.Peer, Collector: q.Host, Limit: limit, Cursor: c.QueryParam("cursor")}
+	echoed := routesQueryJSON{Prefix: q.Prefix, Match: q.Match.String(), Peer: q.Peer, Collector: q.Host, Limit: limit, Cursor: c.QueryParam("cursor"),
+		Origin: q.Filter.OriginASN, ASPath: q.Filter.ASPath, Community: c.QueryParam("community")}
+	if !q.Prefix.IsValid() {
+		echoed.Match = ""
+	}
 	if !q.At.IsZero() {
 		echoed.At = q.At.UTC().Format(time.RFC3339Nano)
 	}
@@ -181,21 +245,25 @@ func routeToJSON(r storage.Route) routeJSON {
 	return j
 }
 
-// parseRoutesQuery reads the parameters of /api/v1/routes.
-func (s *server) parseRoutesQuery(c echo.Context) (storage.RoutesQuery, error) {
+// parseRoutesQuery reads the parameters of /api/v1/routes (and of
+// /api/v1/search, where the prefix is optional).
+func (s *server) parseRoutesQuery(c echo.Context, needPrefix bool) (storage.RoutesQuery, error) {
 	var q storage.RoutesQuery
+	var err error
 	raw := c.QueryParam("prefix")
-	if raw == "" {
+	if raw == "" && needPrefix {
 		return q, echo.NewHTTPError(http.StatusBadRequest, "prefix: missing; give a prefix (192.0.2.0/24) or an address (192.0.2.1)")
 	}
-	p, bare, err := parsePrefix(raw)
-	if err != nil {
-		return q, badRequest("prefix", raw, err.Error())
-	}
-	q.Prefix = p
-	q.Match = storage.MatchExact
-	if bare {
-		q.Match = storage.MatchLongest
+	if raw != "" {
+		p, bare, err := parsePrefix(raw)
+		if err != nil {
+			return q, badRequest("prefix", raw, err.Error())
+		}
+		q.Prefix = p
+		q.Match = storage.MatchExact
+		if bare {
+			q.Match = storage.MatchLongest
+		}
 	}
 	if m := c.QueryParam("match"); m != "" {
 		if q.Match, err = storage.ParseMatch(m); err != nil {

@@ -74,6 +74,7 @@ type server struct {
 //	GET /api/v1/peers      peers with state, ASN, uptime, route counts
 //	GET /api/v1/routes     routes per peer (prefix, match, at, peer, collector, limit)
 //	GET /api/v1/history    a prefix's announcements and withdrawals (prefix, match, from, to, peer, collector, limit)
+//	GET /api/v1/search     routes by origin, AS-path expression or community (at, prefix, peer, collector, limit)
 //	GET /healthz           200 when ClickHouse answers, else 503
 func New(store Store, opts Options) http.Handler {
 	if opts.Log == nil {
@@ -103,6 +104,7 @@ func New(store Store, opts Options) http.Handler {
 	e.GET("/api/v1/peers", s.peers)
 	e.GET("/api/v1/routes", s.routes)
 	e.GET("/api/v1/history", s.history)
+	e.GET("/api/v1/search", s.search)
 	return e
 }
 
