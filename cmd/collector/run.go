@@ -122,6 +122,11 @@ func runDaemon(args []string) error {
 		}
 	}()
 
+	// What the spool holds (an earlier run's, left while NATS was away)
+	// goes into the log before the log is asked where each peer stands.
+	if err := pub.Flush(ctx); err != nil {
+		return err
+	}
 	last, err := bus.LastPeerStates(ctx, conn, cfg.Collector.Name)
 	if err != nil {
 		return err
