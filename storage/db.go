@@ -129,10 +129,24 @@ func open(ctx context.Context, opts *clickhouse.Options, database string) (*DB, 
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
+	var hadCurrent uint8
+	if err := conn.QueryRow(ctx, "EXISTS TABLE routes_current").Scan(&hadCurrent); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse: %w", err)
+	}
 	for _, st := range schema.DDL() {
 		if err := conn.Exec(ctx, st.SQL); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("clickhouse: apply %s: %w", st.Name, err)
+		}
+	}
+	if hadCurrent == 0 {
+		// A store from before routes_current: fill it once from the
+		// history (rows the view writes meanwhile are duplicates, which
+		// the table collapses).
+		if err := conn.Exec(ctx, "INSERT INTO routes_current SELECT "+currentColumns+" FROM route_events"); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("clickhouse: fill routes_current from route_events: %w", err)
 		}
 	}
 	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler), limits: DefaultQueryLimits()}, nil
@@ -159,3 +173,11 @@ func (db *DB) Close() error {
 	})
 	return db.closeErr
 }
+
+// currentColumns are the columns of routes_current, as its view selects
+// them from route_events (schema/003_routes_current.sql).
+const currentColumns = `host, peer, peer_asn, ts, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, path_id, rd, labels, nlri,
+    next_hop, next_hop_ll, as_path, as_path_text, origin_asn, origin, med, has_med, local_pref, has_local_pref,
+    communities, large_communities, ext_communities, atomic_aggregate, has_aggregator, aggregator_asn,
+    aggregator_addr, originator_id, cluster_list, otc, has_otc, aigp, has_aigp,
+    other_attr_flags, other_attr_codes, other_attr_values`

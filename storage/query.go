@@ -223,8 +223,14 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	if q.Limit > 0 && q.Match != MatchLongest {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)
 	}
+	// Now is read from the current state (a few rows per route); a time
+	// in the past from the history.
+	table := "routes_current"
+	if !q.At.IsZero() {
+		table = "route_events"
+	}
 	sql := `SELECT ` + routeColumns(true) + `
-FROM route_events
+FROM ` + table + `
 WHERE ` + strings.Join(where, " AND ") + `
 GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
 HAVING ` + having + `
@@ -424,7 +430,7 @@ FROM peer_events GROUP BY host, peer`)
   countIf(afi = 1 AND `+current+`), countIf(afi = 2 AND `+current+`)
 FROM (
   SELECT host, peer, afi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us, argMax(peer_asn, ts_us) AS asn
-  FROM route_events
+  FROM routes_current
   GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
 )
 GROUP BY host, peer`)
