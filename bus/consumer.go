@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -110,8 +111,7 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 	// When ctx ends, stop pulling; what was delivered but not stored
 	// (the batch at hand, and what the iterator had fetched ahead) is given
 	// back at once, rather than after AckWait.
-	var msgs []jetstream.Msg
-	giveBack := func() {
+	giveBack := func(msgs []jetstream.Msg) {
 		for _, m := range msgs {
 			m.Nak()
 		}
@@ -127,27 +127,55 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 	stopIt := context.AfterFunc(ctx, it.Drain)
 	defer stopIt()
 
-	var events []schema.Event
+	// Two batches take turns: while the storer goroutine stores one and
+	// then acknowledges its messages, this loop fetches and decodes the
+	// next, so the INSERT's round trips overlap with reading the log. At
+	// most one batch is being stored and one built; each batch's acks
+	// follow its own INSERT.
+	free := make(chan *consumerBatch, 2)
+	free <- &consumerBatch{}
+	free <- &consumerBatch{}
+	work := make(chan *consumerBatch)
+	var storer sync.WaitGroup
+	storer.Go(func() {
+		for b := range work {
+			if handle(ctx, cfg, h, b.events, b.msgs, stats, log) {
+				for _, m := range b.msgs {
+					m.Ack()
+				}
+				stats.Handled.Add(int64(len(b.msgs)))
+			} else {
+				for _, m := range b.msgs { // stopped before the batch was stored
+					m.Nak()
+				}
+			}
+			free <- b
+		}
+	})
+	defer storer.Wait()
+	defer close(work)
+
+	b := <-free
 	var lastInsert time.Time
 	for {
-		msgs, events = msgs[:0], events[:0]
+		b.msgs, b.events = b.msgs[:0], b.events[:0]
 		m, err := it.Next()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				giveBack()
+				giveBack(nil)
 				return nil
 			}
 			log.Warn("reading the log", "err", err)
 			continue
 		}
-		msgs = append(msgs, m)
+		b.msgs = append(b.msgs, m)
 		// A batch ends when it is full, when its first event has waited
 		// FlushInterval, or when the log has gone quiet (nothing for
-		// idleFlush) and the last INSERT is minInsertGap old: a burst is
+		// idleFlush) and the last INSERT began minInsertGap ago: a burst is
 		// stored as soon as it ends, and a trickle of events still makes
 		// few INSERTs (ClickHouse wants large ones).
 		deadline := time.Now().Add(cfg.FlushInterval)
-		for len(msgs) < cfg.BatchSize {
+		for len(b.msgs) < cfg.BatchSize {
 			wait := time.Until(deadline)
 			if wait <= 0 {
 				break
@@ -163,23 +191,23 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 				}
 				continue // not quiet long enough: keep filling
 			}
-			msgs = append(msgs, m)
+			b.msgs = append(b.msgs, m)
 		}
 		if ctx.Err() != nil {
-			giveBack()
+			giveBack(b.msgs)
 			return nil
 		}
-		kept := msgs[:0]
-		for _, m := range msgs {
-			// Decoded into the events of the last batch, reusing their
+		kept := b.msgs[:0]
+		for _, m := range b.msgs {
+			// Decoded into the events of an earlier batch, reusing their
 			// arrays (the handler keeps nothing of them).
-			if len(events) < cap(events) {
-				events = events[:len(events)+1]
+			if len(b.events) < cap(b.events) {
+				b.events = b.events[:len(b.events)+1]
 			} else {
-				events = append(events, schema.Event{})
+				b.events = append(b.events, schema.Event{})
 			}
-			if err := events[len(events)-1].DecodeJSON(m.Data()); err != nil {
-				events = events[:len(events)-1]
+			if err := b.events[len(b.events)-1].DecodeJSON(m.Data()); err != nil {
+				b.events = b.events[:len(b.events)-1]
 				stats.Poison.Add(1)
 				log.Error("discarding a message of the log that is not an event", "subject", m.Subject(), "err", err)
 				m.Term()
@@ -187,17 +215,25 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 			}
 			kept = append(kept, m)
 		}
-		msgs = kept
-		if !handle(ctx, cfg, h, events, msgs, stats, log) {
-			giveBack() // stopped before the batch was stored
+		b.msgs = kept
+		if len(b.events) == 0 {
+			continue
+		}
+		select {
+		case work <- b: // the storer is done with the batch before
+		case <-ctx.Done():
+			giveBack(b.msgs)
 			return nil
 		}
-		for _, m := range msgs {
-			m.Ack()
-		}
 		lastInsert = time.Now()
-		stats.Handled.Add(int64(len(msgs)))
+		b = <-free
 	}
+}
+
+// consumerBatch is the messages of one batch and their events.
+type consumerBatch struct {
+	msgs   []jetstream.Msg
+	events []schema.Event
 }
 
 // handle calls h until it succeeds; false when ctx ended first.
