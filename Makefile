@@ -22,8 +22,9 @@ help: ## list the targets
 deps: ## install what `make run` needs (Debian/Ubuntu packages), if missing
 	@./scripts/apt-install.sh $(RUN_PKGS)
 
-deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump
+deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump, nats-server; chDB (npm)
 	@./scripts/apt-install.sh $(TEST_PKGS)
+	@./scripts/chdb/install.sh
 
 build: ## build bin/collector and bin/lg
 	$(GO) build -tags '$(TAGS)' -o $(BIN)/ ./cmd/collector ./cmd/lg

@@ -1,0 +1,70 @@
+// Proves that Vantage's SQL runs on a current ClickHouse (chDB, the engine
+// in-process), beside the Debian 18.16 server the tests use: every
+// statement of schema/*.sql, then the shapes of storage's queries with
+// literal values, on a few rows. Run by storage's TestSQLOnCurrentClickHouse:
+//   node scripts/chdb/check.js SCHEMA_DIR SCRATCH_DIR
+const { Session } = require('chdb');
+const fs = require('fs');
+const path = require('path');
+const [schemaDir, scratch] = process.argv.slice(2);
+const s = new Session(scratch);
+const q = (sql) => {
+  try {
+    return s.query(sql, 'TSV');
+  } catch (e) {
+    console.error('FAILED:\n' + sql + '\n' + e);
+    process.exit(1);
+  }
+};
+q('CREATE DATABASE IF NOT EXISTS vt');
+q('USE vt');
+for (const f of fs.readdirSync(schemaDir).filter(f => f.endsWith('.sql')).sort()) {
+  const src = fs.readFileSync(path.join(schemaDir, f), 'utf8').split('\n').filter(l => !l.trim().startsWith('--')).join('\n');
+  for (const st of src.split(/;\s*\n/).map(x => x.trim().replace(/;$/, '')).filter(Boolean)) {
+    q(st);
+  }
+}
+const p = "toFixedString(unhex('00000000000000000000ffff0a000000'), 16)";
+const peer = "toFixedString(unhex('00000000000000000000ffffc0000201'), 16)";
+q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, as_path_text, origin_asn, communities, large_communities)
+   VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1700000000000000, 1, 'a', 0, 'announce', 1, 1, ${p}, 8, [64500, 64496], '64500 64496', 64496, [4226809956], ['64500:1:2'])`);
+q(`INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, state, hold_time) VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1699999999000000, 0, 's', 'RIS_PEER_STATE', 'connected', 90)`);
+q(`INSERT INTO peer_seen (host, peer, last_us) VALUES ('h', ${peer}, 1700000000000000)`);
+const current = q('SELECT count() FROM routes_current').trim();
+if (current !== '1') {
+  console.error('routes_current holds ' + current + ' rows after one INSERT into route_events, want 1');
+  process.exit(1);
+}
+// Routes (grouped, HAVING with a filter, cursor as a tuple comparison).
+q(`SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind,
+     argMax(as_path_text, ts_us), argMax(communities, ts_us)
+   FROM routes_current
+   WHERE prefix >= ${p} AND prefix_len >= 8 AND nlri = '' AND afi IN (1, 2) AND host = 'h'
+     AND (prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id) > (toFixedString(unhex('00'), 16), toUInt8(0), '', ${peer}, toUInt16(0), toUInt8(0), '', '', toUInt32(0))
+   GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
+   HAVING last_kind = 'announce' AND last_us > arrayElement([toUInt64(1)], indexOf(['h|00'], concat(host, '|', hex(peer))))
+     AND argMax(origin_asn, ts_us) = 64496 AND match(argMax(as_path_text, ts_us), '(?:^|$|[ {},()\\\\[\\\\]])64496$')
+     AND has(argMax(communities, ts_us), toUInt32(4226809956)) AND has(argMax(large_communities, ts_us), '64500:1:2')
+   ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id LIMIT 10
+   SETTINGS max_execution_time = 10, max_rows_to_read = 100000000, max_result_rows = 1000000`);
+// History (DISTINCT, window, cursor with the kind as a number).
+q(`SELECT DISTINCT host, peer, ts_us, toInt8(kind) FROM route_events
+   WHERE prefix = ${p} AND prefix_len = 8 AND ts >= toDateTime(1699999999) AND ts <= toDateTime(1700000001)
+     AND (ts_us, host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, toInt8(kind)) > (toUInt64(1), 'h', ${peer}, toUInt16(1), toUInt8(1), '', '', ${p}, toUInt8(8), toUInt32(0), toInt8(1))
+   ORDER BY ts_us`);
+// Peers: states, last downs, last seen with the hold time.
+q(`SELECT host, peer, argMax(peer_asn, ts_us), argMaxIf(state, ts_us, type = 'RIS_PEER_STATE'), maxIf(ts_us, type = 'RIS_PEER_STATE') FROM peer_events GROUP BY host, peer`);
+q(`SELECT host, hex(peer), max(ts_us) FROM peer_events WHERE type = 'RIS_PEER_STATE' AND state = 'down' GROUP BY host, peer`);
+q(`SELECT s.host, s.peer, s.last_us, h.hold
+   FROM (SELECT host, peer, max(last_us) AS last_us FROM peer_seen GROUP BY host, peer) AS s
+   ANY LEFT JOIN (
+     SELECT host, peer, min(hold_time) AS hold
+     FROM (SELECT host, peer, sent, argMax(hold_time, ts_us) AS hold_time FROM peer_events WHERE type = 'OPEN' GROUP BY host, peer, sent)
+     GROUP BY host, peer
+   ) AS h USING (host, peer)`);
+q(`SELECT host, peer, argMax(asn, last_us), max(last_us), countIf(afi = 1 AND last_kind = 'announce'), countIf(afi = 2 AND last_kind = 'announce')
+   FROM (SELECT host, peer, afi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us, argMax(peer_asn, ts_us) AS asn
+         FROM routes_current GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id)
+   GROUP BY host, peer`);
+q('OPTIMIZE TABLE routes_current FINAL');
+console.log('ok: ' + q('SELECT version()').trim());
