@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/schema"
@@ -120,6 +123,19 @@ type MRTImporter struct {
 	// Warn receives framing problems and records that could not be
 	// converted; the import goes on.
 	Warn func(error)
+
+	// RIB describes the RIB entries (TABLE_DUMP, TABLE_DUMP_V2) of the
+	// file ImportFile read last; nil when it held none. The caller applies
+	// the dump as its peers' state at dump time (the routes it lacks are
+	// withdrawn then).
+	RIB *RIBDump
+}
+
+// RIBDump is what a file's RIB entries cover: their peers, and the first
+// and last of their times.
+type RIBDump struct {
+	Peers    []netip.Addr
+	From, To time.Time
 }
 
 // ImportFile imports one file. prog, when not nil, is updated as the
@@ -130,6 +146,9 @@ func (im *MRTImporter) ImportFile(ctx context.Context, path string, prog *MRTPro
 		size = 10_000
 	}
 	conv := &MRTConverter{Host: im.Host, Source: filepath.Base(path)}
+	im.RIB = nil
+	ribPeers := map[netip.Addr]bool{}
+	var ribFrom, ribTo float64
 	batch := make([]schema.Event, 0, size)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -150,8 +169,16 @@ func (im *MRTImporter) ImportFile(ctx context.Context, path string, prog *MRTPro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		isRIB := rec.Header.Type == bgpwire.MRTTableDump || rec.Header.Type == bgpwire.MRTTableDump2
 		err := conv.Convert(rec, func(ev *schema.Event) error {
 			ev.Imported = true
+			if isRIB {
+				if len(ribPeers) == 0 || ev.Timestamp < ribFrom {
+					ribFrom = ev.Timestamp
+				}
+				ribTo = max(ribTo, ev.Timestamp)
+				ribPeers[ev.Peer] = true
+			}
 			batch = append(batch, *ev)
 			if len(batch) >= size {
 				if err := flush(); err != nil {
@@ -175,6 +202,13 @@ func (im *MRTImporter) ImportFile(ctx context.Context, path string, prog *MRTPro
 	if ferr := flush(); err == nil {
 		err = ferr
 	}
+	if len(ribPeers) > 0 {
+		im.RIB = &RIBDump{From: unixTime(ribFrom), To: unixTime(ribTo)}
+		for p := range ribPeers {
+			im.RIB.Peers = append(im.RIB.Peers, p)
+		}
+		slices.SortFunc(im.RIB.Peers, netip.Addr.Compare)
+	}
 	return events, err
 }
 
@@ -183,3 +217,8 @@ func (im *MRTImporter) ImportFile(ctx context.Context, path string, prog *MRTPro
 type sinkError struct{ err error }
 
 func (e *sinkError) Error() string { return e.err.Error() }
+
+// unixTime is the time of an event timestamp (seconds with microseconds).
+func unixTime(sec float64) time.Time {
+	return time.UnixMicro(int64(sec*1e6 + 0.5)).UTC()
+}

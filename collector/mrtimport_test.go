@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/vantage-bgp/vantage/internal/shareddata"
@@ -63,5 +64,15 @@ func TestMRTImportDeterministic(t *testing.T) {
 	ev := sink.events[0]
 	if ev.Type != schema.TypeUpdate || ev.Timestamp != 1486802400 || len(ev.Announcements) != 1 || ev.Announcements[0].Prefixes[0].String() != "172.17.0.0/24" || ev.Peer.String() != "192.168.0.10" {
 		t.Fatalf("first RIB event %+v", ev)
+	}
+	// The importer says what the dump covers, for applying it as a snapshot.
+	if im.RIB == nil || im.RIB.From.Unix() != 1486802400 || im.RIB.To.Before(im.RIB.From) || !slices.Contains(im.RIB.Peers, ev.Peer) {
+		t.Errorf("RIB dump summary %+v; want from 1486802400 with peer %s", im.RIB, ev.Peer)
+	}
+	if _, err := im.ImportFile(context.Background(), shareddata.Path(t, "mrt", "bgpdump", "test_data", "updates.20020722.2238.gz"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if im.RIB != nil {
+		t.Errorf("an updates file reported a RIB dump: %+v", im.RIB)
 	}
 }

@@ -133,6 +133,9 @@ func runMRTImport(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var w importSink
+	// snapshot applies a RIB dump as its peers' state at dump time (the
+	// routes it lacks are withdrawn then); nil when publishing.
+	var snapshot func(host string, rib *collector.RIBDump) error
 	if *publish {
 		url := cfg.NATS.URL
 		if url == "" {
@@ -154,7 +157,14 @@ func runMRTImport(args []string) error {
 			return err
 		}
 		defer db.Close()
-		w = db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval, KeepTimestamps: true}, log.With("component", "clickhouse"))
+		writer := db.NewWriter(storage.WriterConfig{BatchSize: cfg.ClickHouse.BatchSize, FlushInterval: cfg.ClickHouse.FlushInterval, KeepTimestamps: true}, log.With("component", "clickhouse"))
+		w = writer
+		snapshot = func(host string, rib *collector.RIBDump) error {
+			if err := writer.Flush(ctx); err != nil {
+				return err
+			}
+			return db.WithdrawAbsent(ctx, host, rib.Peers, rib.From, rib.To)
+		}
 	}
 	im := &collector.MRTImporter{Sink: w, Workers: *workers}
 	tty := isTerminal(os.Stderr)
@@ -188,6 +198,17 @@ func runMRTImport(args []string) error {
 			}
 			fmt.Fprintf(os.Stderr, "collector mrt import: %v\n", err)
 			failed++
+			continue
+		}
+		if rib := im.RIB; rib != nil {
+			if snapshot == nil {
+				fmt.Fprintf(os.Stderr, "collector mrt import: %s: a RIB dump of %d peers; with -publish the routes it lacks are not withdrawn (import without -publish to apply it as a snapshot)\n", path, len(rib.Peers))
+			} else if err := snapshot(im.Host, rib); err != nil {
+				w.Close()
+				return err
+			} else {
+				fmt.Fprintf(os.Stderr, "collector mrt import: %s: applied as the state of its %d peers at %s (their routes it lacks are withdrawn then)\n", path, len(rib.Peers), rib.To.Format(time.RFC3339))
+			}
 		}
 	}
 	if err := w.Close(); err != nil {

@@ -66,5 +66,22 @@ q(`SELECT host, peer, argMax(asn, last_us), max(last_us), countIf(afi = 1 AND la
    FROM (SELECT host, peer, afi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us, argMax(peer_asn, ts_us) AS asn
          FROM routes_current GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id)
    GROUP BY host, peer`);
+// A RIB dump applied as a snapshot (storage.WithdrawAbsent).
+q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
+   SELECT host, peer, argMax(peer_asn, ts_us), toDateTime(1700000100), toUInt64(1700000100000000), 0,
+     concat('rib-absent:', toString(toUInt64(1700000100000000)), ':', hex(peer), ':', toString(afi), '/', toString(safi), ':', rd, ':', nlri, ':', hex(prefix), '/', toString(prefix_len), ':', toString(path_id)),
+     0, 'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
+   FROM route_events
+   WHERE host = 'h' AND has(['00000000000000000000FFFFC0000201'], hex(peer)) AND ts_us < 1700000100000000
+   GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
+   HAVING argMax(kind, ts_us) = 'announce'
+     AND (host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id) NOT IN (
+       SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id FROM route_events
+       WHERE host = 'h' AND has(['00000000000000000000FFFFC0000201'], hex(peer)) AND ts_us >= 1700000100000000 AND ts_us <= 1700000100000000 AND kind = 'announce')`);
+const withdrawn = q("SELECT count() FROM route_events WHERE kind = 'withdraw'").trim();
+if (withdrawn !== '1') {
+  console.error('the RIB snapshot withdrew ' + withdrawn + ' routes, want 1');
+  process.exit(1);
+}
 q('OPTIMIZE TABLE routes_current FINAL');
 console.log('ok: ' + q('SELECT version()').trim());
