@@ -407,6 +407,13 @@ func (s *Server) supervise(ctx context.Context) {
 	}
 }
 
+// ServerPID returns the PID of the clickhouse-server running with its data
+// in dataDir (the data directory of a ServerConfig), as the server writes
+// it into its status file; false when none is recorded.
+func ServerPID(dataDir string) (int, bool) {
+	return statusPID(filepath.Join(dataDir, "data", "status"))
+}
+
 // statusPID reads the PID that clickhouse-server writes into its status
 // file ("PID: 1234").
 func statusPID(path string) (int, bool) {

@@ -105,7 +105,7 @@ func run(rounds int, bin, mrtFile string, want int, profile, only string) error 
 		return fmt.Errorf("clickhouse-server: %w", err)
 	}
 	defer ch.Close()
-	chPID, ok := statusPID(filepath.Join(chDir, "data", "status"))
+	chPID, ok := storage.ServerPID(chDir)
 	if !ok {
 		return errors.New("clickhouse-server: no PID in its status file")
 	}
@@ -460,20 +460,6 @@ func chCount(httpAddr, query string) (int, error) {
 		return 0, fmt.Errorf("clickhouse: %s", bytes.TrimSpace(b))
 	}
 	return strconv.Atoi(string(bytes.TrimSpace(b)))
-}
-
-func statusPID(path string) (int, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "PID:"); ok {
-			pid, err := strconv.Atoi(strings.TrimSpace(v))
-			return pid, err == nil
-		}
-	}
-	return 0, false
 }
 
 func waitListening(addr string, timeout time.Duration) error {

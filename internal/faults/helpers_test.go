@@ -199,20 +199,10 @@ func killLeftServer(status string) {
 	}
 }
 
-// statusPID reads the PID clickhouse-server writes into its status file.
+// statusPID reads the PID clickhouse-server writes into its status file
+// (DATA_DIR/data/status).
 func statusPID(status string) (int, bool) {
-	b, err := os.ReadFile(status)
-	if err != nil {
-		return 0, false
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, "PID:"); ok {
-			if pid, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-				return pid, true
-			}
-		}
-	}
-	return 0, false
+	return storage.ServerPID(filepath.Dir(filepath.Dir(status)))
 }
 
 // clickhousePID is the PID of the stack's running clickhouse-server.
