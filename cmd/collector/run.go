@@ -34,6 +34,18 @@ func init() {
 // events, the publisher's last publishes, the writer's last insert.
 const shutdownTimeout = 5 * time.Second
 
+// parseCommand parses the flags of a command that takes no arguments and
+// loads its -config (cfgPath, a flag of fs).
+func parseCommand(fs *flag.FlagSet, cfgPath *string, args []string) (config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return loadConfig(*cfgPath)
+}
+
 // loadConfig reads -config, or returns the defaults when path is empty.
 func loadConfig(path string) (config.Config, error) {
 	if path == "" {
@@ -79,11 +91,9 @@ func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("collector run", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: built-in defaults, see README)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
-	if err := fs.Parse(args); err != nil {
+	cfg, err := parseCommand(fs, cfgPath, args)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	setGC()
 	if *cpuProfile != "" {
@@ -99,10 +109,6 @@ func runDaemon(args []string) error {
 			pprof.StopCPUProfile()
 			f.Close()
 		}()
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
 	}
 	log := cfg.Log.NewLogger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

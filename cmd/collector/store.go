@@ -27,16 +27,11 @@ func runStore(args []string) error {
 	fs := flag.NewFlagSet("collector store", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: built-in defaults)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus /metrics on this `host:port`")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := parseCommand(fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
+	setGC() // the writer is most of the collector's allocations
 	log := cfg.Log.NewLogger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
