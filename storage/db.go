@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -144,7 +145,7 @@ func open(ctx context.Context, opts *clickhouse.Options, database string) (*DB, 
 		// A store from before routes_current: fill it once from the
 		// history (rows the view writes meanwhile are duplicates, which
 		// the table collapses).
-		if err := conn.Exec(ctx, "INSERT INTO routes_current SELECT "+currentColumns+" FROM route_events"); err != nil {
+		if err := fillCurrent(ctx, conn); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("clickhouse: fill routes_current from route_events: %w", err)
 		}
@@ -174,10 +175,30 @@ func (db *DB) Close() error {
 	return db.closeErr
 }
 
-// currentColumns are the columns of routes_current, as its view selects
-// them from route_events (schema/003_routes_current.sql).
-const currentColumns = `host, peer, peer_asn, ts, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, path_id, rd, labels, nlri,
-    next_hop, next_hop_ll, as_path, as_path_text, origin_asn, origin, med, has_med, local_pref, has_local_pref,
-    communities, large_communities, ext_communities, atomic_aggregate, has_aggregator, aggregator_asn,
-    aggregator_addr, originator_id, cluster_list, otc, has_otc, aigp, has_aigp,
-    other_attr_flags, other_attr_codes, other_attr_values`
+// fillCurrent copies the history into routes_current: the columns of
+// routes_current (all of them are in route_events), read from the table
+// itself so that the list is written once, in its DDL.
+func fillCurrent(ctx context.Context, conn driver.Conn) error {
+	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'routes_current'")
+	if err != nil {
+		return err
+	}
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(cols) == 0 {
+		return errors.New("routes_current has no columns")
+	}
+	list := strings.Join(cols, ", ")
+	return conn.Exec(ctx, "INSERT INTO routes_current ("+list+") SELECT "+list+" FROM route_events")
+}
