@@ -328,7 +328,8 @@ func unhex(c byte) rune {
 	return -1
 }
 
-// u4 reads the \uXXXX escape at the start of s, -1 if there is none.
+// u4 reads a \u escape (a backslash, a u and four hex digits) at the
+// start of s, -1 if there is none.
 func u4(s []byte) rune {
 	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
 		return -1
