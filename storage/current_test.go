@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/ClickHouse/clickhouse-go/v2"
-
 	"github.com/vantage-bgp/vantage/schema"
 )
 
@@ -69,7 +67,7 @@ func TestRoutesCurrentFilledFromHistory(t *testing.T) {
 	if err := db.Insert(ctx, []schema.Event{announce(1, peerA, 64500, []uint32{64500, 64496}, "10.0.0.0/8", "10.1.0.0/16")}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := open(ctx, &clickhouse.Options{Addr: []string{testServer.Addr()}}, db.Database())
+	again, err := open(ctx, testOptions(), db.Database())
 	if err != nil {
 		t.Fatal(err)
 	}

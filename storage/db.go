@@ -93,7 +93,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 			return nil, err
 		}
 		srv = s
-		opts = &clickhouse.Options{Addr: []string{s.Addr()}}
+		opts = &clickhouse.Options{Addr: []string{s.Addr()}, Auth: clickhouse.Auth{Username: ServerUser, Password: s.Password()}}
 	}
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 5 * time.Second

@@ -19,7 +19,10 @@
 // Server.Healthy and Server.Restarts report on it. The last user to close
 // stops the server (DB.Close closes the Server); a process killed with -9
 // stops nothing, and if it was the last user the server keeps running, like
-// a system service, until the next Vantage process reuses it.
+// a system service, until the next Vantage process reuses it. It listens
+// on 127.0.0.1 only, and its one user, default, needs the password that the
+// first start generates into the data directory (PasswordFile;
+// Server.Password, ServerPassword).
 //
 // Tables (see schema/*.sql): route_events holds one row per (event, route),
 // peer_events one row per peer state change, OPEN and NOTIFICATION. The

@@ -65,6 +65,14 @@ func freePort() int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// testOptions are the options to connect to the test server.
+func testOptions() *clickhouse.Options {
+	return &clickhouse.Options{
+		Addr: []string{testServer.Addr()},
+		Auth: clickhouse.Auth{Username: ServerUser, Password: testServer.Password()},
+	}
+}
+
 // testDB opens a fresh database on the test server.
 func testDB(t testing.TB) *DB {
 	t.Helper()
@@ -80,7 +88,7 @@ func testDB(t testing.TB) *DB {
 	if len(name) > 60 {
 		name = name[:60]
 	}
-	db, err := open(t.Context(), &clickhouse.Options{Addr: []string{testServer.Addr()}}, name)
+	db, err := open(t.Context(), testOptions(), name)
 	if err != nil {
 		t.Fatal(err)
 	}

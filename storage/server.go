@@ -3,8 +3,12 @@ package storage
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -32,6 +36,11 @@ const (
 	// DefaultBaseConfigDir holds the config.xml and users.xml that the
 	// local server's configuration is copied from (Debian's package).
 	DefaultBaseConfigDir = "/etc/clickhouse-server"
+	// ServerUser is the user Vantage connects to the local server as.
+	ServerUser = "default"
+	// PasswordFile is the file in the data directory that holds the
+	// password of ServerUser, generated at the first start (mode 0600).
+	PasswordFile = "default-password"
 )
 
 // ServerConfig says where a local clickhouse-server keeps its files and on
@@ -42,12 +51,14 @@ type ServerConfig struct {
 	Binary string
 	// DataDir holds everything of the server: its configuration (config.xml
 	// and users.xml copied from BaseConfigDir, overrides in
-	// config.d/vantage.xml, rewritten at every start; add your own files to
-	// config.d), data/, log/. Default DefaultDataDir, relative to the
-	// working directory.
+	// config.d/vantage.xml and users.d/vantage.xml, rewritten at every
+	// start; add your own files to config.d and users.d), the password of
+	// the default user (PasswordFile), data/, log/. Default
+	// DefaultDataDir, relative to the working directory.
 	DataDir string
 	// TCPPort is the native protocol port (default 19000), HTTPPort the HTTP
-	// port (default 18123); both on 127.0.0.1 only.
+	// port (default 18123); both on 127.0.0.1 only, and both ask for the
+	// password of the default user.
 	TCPPort  int
 	HTTPPort int
 	// BaseConfigDir is where config.xml and users.xml are copied from.
@@ -86,6 +97,19 @@ func (c ServerConfig) withDefaults() ServerConfig {
 
 // Server is this process's use of the local clickhouse-server.
 //
+// The server listens on 127.0.0.1 only and has one user, default, which
+// needs a password and is accepted from loopback addresses only. The
+// password is generated (crypto/rand) at the first start and kept in
+// <DataDir>/default-password (mode 0600); users.d/vantage.xml gives the
+// server its SHA-256. Every user of the server reads the same file. A data
+// directory from before the password gets one at its next start; if an
+// older Vantage's server is still running there, StartServer writes
+// users.d/vantage.xml under it, the server reloads its users on its own
+// (ClickHouse watches those files) and StartServer waits for it to take
+// the password. Editing the file changes the password the same way, once
+// no Vantage process uses the server (a running one keeps the password it
+// read).
+//
 // The server is shared, not owned: whichever Vantage process needs it first
 // (collector, lg, mrt import) starts it detached, in its own session, so it
 // does not depend on that process; every later one reuses the server that
@@ -115,6 +139,7 @@ type Server struct {
 	dir    string // absolute DataDir
 	status string // clickhouse-server's status file, flocked while it runs
 	addr   string
+	pass   string // of ServerUser, from PasswordFile
 	reused bool
 	log    *slog.Logger
 
@@ -164,6 +189,16 @@ func StartServer(ctx context.Context, cfg ServerConfig, log *slog.Logger) (*Serv
 	wait, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
 	defer cancel()
 	if s.lease, err = takeLease(wait, dir, log); err != nil {
+		return nil, fmt.Errorf("local clickhouse: %w", err)
+	}
+	// The users configuration is written now, not only when a server is
+	// started: a server left running by a Vantage from before the
+	// password reloads it and then accepts the password.
+	if s.pass, err = loadPassword(dir); err == nil {
+		err = writeUsersConfig(dir, cfg.BaseConfigDir, s.pass)
+	}
+	if err != nil {
+		s.lease.Close()
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
 	child, reused, err := s.ensure(wait)
@@ -223,33 +258,35 @@ func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, er
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	logged := false
+	var pingErr error
 	for {
 		if wait.Err() != nil {
 			return nil, false, fmt.Errorf("local clickhouse: no server answers on %s: %w", s.addr, wait.Err())
 		}
-		if pingAddr(wait, s.addr) == nil {
+		if pingErr = pingAddr(wait, s.addr, s.pass); pingErr == nil {
 			s.log.Info("reusing running clickhouse-server", "addr", s.addr)
 			return nil, true, nil
 		}
 		if !fileLocked(s.status) {
-			p, err := s.startChild(wait)
+			p, err := s.startChild(wait, pingErr)
 			if !errors.Is(err, errLostRace) {
 				return p, false, err
 			}
 			continue // another process's server holds the directory
 		}
 		// A server process holds the directory: starting (another Vantage
-		// process started it), or shutting down. Wait for it to answer or
-		// to exit.
+		// process started it), shutting down, or, refusing the password,
+		// one from before the password that is reloading its users.
+		// Wait for it to answer or to exit.
 		if !logged {
 			pid, _ := statusPID(s.status)
-			s.log.Info("waiting for the clickhouse-server that runs in the data directory", "addr", s.addr, "data_dir", s.dir, "pid", pid)
+			s.log.Info("waiting for the clickhouse-server that runs in the data directory", "addr", s.addr, "data_dir", s.dir, "pid", pid, "err", pingErr)
 			logged = true
 		}
 		select {
 		case <-wait.Done():
 			pid, _ := statusPID(s.status)
-			return nil, false, fmt.Errorf("local clickhouse: a server (pid %d) runs in %s but does not answer on %s: %w", pid, s.dir, s.addr, wait.Err())
+			return nil, false, fmt.Errorf("local clickhouse: a server (pid %d) runs in %s but does not answer on %s (%v): %w", pid, s.dir, s.addr, pingErr, wait.Err())
 		case <-tick.C:
 		}
 	}
@@ -260,16 +297,20 @@ func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, er
 var errLostRace = errors.New("another process started the server")
 
 // startChild starts clickhouse-server detached and waits for it to answer.
-func (s *Server) startChild(ctx context.Context) (*os.Process, error) {
+// pingErr is why the server on the port did not answer.
+func (s *Server) startChild(ctx context.Context, pingErr error) (*os.Process, error) {
 	if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
 		c.Close()
+		if isAuthError(pingErr) {
+			return nil, fmt.Errorf("local clickhouse: port %d is in use by a ClickHouse server that is not the one of %s (it refuses the password in %s: %v); choose another clickhouse.tcp_port", s.cfg.TCPPort, s.dir, filepath.Join(s.dir, PasswordFile), pingErr)
+		}
 		return nil, fmt.Errorf("local clickhouse: port %d is in use by something that does not answer as ClickHouse; choose another clickhouse.tcp_port", s.cfg.TCPPort)
 	}
 	bin, err := findServerBinary(s.cfg.Binary)
 	if err != nil {
 		return nil, err
 	}
-	cfgFile, err := writeServerConfig(s.dir, s.cfg)
+	cfgFile, err := writeServerConfig(s.dir, s.cfg, s.pass)
 	if err != nil {
 		return nil, fmt.Errorf("local clickhouse: %w", err)
 	}
@@ -302,7 +343,7 @@ func (s *Server) startChild(ctx context.Context) (*os.Process, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if pingAddr(ctx, s.addr) == nil {
+		if pingAddr(ctx, s.addr, s.pass) == nil {
 			// In a race with another process starting the same server,
 			// the answer may come from the other one while ours fails to
 			// lock the directory; the status file names the winner.
@@ -317,7 +358,7 @@ func (s *Server) startChild(ctx context.Context) (*os.Process, error) {
 			// Another server took the directory; or a process probing
 			// the status file's lock (fileLocked) held it at the moment
 			// ours tried: either way, ensure looks again.
-			if fileLocked(s.status) || pingAddr(ctx, s.addr) == nil ||
+			if fileLocked(s.status) || pingAddr(ctx, s.addr, s.pass) == nil ||
 				strings.Contains(readFrom(lf.Name(), logStart), "Another server instance in same directory") {
 				return nil, errLostRace
 			}
@@ -355,7 +396,7 @@ func (s *Server) supervise(ctx context.Context) {
 			}
 		}
 		if exit == "" {
-			err := pingAddr(ctx, s.addr)
+			err := pingAddr(ctx, s.addr, s.pass)
 			if ctx.Err() != nil {
 				return
 			}
@@ -432,6 +473,16 @@ func statusPID(path string) (int, bool) {
 
 // Addr is the native protocol address, host:port.
 func (s *Server) Addr() string { return s.addr }
+
+// Password is the password of ServerUser, kept in PasswordFile in the
+// data directory.
+func (s *Server) Password() string { return s.pass }
+
+// DSN is a clickhouse-go DSN of the server, with ServerUser and the
+// password.
+func (s *Server) DSN() string {
+	return "clickhouse://" + ServerUser + ":" + s.pass + "@" + s.addr
+}
 
 // Reused reports whether the server was already running when StartServer
 // returned (started by another process, or left from an earlier run).
@@ -533,12 +584,14 @@ func waitUnlocked(path string, timeout time.Duration) bool {
 	return false
 }
 
-// pingAddr reports whether a ClickHouse server answers on addr (native).
-func pingAddr(ctx context.Context, addr string) error {
+// pingAddr reports whether a ClickHouse server answers on addr (native)
+// to ServerUser with password.
+func pingAddr(ctx context.Context, addr, password string) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:         []string{addr},
+		Auth:         clickhouse.Auth{Username: ServerUser, Password: password},
 		DialTimeout:  time.Second,
 		MaxOpenConns: 1,
 	})
@@ -548,6 +601,127 @@ func pingAddr(ctx context.Context, addr string) error {
 	defer conn.Close()
 	return conn.Ping(ctx)
 }
+
+// isAuthError reports whether err is ClickHouse refusing the user:
+// unknown user, wrong or missing password, address not allowed, or
+// (newer releases) authentication failed.
+func isAuthError(err error) bool {
+	var ex *clickhouse.Exception
+	if !errors.As(err, &ex) {
+		return false
+	}
+	switch ex.Code {
+	case 192, 193, 194, 195, 516:
+		return true
+	}
+	return false
+}
+
+// ServerPassword returns the password of ServerUser of the local server
+// whose data directory is dataDir (the DataDir of a ServerConfig), as
+// StartServer keeps it in PasswordFile there.
+func ServerPassword(dataDir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, PasswordFile))
+	if err != nil {
+		return "", fmt.Errorf("password of the local clickhouse-server: %w", err)
+	}
+	pw := strings.TrimSpace(string(b))
+	if pw == "" {
+		return "", fmt.Errorf("password of the local clickhouse-server: %s is empty; delete it to have a new one generated at the next start", filepath.Join(dataDir, PasswordFile))
+	}
+	return pw, nil
+}
+
+// loadPassword returns the password in dir/PasswordFile, creating the file
+// with a new random password when there is none. The file appears whole
+// (written aside, then linked into place), and of processes creating it at
+// once the first to link wins and the others read its password.
+func loadPassword(dir string) (string, error) {
+	path := filepath.Join(dir, PasswordFile)
+	if _, err := os.Lstat(path); err == nil {
+		return ServerPassword(dir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "."+PasswordFile+"-*") // mode 0600
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	pw := rand.Text() // 26 characters of base32: 130 random bits
+	_, err = tmp.WriteString(pw + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	return ServerPassword(dir)
+}
+
+// writeUsersConfig writes users.d/vantage.xml, which the server merges over
+// the copied users.xml: the default user needs the password (its SHA-256)
+// and is accepted from loopback only; the example user readonly, which
+// needs no password, is removed. The file is left alone when it already
+// says this, so that a running server does not reload for nothing.
+func writeUsersConfig(dir, baseConfigDir, password string) error {
+	root := "yandex"
+	if users, err := os.ReadFile(filepath.Join(baseConfigDir, "users.xml")); err == nil && bytes.Contains(users, []byte("<clickhouse>")) {
+		root = "clickhouse"
+	}
+	sum := sha256.Sum256([]byte(password))
+	text := []byte(strings.NewReplacer("ROOT", root, "PASSWORD_SHA256", hex.EncodeToString(sum[:])).Replace(usersTemplate))
+	d := filepath.Join(dir, "users.d")
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(d, "vantage.xml")
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, text) {
+		return nil
+	}
+	// Aside, then renamed: a server reloading its users never reads half
+	// a file.
+	tmp, err := os.CreateTemp(d, ".vantage.xml-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(text)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// usersTemplate is merged by clickhouse-server over the copied users.xml.
+const usersTemplate = `<?xml version="1.0"?>
+<!-- Written by Vantage at every start of the local server: the default user
+     needs the password in ../default-password (this is its SHA-256) and may
+     connect from loopback only. Put your own users in another file of this
+     directory. -->
+<ROOT>
+    <users>
+        <default>
+            <password remove="1"/>
+            <password_sha256_hex>PASSWORD_SHA256</password_sha256_hex>
+            <networks replace="1">
+                <ip>::1</ip>
+                <ip>127.0.0.1</ip>
+            </networks>
+        </default>
+        <readonly remove="1"/>
+    </users>
+</ROOT>
+`
 
 func findServerBinary(bin string) (string, error) {
 	if bin != "" {
@@ -570,7 +744,7 @@ func findServerBinary(bin string) (string, error) {
 
 // writeServerConfig lays out the data directory and returns the path of
 // the config file to run the server with.
-func writeServerConfig(dir string, cfg ServerConfig) (string, error) {
+func writeServerConfig(dir string, cfg ServerConfig, password string) (string, error) {
 	for _, d := range []string{"config.d", "data", "log"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return "", err
@@ -604,6 +778,9 @@ func writeServerConfig(dir string, cfg ServerConfig) (string, error) {
 		"HTTP_PORT", strconv.Itoa(cfg.HTTPPort),
 	).Replace(overrideTemplate)
 	if err := os.WriteFile(filepath.Join(dir, "config.d", "vantage.xml"), []byte(override), 0o644); err != nil {
+		return "", err
+	}
+	if err := writeUsersConfig(dir, cfg.BaseConfigDir, password); err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, "config.xml"), nil

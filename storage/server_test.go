@@ -45,7 +45,7 @@ func TestStartServerReuseAndStop(t *testing.T) {
 	if err := s2.Close(); err != nil {
 		t.Errorf("Close of reused server: %v", err)
 	}
-	if err := pingAddr(t.Context(), s.Addr()); err != nil {
+	if err := pingAddr(t.Context(), s.Addr(), s.Password()); err != nil {
 		t.Fatalf("closing the reused handle stopped the server: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -54,7 +54,7 @@ func TestStartServerReuseAndStop(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if err := pingAddr(context.Background(), s.Addr()); err == nil {
+	if err := pingAddr(context.Background(), s.Addr(), s.Password()); err == nil {
 		t.Fatal("server still answers after Close")
 	}
 }
@@ -74,11 +74,11 @@ func TestOpenLocalServer(t *testing.T) {
 	if err := db.Ping(t.Context()); err != nil {
 		t.Error(err)
 	}
-	addr := db.Server().Addr()
+	addr, password := db.Server().Addr(), db.Server().Password()
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := pingAddr(context.Background(), addr); err == nil {
+	if err := pingAddr(context.Background(), addr, password); err == nil {
 		t.Fatal("local server still answers after DB.Close")
 	}
 }
@@ -162,7 +162,7 @@ func TestWriterRetriesUntilServerReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { srv.Close() }()
-	db, err := Open(t.Context(), Config{DSN: "clickhouse://" + srv.Addr(), Database: "retry"}, nil)
+	db, err := Open(t.Context(), Config{DSN: srv.DSN(), Database: "retry"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

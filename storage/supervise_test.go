@@ -106,7 +106,7 @@ func TestSupervisorRestartsKilledServer(t *testing.T) {
 	old := serverPID(t, s)
 	kill(t, old)
 	waitFor(t, 60*time.Second, func() bool {
-		return s.Restarts() == 1 && s.Healthy() && pingAddr(t.Context(), s.Addr()) == nil
+		return s.Restarts() == 1 && s.Healthy() && pingAddr(t.Context(), s.Addr(), s.Password()) == nil
 	})
 	out := logs.String()
 	if !strings.Contains(out, `level=WARN msg="clickhouse-server exited; restarting" exit_status="signal: killed"`) {
@@ -118,7 +118,7 @@ func TestSupervisorRestartsKilledServer(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if pingAddr(context.Background(), s.Addr()) == nil || fileLocked(s.status) {
+	if pingAddr(context.Background(), s.Addr(), s.Password()) == nil || fileLocked(s.status) {
 		t.Fatal("the server runs on after its only user closed")
 	}
 }
@@ -158,11 +158,11 @@ func TestServerSharedByTwoProcesses(t *testing.T) {
 				t.Fatalf("reused: first %v, second %v; want false, true", first.Reused(), second.Reused())
 			}
 			tt.goAway(t, first)
-			if tt.restarts == 0 && pingAddr(t.Context(), second.Addr()) != nil {
+			if tt.restarts == 0 && pingAddr(t.Context(), second.Addr(), second.Password()) != nil {
 				t.Fatal("the server stopped when its starter went away")
 			}
 			waitFor(t, 60*time.Second, func() bool {
-				return second.Restarts() == tt.restarts && second.Healthy() && pingAddr(t.Context(), second.Addr()) == nil
+				return second.Restarts() == tt.restarts && second.Healthy() && pingAddr(t.Context(), second.Addr(), second.Password()) == nil
 			})
 			if tt.restarts > 0 && !strings.Contains(logs.String(), "clickhouse-server exited; restarting") {
 				t.Errorf("no restart warning in the second user's log:\n%s", logs)
@@ -178,13 +178,13 @@ func TestServerSharedByTwoProcesses(t *testing.T) {
 			if err := third.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if pingAddr(t.Context(), second.Addr()) != nil {
+			if pingAddr(t.Context(), second.Addr(), second.Password()) != nil {
 				t.Fatal("a user closing stopped the server under another")
 			}
 			if err := second.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if pingAddr(context.Background(), second.Addr()) == nil || fileLocked(second.status) {
+			if pingAddr(context.Background(), second.Addr(), second.Password()) == nil || fileLocked(second.status) {
 				t.Fatal("the server runs on after its last user closed")
 			}
 		})

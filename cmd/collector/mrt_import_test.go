@@ -35,7 +35,11 @@ func TestMRTImportIsIdempotent(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{storagetest.Addr()}})
+	opts, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := clickhouse.Open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -258,7 +259,8 @@ func clickhouseWhere(cfg config.Config) string {
 	if cfg.ClickHouse.DSN != "" {
 		return "at the configured DSN"
 	}
-	return "at 127.0.0.1:" + strconv.Itoa(cfg.ClickHouse.TCPPort) + " (local clickhouse-server, data in " + cfg.ClickHouse.DataDir + ")"
+	return "at 127.0.0.1:" + strconv.Itoa(cfg.ClickHouse.TCPPort) + " (local clickhouse-server, data in " + cfg.ClickHouse.DataDir +
+		", user " + storage.ServerUser + ", password in " + filepath.Join(cfg.ClickHouse.DataDir, storage.PasswordFile) + ")"
 }
 
 func startEmbeddedNATS(c config.NATS) (*server.Server, error) {

@@ -130,11 +130,11 @@ nats:
   store_dir: %s/nats
   spool_dir: %s/spool
 clickhouse:
-  dsn: clickhouse://%s
+  dsn: %s
   database: %s
 log:
   level: warn
-`, recv[0].port, receiverASN, freePort(), d, d, ch.Addr(), db)
+`, recv[0].port, receiverASN, freePort(), d, d, ch.DSN(), db)
 		path := filepath.Join(d, "collector.yaml")
 		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 			return nil, nil, nil, err
@@ -154,7 +154,7 @@ log:
 			return nil, nil, nil, fmt.Errorf("collector: %w (log: %s)", err, filepath.Join(d, "collector.log"))
 		}
 		count := func() (int, error) {
-			return chCount(chHTTP, "SELECT count() FROM "+db+".route_events")
+			return chCount(chHTTP, ch.Password(), "SELECT count() FROM "+db+".route_events")
 		}
 		return []int{cmd.Process.Pid, chPID}, count, stop, nil
 	}
@@ -446,8 +446,13 @@ func pidsCPU(pids []int) float64 {
 	return t
 }
 
-func chCount(httpAddr, query string) (int, error) {
-	resp, err := http.Get("http://" + httpAddr + "/?query=" + url.QueryEscape(query))
+func chCount(httpAddr, password, query string) (int, error) {
+	req, err := http.NewRequest(http.MethodGet, "http://"+httpAddr+"/?query="+url.QueryEscape(query), nil)
+	if err != nil {
+		return 0, err
+	}
+	req.SetBasicAuth(storage.ServerUser, password)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -159,7 +159,10 @@ func TestBIRDToNATSClickHouseAndLookingGlass(t *testing.T) {
 	}
 	defer db.Close()
 	// A separate connection to read the rows back, as any user would.
-	ch, err := clickhouse.Open(&clickhouse.Options{Addr: []string{db.Server().Addr()}})
+	ch, err := clickhouse.Open(&clickhouse.Options{
+		Addr: []string{db.Server().Addr()},
+		Auth: clickhouse.Auth{Username: storage.ServerUser, Password: db.Server().Password()},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

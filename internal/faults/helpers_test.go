@@ -313,10 +313,25 @@ func (s *stack) waitStored(within time.Duration) {
 	})
 }
 
+// chPassword is the password of the stack's server, which the collector
+// generated in its data directory.
+func (s *stack) chPassword() string {
+	s.t.Helper()
+	pw, err := storage.ServerPassword(filepath.Join(s.dir, "clickhouse"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return pw
+}
+
 // ch opens a plain ClickHouse connection to the stack's server.
 func (s *stack) ch() driver.Conn {
 	s.t.Helper()
-	c, err := clickhouse.Open(&clickhouse.Options{Addr: []string{fmt.Sprintf("127.0.0.1:%d", s.chTCP)}, DialTimeout: 5 * time.Second})
+	c, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        []string{fmt.Sprintf("127.0.0.1:%d", s.chTCP)},
+		Auth:        clickhouse.Auth{Username: storage.ServerUser, Password: s.chPassword()},
+		DialTimeout: 5 * time.Second,
+	})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -327,7 +342,7 @@ func (s *stack) ch() driver.Conn {
 // store opens the stack's ClickHouse through storage, as lg does.
 func (s *stack) store(ctx context.Context) *storage.DB {
 	s.t.Helper()
-	db, err := storage.Open(ctx, storage.Config{DSN: fmt.Sprintf("clickhouse://127.0.0.1:%d", s.chTCP)}, nil)
+	db, err := storage.Open(ctx, storage.Config{DSN: fmt.Sprintf("clickhouse://%s:%s@127.0.0.1:%d", storage.ServerUser, s.chPassword(), s.chTCP)}, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -62,13 +62,14 @@ func Addr() string {
 	return server.Addr()
 }
 
-// DSN is the DSN of the server; the test is skipped when there is none.
+// DSN is the DSN of the server, with its user and password; the test is
+// skipped when there is none.
 func DSN(t testing.TB) string {
 	t.Helper()
 	if server == nil {
 		testenv.Skip(t, skip)
 	}
-	return "clickhouse://" + server.Addr()
+	return server.DSN()
 }
 
 // Database returns a database name no other test of the binary uses.
