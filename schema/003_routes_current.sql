@@ -7,8 +7,9 @@
 -- is current when its latest event is an announcement made after its
 -- peer's last "down" (peer_events), as for route_events.
 --
--- When this table is created on a store that already holds route_events,
--- the storage package fills it once from them (see storage.open).
+-- On a store that already holds route_events, the last statement fills the
+-- table once from them (rows the view writes meanwhile are duplicates, which
+-- the table collapses).
 
 CREATE TABLE IF NOT EXISTS routes_current
 (
@@ -59,6 +60,14 @@ ENGINE = ReplacingMergeTree(ts_us)
 ORDER BY (prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS routes_current_mv TO routes_current AS
+SELECT host, peer, peer_asn, ts, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, path_id, rd, labels, nlri,
+    next_hop, next_hop_ll, as_path, as_path_text, origin_asn, origin, med, has_med, local_pref, has_local_pref,
+    communities, large_communities, ext_communities, atomic_aggregate, has_aggregator, aggregator_asn,
+    aggregator_addr, originator_id, cluster_list, otc, has_otc, aigp, has_aigp,
+    other_attr_flags, other_attr_codes, other_attr_values
+FROM route_events;
+
+INSERT INTO routes_current
 SELECT host, peer, peer_asn, ts, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, path_id, rd, labels, nlri,
     next_hop, next_hop_ll, as_path, as_path_text, origin_asn, origin, med, has_med, local_pref, has_local_pref,
     communities, large_communities, ext_communities, atomic_aggregate, has_aggregator, aggregator_asn,

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
 	"sort"
 	"strconv"
@@ -21,28 +22,47 @@ type Statement struct {
 	SQL string
 }
 
-// DDL returns the statements of the embedded *.sql files, files in name
-// order (the number prefix is the version), statements in file order. Every
-// statement is idempotent (CREATE ... IF NOT EXISTS), so applying the whole
-// list at every start is safe.
-func DDL() []Statement {
+// Migration is one embedded NNN_name.sql file: the schema change from
+// version NNN-1 to version NNN, as statements run in order. storage records
+// each statement it has run in the schema_migrations table, so that every
+// statement runs once per database, and a migration that was interrupted
+// carries on where it stopped.
+type Migration struct {
+	Version    int
+	Name       string // the file name
+	Statements []Statement
+}
+
+// Migrations returns the embedded migrations in version order. Versions
+// start at 1 and have no gaps.
+func Migrations() []Migration {
 	names, err := fs.Glob(ddlFiles, "*.sql")
 	if err != nil {
 		panic(err) // the pattern is constant
 	}
 	sort.Strings(names)
-	var out []Statement
-	for _, name := range names {
+	var out []Migration
+	for i, name := range names {
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v != i+1 {
+			panic(fmt.Sprintf("schema: migration %s: want the name NNN_what.sql, NNN = %03d", name, i+1))
+		}
 		b, err := ddlFiles.ReadFile(name)
 		if err != nil {
 			panic(err) // embedded: cannot fail
 		}
-		for i, s := range splitSQL(string(b)) {
-			out = append(out, Statement{Name: name + "#" + strconv.Itoa(i+1), SQL: s})
+		m := Migration{Version: v, Name: name}
+		for j, s := range splitSQL(string(b)) {
+			m.Statements = append(m.Statements, Statement{Name: name + "#" + strconv.Itoa(j+1), SQL: s})
 		}
+		out = append(out, m)
 	}
 	return out
 }
+
+// Version is the schema version that the embedded migrations lead to.
+func Version() int { return len(Migrations()) }
 
 // splitSQL drops comment lines (those starting with "--") and splits on
 // semicolons that end a line. The DDL files put comments on lines of their

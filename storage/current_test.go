@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"context"
 	"net/netip"
 	"testing"
 
@@ -51,32 +50,5 @@ func TestRoutesCurrentKeepsOneRowPerRoute(t *testing.T) {
 	}
 	if len(past) != 1 || past[0].Path.String() != "64500 6" {
 		t.Errorf("at 10 s (from the history): %+v, want path 64500 6", past)
-	}
-}
-
-// TestRoutesCurrentFilledFromHistory: a store from before routes_current
-// existed gets it filled from route_events when it is opened.
-func TestRoutesCurrentFilledFromHistory(t *testing.T) {
-	db := testDB(t)
-	ctx := context.Background()
-	for _, drop := range []string{"DROP TABLE routes_current_mv", "DROP TABLE routes_current"} {
-		if err := db.conn.Exec(ctx, drop); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Insert(ctx, []schema.Event{announce(1, peerA, 64500, []uint32{64500, 64496}, "10.0.0.0/8", "10.1.0.0/16")}); err != nil {
-		t.Fatal(err)
-	}
-	again, err := open(ctx, testOptions(), db.Database())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	routes, err := again.Routes(ctx, RoutesQuery{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Match: MatchMore})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(routes) != 2 {
-		t.Errorf("after reopening an old store: %d current routes, want 2", len(routes))
 	}
 }

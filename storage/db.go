@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
-	"github.com/vantage-bgp/vantage/schema"
 )
 
 // DefaultDatabase is the database used when Config.Database is empty.
@@ -98,7 +95,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 5 * time.Second
 	}
-	db, err := open(ctx, opts, cfg.Database)
+	db, err := openLogged(ctx, opts, cfg.Database, log)
 	if err != nil {
 		if srv != nil {
 			srv.Close()
@@ -112,6 +109,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 }
 
 func open(ctx context.Context, opts *clickhouse.Options, database string) (*DB, error) {
+	return openLogged(ctx, opts, database, nil)
+}
+
+// openLogged connects, creates the database and migrates its schema,
+// logging the migration to log (nil: discard).
+func openLogged(ctx context.Context, opts *clickhouse.Options, database string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	// The database must exist before a connection can use it as default.
 	o := *opts
 	o.Auth.Database = "default"
@@ -130,25 +136,9 @@ func open(ctx context.Context, opts *clickhouse.Options, database string) (*DB, 
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
-	var hadCurrent uint8
-	if err := conn.QueryRow(ctx, "EXISTS TABLE routes_current").Scan(&hadCurrent); err != nil {
+	if err := migrate(ctx, conn, log); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("clickhouse: %w", err)
-	}
-	for _, st := range schema.DDL() {
-		if err := conn.Exec(ctx, st.SQL); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("clickhouse: apply %s: %w", st.Name, err)
-		}
-	}
-	if hadCurrent == 0 {
-		// A store from before routes_current: fill it once from the
-		// history (rows the view writes meanwhile are duplicates, which
-		// the table collapses).
-		if err := fillCurrent(ctx, conn); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("clickhouse: fill routes_current from route_events: %w", err)
-		}
+		return nil, fmt.Errorf("clickhouse: schema migration: %w", err)
 	}
 	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler), limits: DefaultQueryLimits()}, nil
 }
@@ -173,32 +163,4 @@ func (db *DB) Close() error {
 		}
 	})
 	return db.closeErr
-}
-
-// fillCurrent copies the history into routes_current: the columns of
-// routes_current (all of them are in route_events), read from the table
-// itself so that the list is written once, in its DDL.
-func fillCurrent(ctx context.Context, conn driver.Conn) error {
-	rows, err := conn.Query(ctx, "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'routes_current'")
-	if err != nil {
-		return err
-	}
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return err
-		}
-		cols = append(cols, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if len(cols) == 0 {
-		return errors.New("routes_current has no columns")
-	}
-	list := strings.Join(cols, ", ")
-	return conn.Exec(ctx, "INSERT INTO routes_current ("+list+") SELECT "+list+" FROM route_events")
 }

@@ -101,7 +101,7 @@ func (f RouteFilter) having() ([]string, []any) {
 		args = append(args, f.OriginASN)
 	}
 	if f.ASPath != "" {
-		conds = append(conds, "match(argMax(as_path_text, ts_us), ?)")
+		conds = append(conds, "match(argMax(as_path, ts_us), ?)")
 		args = append(args, ASPathRegexp(f.ASPath))
 	}
 	if f.Community != nil {
@@ -169,21 +169,25 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	}
 	p := q.Prefix.Masked()
 	var where []string
+	var args []any
 	switch {
 	case !q.Prefix.IsValid():
 		// Every prefix: the filter selects.
 		q.Match = MatchExact
 	case q.Match == MatchExact:
-		where = append(where, "prefix = "+fs16(schema.AddrTo16(p.Addr())), "prefix_len = "+strconv.Itoa(p.Bits()))
+		where = append(where, "prefix = "+fixed16Param, "prefix_len = toUInt8(?)")
+		args = append(args, fixed16Arg(schema.AddrTo16(p.Addr())), uint8(p.Bits()))
 	case q.Match == MatchLongest, q.Match == MatchLess:
 		var set []string
 		for _, c := range covering(p) {
-			set = append(set, "("+fs16(schema.AddrTo16(c.Addr()))+", "+strconv.Itoa(c.Bits())+")")
+			set = append(set, "("+fixed16Param+", toUInt8(?))")
+			args = append(args, fixed16Arg(schema.AddrTo16(c.Addr())), uint8(c.Bits()))
 		}
 		where = append(where, "(prefix, prefix_len) IN ("+strings.Join(set, ", ")+")")
 	case q.Match == MatchMore:
 		lo, hi := rangeOf(p)
-		where = append(where, "prefix >= "+fs16(lo), "prefix <= "+fs16(hi), "prefix_len >= "+strconv.Itoa(p.Bits()))
+		where = append(where, "prefix >= "+fixed16Param, "prefix <= "+fixed16Param, "prefix_len >= toUInt8(?)")
+		args = append(args, fixed16Arg(lo), fixed16Arg(hi), uint8(p.Bits()))
 	default:
 		return nil, fmt.Errorf("%w: match: %v", ErrBadQuery, q.Match)
 	}
@@ -198,7 +202,7 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	default:
 		where = append(where, "afi = 2")
 	}
-	where, args := db.scope(where, q.At, q.Peer, q.Host)
+	where, args = db.scope(where, args, q.At, q.Peer, q.Host)
 	if q.After.Prefix.IsValid() {
 		// Among the covering prefixes of MatchLongest, longer ones sort
 		// later (their masked address is not smaller), so the longest
@@ -211,8 +215,9 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		return nil, err
 	}
 	having := "last_kind = 'announce'"
-	if c := downs.condition(); c != "" {
+	if c, a := downs.condition(); c != "" {
 		having += " AND last_us > " + c
+		args = append(args, a...)
 	}
 	fc, fa := q.Filter.having()
 	for _, c := range fc {
@@ -272,21 +277,23 @@ func longestOnly(routes []Route) []Route {
 }
 
 // scope adds the time, peer and host conditions shared by the queries.
-func (db *DB) scope(where []string, at time.Time, peer netip.Addr, host string) ([]string, []any) {
-	var args []any
+func (db *DB) scope(where []string, args []any, at time.Time, peer netip.Addr, host string) ([]string, []any) {
 	if !at.IsZero() {
 		us := at.UnixMicro()
 		if us < 0 {
 			us = 0
 		}
-		where = append(where, "ts_us <= "+strconv.FormatInt(us, 10))
+		where = append(where, "ts_us <= toUInt64(?)")
+		args = append(args, uint64(us))
 		if sec := at.Unix(); sec < math.MaxUint32 { // DateTime's range
 			// ts prunes partitions; ts_us decides.
-			where = append(where, "ts <= toDateTime("+strconv.FormatInt(max(sec, 0), 10)+")")
+			where = append(where, "ts <= toDateTime(toUInt32(?))")
+			args = append(args, uint32(max(sec, 0)))
 		}
 	}
 	if peer.IsValid() {
-		where = append(where, "peer = "+fs16(schema.AddrTo16(peer)))
+		where = append(where, "peer = "+fixed16Param)
+		args = append(args, fixed16Arg(schema.AddrTo16(peer)))
 	}
 	if host != "" {
 		where = append(where, "host = ?")
@@ -299,32 +306,28 @@ func (db *DB) scope(where []string, at time.Time, peer netip.Addr, host string) 
 type downs map[string]uint64
 
 // condition is an SQL expression for the last down time of the row's
-// (host, peer), 0 when it never went down; "" when no peer went down.
-func (d downs) condition() string {
+// (host, peer), 0 when it never went down, with its bound arguments; ""
+// when no peer went down.
+func (d downs) condition() (string, []any) {
 	if len(d) == 0 {
-		return ""
+		return "", nil
 	}
 	keys := make([]string, 0, len(d))
 	for k := range d {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	var ks, vs strings.Builder
+	times := make([]uint64, len(keys))
 	for i, k := range keys {
-		if i > 0 {
-			ks.WriteByte(',')
-			vs.WriteByte(',')
-		}
-		ks.WriteString(quote(k))
-		vs.WriteString("toUInt64(" + strconv.FormatUint(d[k], 10) + ")")
+		times[i] = d[k]
 	}
 	// arr[0] (key not found) is 0.
-	return "arrayElement([" + vs.String() + "], indexOf([" + ks.String() + "], concat(host, '|', hex(peer))))"
+	return "arrayElement(CAST(? AS Array(UInt64)), indexOf(CAST(? AS Array(String)), concat(host, '|', hex(peer))))", []any{times, keys}
 }
 
 // lastDowns returns the time of each peer's last down state at or before at.
 func (db *DB) lastDowns(ctx context.Context, at time.Time, peer netip.Addr, host string) (downs, error) {
-	where, args := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, at, peer, host)
+	where, args := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, nil, at, peer, host)
 	rows, err := db.conn.Query(db.bounded(ctx), "SELECT host, hex(peer), max(ts_us) FROM peer_events WHERE "+
 		strings.Join(where, " AND ")+" GROUP BY host, peer", args...)
 	if err != nil {
@@ -423,8 +426,11 @@ FROM peer_events GROUP BY host, peer`)
 		return nil, err
 	}
 	current := "last_kind = 'announce'"
-	if c := downs.condition(); c != "" {
+	var currentArgs []any
+	if c, a := downs.condition(); c != "" {
 		current += " AND last_us > " + c
+		// twice: the condition is in both counts
+		currentArgs = append(append(currentArgs, a...), a...)
 	}
 	rows, err = db.conn.Query(db.bounded(ctx), `SELECT host, peer, argMax(asn, last_us), max(last_us),
   countIf(afi = 1 AND `+current+`), countIf(afi = 2 AND `+current+`)
@@ -433,7 +439,7 @@ FROM (
   FROM routes_current
   GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
 )
-GROUP BY host, peer`)
+GROUP BY host, peer`, currentArgs...)
 	if err != nil {
 		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
 	}
@@ -494,15 +500,13 @@ func rangeOf(p netip.Prefix) (lo, hi [16]byte) {
 	return lo, hi
 }
 
-// fs16 is a FixedString(16) SQL literal.
-func fs16(b [16]byte) string {
-	return "toFixedString(unhex('" + hex.EncodeToString(b[:]) + "'), 16)"
-}
+// fixed16Param is a bound FixedString(16) parameter; its argument is
+// fixed16Arg of the value. (The bytes go as hex text: a parameter is
+// written into the query as a string literal, which need not hold any
+// byte.)
+const fixed16Param = "toFixedString(unhex(?), 16)"
 
-// quote is an SQL string literal.
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
+func fixed16Arg(b [16]byte) string { return hex.EncodeToString(b[:]) }
 
 func addrFrom(b []byte) netip.Addr {
 	if len(b) != 16 {
@@ -572,7 +576,7 @@ ANY LEFT JOIN (
 // after its key, time and kind, in the order scanRoute reads them.
 var routeAttrColumns = []string{
 	"peer_asn", "seq", "id", "labels",
-	"next_hop", "next_hop_ll", "as_path_text", "origin",
+	"next_hop", "next_hop_ll", "as_path", "origin",
 	"med", "has_med", "local_pref", "has_local_pref",
 	"communities", "large_communities", "ext_communities",
 	"atomic_aggregate", "has_aggregator", "aggregator_asn",
@@ -682,7 +686,7 @@ func scanRoute(rows rowScanner) (Route, string, error) {
 	}
 	for i := range otherValues {
 		if i < len(otherFlags) && i < len(otherCodes) {
-			r.OtherAttrs = append(r.OtherAttrs, schema.RawAttribute{Flags: otherFlags[i], Code: otherCodes[i], Value: otherValues[i]})
+			r.OtherAttrs = append(r.OtherAttrs, schema.RawAttribute{Flags: otherFlags[i], Code: otherCodes[i], Value: hex.EncodeToString([]byte(otherValues[i]))})
 		}
 	}
 	if len(r.Labels) == 0 {

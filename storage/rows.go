@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/vantage-bgp/vantage/schema"
 )
@@ -43,7 +44,7 @@ var (
 
 // routeBatch holds rows of route_events, one slice per column.
 type routeBatch struct {
-	host, id, kind, rd, nlri, asPathText, origin, raw                             []string
+	host, id, kind, rd, nlri, asPath, origin, raw                                 []string
 	peer, prefix, nextHop, nextHopLL, aggregatorAddr, originatorID                fixed16
 	peerASN, idx, pathID, originASN, med, localPref, aggregatorASN, otc           []uint32
 	ts                                                                            []int64
@@ -51,14 +52,14 @@ type routeBatch struct {
 	afi                                                                           []uint16
 	safi, prefixLen, hasMED, hasLocalPref, atomic, hasAggregator, hasOTC, hasAIGP []uint8
 	// arrays, each row a boxed typed slice (see emptyUint32s)
-	labels, asPath, communities, large, ext, otherValues, clusterList, otherFlags, otherCodes []any
+	labels, communities, large, ext, otherValues, clusterList, otherFlags, otherCodes []any
 }
 
 func (b *routeBatch) len() int { return len(b.tsUs) }
 
 // grow makes room for n more rows.
 func (b *routeBatch) grow(n int) {
-	for _, s := range []*[]string{&b.host, &b.id, &b.kind, &b.rd, &b.nlri, &b.asPathText, &b.origin, &b.raw} {
+	for _, s := range []*[]string{&b.host, &b.id, &b.kind, &b.rd, &b.nlri, &b.asPath, &b.origin, &b.raw} {
 		*s = slices.Grow(*s, n)
 	}
 	for _, f := range []*fixed16{&b.peer, &b.prefix, &b.nextHop, &b.nextHopLL, &b.aggregatorAddr, &b.originatorID} {
@@ -75,7 +76,7 @@ func (b *routeBatch) grow(n int) {
 	for _, s := range []*[]uint8{&b.safi, &b.prefixLen, &b.hasMED, &b.hasLocalPref, &b.atomic, &b.hasAggregator, &b.hasOTC, &b.hasAIGP} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, s := range []*[]any{&b.labels, &b.asPath, &b.communities, &b.large, &b.ext, &b.otherValues, &b.clusterList, &b.otherFlags, &b.otherCodes} {
+	for _, s := range []*[]any{&b.labels, &b.communities, &b.large, &b.ext, &b.otherValues, &b.clusterList, &b.otherFlags, &b.otherCodes} {
 		*s = slices.Grow(*s, n)
 	}
 }
@@ -88,7 +89,7 @@ func (b *routeBatch) columns() []column {
 		{"afi", b.afi}, {"safi", b.safi}, {"prefix", b.prefix}, {"prefix_len", b.prefixLen},
 		{"path_id", b.pathID}, {"rd", b.rd}, {"labels", b.labels}, {"nlri", b.nlri},
 		{"next_hop", b.nextHop}, {"next_hop_ll", b.nextHopLL},
-		{"as_path", b.asPath}, {"as_path_text", b.asPathText}, {"origin_asn", b.originASN}, {"origin", b.origin},
+		{"as_path", b.asPath}, {"origin_asn", b.originASN}, {"origin", b.origin},
 		{"med", b.med}, {"has_med", b.hasMED}, {"local_pref", b.localPref}, {"has_local_pref", b.hasLocalPref},
 		{"communities", b.communities}, {"large_communities", b.large}, {"ext_communities", b.ext},
 		{"atomic_aggregate", b.atomic}, {"has_aggregator", b.hasAggregator}, {"aggregator_asn", b.aggregatorASN},
@@ -198,8 +199,7 @@ func addEvents(c clock, routes *routeBatch, peers *peerBatch, events []schema.Ev
 // attrs are the path attributes of an UPDATE in their stored form; the
 // zero value is what a withdrawal row carries.
 type attrs struct {
-	asPath        any // []uint32
-	asPathText    string
+	asPath        string
 	originASN     uint32
 	origin        string
 	med           uint32
@@ -224,15 +224,12 @@ type attrs struct {
 	otherValues   any // []string
 }
 
-var noAttrs = attrs{origin: "absent", asPath: emptyUint32s, communities: emptyUint32s, large: emptyStrings,
+var noAttrs = attrs{origin: "absent", communities: emptyUint32s, large: emptyStrings,
 	ext: emptyStrings, clusterList: emptyBytes, otherFlags: emptyUint8s, otherCodes: emptyUint8s, otherValues: emptyStrings}
 
 func attrsOf(e *schema.Event) attrs {
 	a := noAttrs
-	if p := e.Path.Flat(); p != nil {
-		a.asPath = p
-	}
-	a.asPathText = e.Path.String()
+	a.asPath = e.Path.String()
 	a.originASN = e.Path.OriginASN()
 	a.origin = originName(e.Origin)
 	if e.MED != nil {
@@ -290,7 +287,7 @@ func attrsOf(e *schema.Event) attrs {
 		cs := make([]uint8, len(e.OtherAttrs))
 		vs := make([]string, len(e.OtherAttrs))
 		for i, o := range e.OtherAttrs {
-			fs[i], cs[i], vs[i] = o.Flags, o.Code, o.Value
+			fs[i], cs[i], vs[i] = o.Flags, o.Code, unhex(o.Value)
 		}
 		a.otherFlags, a.otherCodes, a.otherValues = fs, cs, vs
 	}
@@ -346,7 +343,6 @@ func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
 		b.nextHop = b.nextHop.add(schema.AddrTo16(r.nextHop))
 		b.nextHopLL = b.nextHopLL.add(schema.AddrTo16(r.nextHopLL))
 		b.asPath = append(b.asPath, a.asPath)
-		b.asPathText = append(b.asPathText, a.asPathText)
 		b.originASN = append(b.originASN, a.originASN)
 		b.origin = append(b.origin, a.origin)
 		b.med = append(b.med, a.med)
@@ -409,7 +405,7 @@ func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
 		}
 	}
 	if b.len() > first {
-		b.raw[first] = e.Raw
+		b.raw[first] = unhex(e.Raw)
 	}
 }
 
@@ -442,7 +438,7 @@ func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
 		state = e.State.String()
 	}
 	if n := e.Notification; n != nil {
-		hasNotif, code, subcode, notifData = 1, n.Code, n.Subcode, n.Data
+		hasNotif, code, subcode, notifData = 1, n.Code, n.Subcode, unhex(n.Data)
 		reason = n.Reason
 		if reason == "" {
 			reason = "notification " + strconv.Itoa(int(n.Code)) + "/" + strconv.Itoa(int(n.Subcode))
@@ -484,7 +480,40 @@ func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
 	b.holdTime = append(b.holdTime, holdTime)
 	b.routerID = b.routerID.add(routerID)
 	b.caps = append(b.caps, caps)
-	b.raw = append(b.raw, e.Raw)
+	b.raw = append(b.raw, unhex(e.Raw))
+}
+
+// unhex returns the bytes that the hex text s (upper or lower case) stands
+// for, the stored form of raw messages and attribute values; "" when s is
+// not hex (an event from another publisher: its raw bytes are not kept
+// rather than the batch refused).
+func unhex(s string) string {
+	if s == "" || len(s)%2 != 0 {
+		return ""
+	}
+	b := make([]byte, len(s)/2)
+	for i := range b {
+		hi, ok1 := fromHex(s[2*i])
+		lo, ok2 := fromHex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return ""
+		}
+		b[i] = hi<<4 | lo
+	}
+	// b is not written again: a string over it saves the copy.
+	return unsafe.String(&b[0], len(b))
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // usTime converts stored microseconds to a time in UTC.

@@ -18,32 +18,58 @@ const q = (sql) => {
 };
 q('CREATE DATABASE IF NOT EXISTS vt');
 q('USE vt');
-for (const f of fs.readdirSync(schemaDir).filter(f => f.endsWith('.sql')).sort()) {
-  const src = fs.readFileSync(path.join(schemaDir, f), 'utf8').split('\n').filter(l => !l.trim().startsWith('--')).join('\n');
-  for (const st of src.split(/;\s*\n/).map(x => x.trim().replace(/;$/, '')).filter(Boolean)) {
-    q(st);
-  }
-}
 const p = "toFixedString(unhex('00000000000000000000ffff0a000000'), 16)";
 const peer = "toFixedString(unhex('00000000000000000000ffffc0000201'), 16)";
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, as_path_text, origin_asn, communities, large_communities)
-   VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1700000000000000, 1, 'a', 0, 'announce', 1, 1, ${p}, 8, [64500, 64496], '64500 64496', 64496, [4226809956], ['64500:1:2'])`);
+// The migrations in order, as storage applies them: up to version 3 (the
+// schema before migrations had a version table), a row in that layout, then
+// the rest, which must convert it.
+const migrations = fs.readdirSync(schemaDir).filter(f => /^\d{3}_.*\.sql$/.test(f)).sort();
+const apply = (files) => {
+  for (const f of files) {
+    const src = fs.readFileSync(path.join(schemaDir, f), 'utf8').split('\n').filter(l => !l.trim().startsWith('--')).join('\n');
+    for (const st of src.split(/;\s*\n/).map(x => x.trim().replace(/;$/, '')).filter(Boolean)) {
+      q(st);
+    }
+  }
+};
+apply(migrations.filter(f => f < '004'));
+q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, as_path_text, origin_asn, other_attr_values, raw)
+   VALUES ('old', ${peer}, 64500, toDateTime(1600000000), 1600000000000000, 1, 'o', 0, 'announce', 1, 1, ${p}, 8, [64500, 64496], '64500 {64496,64497}', 64496, ['0102'], 'ffff')`);
+q(`INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, notification_data, raw) VALUES ('old', ${peer}, 64500, toDateTime(1600000000), 1600000000000000, 0, 'n', 'NOTIFICATION', '0a0b', 'ffff')`);
+apply(migrations.filter(f => f >= '004'));
+const migrated = q(`SELECT as_path, hex(other_attr_values[1]), hex(raw) FROM route_events WHERE host = 'old'`).trim();
+if (migrated !== '64500 {64496,64497}\t0102\tFFFF') {
+  console.error('route_events after the migrations: ' + JSON.stringify(migrated) + ', want the path text and the bytes of the hex');
+  process.exit(1);
+}
+const migratedCurrent = q(`SELECT as_path, hex(other_attr_values[1]) FROM routes_current WHERE host = 'old'`).trim();
+if (migratedCurrent !== '64500 {64496,64497}\t0102') {
+  console.error('routes_current after the migrations: ' + JSON.stringify(migratedCurrent));
+  process.exit(1);
+}
+const migratedPeer = q(`SELECT hex(notification_data), hex(raw) FROM peer_events WHERE host = 'old'`).trim();
+if (migratedPeer !== '0A0B\tFFFF') {
+  console.error('peer_events after the migrations: ' + JSON.stringify(migratedPeer));
+  process.exit(1);
+}
+q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, origin_asn, communities, large_communities)
+   VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1700000000000000, 1, 'a', 0, 'announce', 1, 1, ${p}, 8, '64500 64496', 64496, [4226809956], ['64500:1:2'])`);
 q(`INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, state, hold_time) VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1699999999000000, 0, 's', 'RIS_PEER_STATE', 'connected', 90)`);
 q(`INSERT INTO peer_seen (host, peer, last_us) VALUES ('h', ${peer}, 1700000000000000)`);
-const current = q('SELECT count() FROM routes_current').trim();
+const current = q("SELECT count() FROM routes_current WHERE host = 'h'").trim();
 if (current !== '1') {
   console.error('routes_current holds ' + current + ' rows after one INSERT into route_events, want 1');
   process.exit(1);
 }
 // Routes (grouped, HAVING with a filter, cursor as a tuple comparison).
 q(`SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind,
-     argMax(as_path_text, ts_us), argMax(communities, ts_us)
+     argMax(as_path, ts_us), argMax(communities, ts_us)
    FROM routes_current
    WHERE prefix >= ${p} AND prefix_len >= 8 AND nlri = '' AND afi IN (1, 2) AND host = 'h'
      AND (prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id) > (toFixedString(unhex('00'), 16), toUInt8(0), '', ${peer}, toUInt16(0), toUInt8(0), '', '', toUInt32(0))
    GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
    HAVING last_kind = 'announce' AND last_us > arrayElement([toUInt64(1)], indexOf(['h|00'], concat(host, '|', hex(peer))))
-     AND argMax(origin_asn, ts_us) = 64496 AND match(argMax(as_path_text, ts_us), '(?:^|$|[ {},()\\\\[\\\\]])64496$')
+     AND argMax(origin_asn, ts_us) = 64496 AND match(argMax(as_path, ts_us), '(?:^|$|[ {},()\\\\[\\\\]])64496$')
      AND has(argMax(communities, ts_us), toUInt32(4226809956)) AND has(argMax(large_communities, ts_us), '64500:1:2')
    ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id LIMIT 10
    SETTINGS max_execution_time = 10, max_rows_to_read = 100000000, max_result_rows = 1000000`);
@@ -78,7 +104,7 @@ q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind
      AND (host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id) NOT IN (
        SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id FROM route_events
        WHERE host = 'h' AND has(['00000000000000000000FFFFC0000201'], hex(peer)) AND ts_us >= 1700000100000000 AND ts_us <= 1700000100000000 AND kind = 'announce')`);
-const withdrawn = q("SELECT count() FROM route_events WHERE kind = 'withdraw'").trim();
+const withdrawn = q("SELECT count() FROM route_events WHERE host = 'h' AND kind = 'withdraw'").trim();
 if (withdrawn !== '1') {
   console.error('the RIB snapshot withdrew ' + withdrawn + ' routes, want 1');
   process.exit(1);
