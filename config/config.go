@@ -3,7 +3,7 @@
 //
 //	collector:  {name, listen, asn, router_id, peers: [{address, asn}]}
 //	nats:       {url, listen, store_dir}
-//	clickhouse: {dsn, database, data_dir, tcp_port, http_port, flush_interval, batch_size}
+//	clickhouse: {dsn, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read}
 //	log:        {level, format}
 //
@@ -109,6 +109,9 @@ type ClickHouse struct {
 	// writer holds before sending a batch.
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	BatchSize     int           `yaml:"batch_size"`
+	// SnapshotInterval is the time between RIB snapshots, as RIS's bviews
+	// (made by the writers at multiples of it); 0 makes none.
+	SnapshotInterval time.Duration `yaml:"snapshot_interval"`
 }
 
 // LG configures the looking glass.
@@ -154,12 +157,13 @@ func Default() Config {
 			Consumer:      "vantage-store",
 		},
 		ClickHouse: ClickHouse{
-			Database:      "vantage",
-			DataDir:       "vantage-data/clickhouse",
-			TCPPort:       19000,
-			HTTPPort:      18123,
-			FlushInterval: time.Second,
-			BatchSize:     50_000,
+			Database:         "vantage",
+			DataDir:          "vantage-data/clickhouse",
+			TCPPort:          19000,
+			HTTPPort:         18123,
+			FlushInterval:    time.Second,
+			BatchSize:        50_000,
+			SnapshotInterval: 8 * time.Hour,
 		},
 		LG:  LG{Listen: "127.0.0.1:8080", QueryTimeout: 10 * time.Second, MaxRowsToRead: 100_000_000},
 		Log: Log{Level: "info", Format: "text"},
@@ -283,6 +287,9 @@ func (c Config) Validate() error {
 	}
 	if ch.FlushInterval <= 0 {
 		bad("clickhouse.flush_interval", "%v: must be positive, such as 1s", ch.FlushInterval)
+	}
+	if ch.SnapshotInterval < 0 || ch.SnapshotInterval > 0 && ch.SnapshotInterval < time.Minute {
+		bad("clickhouse.snapshot_interval", "%v: want 0 (none) or at least 1m, such as 8h", ch.SnapshotInterval)
 	}
 	if ch.BatchSize < 1 || ch.BatchSize > 10_000_000 {
 		bad("clickhouse.batch_size", "%d: want 1-10000000", ch.BatchSize)

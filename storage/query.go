@@ -215,28 +215,34 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		return nil, err
 	}
 	having := "last_kind = 'announce'"
+	var havingArgs []any
 	if c, a := downs.condition(); c != "" {
 		having += " AND last_us > " + c
-		args = append(args, a...)
+		havingArgs = append(havingArgs, a...)
 	}
 	fc, fa := q.Filter.having()
 	for _, c := range fc {
 		having += " AND " + c
 	}
-	args = append(args, fa...)
+	havingArgs = append(havingArgs, fa...)
 	limit := ""
 	if q.Limit > 0 && q.Match != MatchLongest {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)
 	}
 	// Now is read from the current state (a few rows per route); a time
-	// in the past from the history.
-	table := "routes_current"
+	// in the past from the latest snapshot before it and the events since.
+	from := "routes_current WHERE " + strings.Join(where, " AND ")
 	if !q.At.IsZero() {
-		table = "route_events"
+		snap, err := db.snapshotAt(db.bounded(ctx), uint64(max(q.At.UnixMicro(), 0)), false)
+		if err != nil {
+			return nil, err
+		}
+		from, args = routeSource(snap, where, args)
+		from += " AS r"
 	}
+	args = append(args, havingArgs...)
 	sql := `SELECT ` + routeColumns(true) + `
-FROM ` + table + `
-WHERE ` + strings.Join(where, " AND ") + `
+FROM ` + from + `
 GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
 HAVING ` + having + `
 ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit

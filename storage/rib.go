@@ -29,6 +29,14 @@ func (db *DB) WithdrawAbsent(ctx context.Context, host string, peers []netip.Add
 		hexPeers[i] = strings.ToUpper(hex.EncodeToString(a[:]))
 	}
 	fromUs, toUs := uint64(max(from.UnixMicro(), 0)), uint64(max(to.UnixMicro(), 0))
+	// The withdrawals are events at toUs, stored like any others.
+	first := map[peerKey16]uint64{}
+	for _, p := range peers {
+		first[peerKey16{host, schema.AddrTo16(p)}] = toUs
+	}
+	if err := db.markStalePeers(ctx, first); err != nil {
+		return err
+	}
 	key := "host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id"
 	sql := `INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
 SELECT host, peer, argMax(peer_asn, ts_us), toDateTime(?), toUInt64(?), 0,

@@ -295,6 +295,9 @@ func (db *DB) Insert(ctx context.Context, events []schema.Event) error {
 
 // send inserts the chunks: one INSERT per table that has rows.
 func (db *DB) send(ctx context.Context, chunks []chunk) error {
+	if err := db.markStale(ctx, chunks); err != nil {
+		return err
+	}
 	var peers, routes []batchColumns
 	for _, c := range chunks {
 		if c.peers.len() > 0 {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -93,6 +94,11 @@ func (s *storeProcess) run(ctx context.Context) {
 	}
 	defer db.Close()
 	s.db.Store(db)
+	// RIB snapshots, 5 minutes after their time: the writers have stored
+	// the events before it by then (a later one marks it stale).
+	var snapshots sync.WaitGroup
+	defer snapshots.Wait() // before db.Close
+	snapshots.Go(func() { db.RunSnapshots(ctx, s.cfg.ClickHouse.SnapshotInterval, 5*time.Minute, s.log) })
 	cc := bus.ConsumerConfig{Durable: s.cfg.NATS.Consumer, BatchSize: s.cfg.ClickHouse.BatchSize, FlushInterval: s.cfg.ClickHouse.FlushInterval}
 	for {
 		err := bus.Consume(ctx, s.conn, cc, db.Insert, &s.stats, s.log)
