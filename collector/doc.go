@@ -3,6 +3,9 @@
 // (OPEN negotiation, keepalives, hold timer, NOTIFICATIONs), decodes every
 // message with bgpwire, turns it into a schema.Event and hands the events
 // to the sinks (the NATS bus, ClickHouse storage) through a fan-out.
+// Each session keeps the routes its peer has announced (adjRIBIn) and
+// puts the peer's route count per family on its UPDATE, KEEPALIVE and
+// down events (schema.Event.Routes).
 //
 // Lifecycle: New builds a Server; Run listens and serves until its context
 // is cancelled, then closes every session (sending a Cease NOTIFICATION),

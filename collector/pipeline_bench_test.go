@@ -49,7 +49,8 @@ func risMessages(b *testing.B) []risMessage {
 // stage to the one before:
 //
 //	decode   bgpwire decodes the UPDATE into a reused value
-//	event    + FillUpdate builds the event, emit stamps it (seq, time, id)
+//	event    + FillUpdate builds the event, the session's Adj-RIB-In
+//	         applies it (route counts), emit stamps it (seq, time, id)
 //	         and it is copied into a batch, as the batcher does
 //	record   + the publisher's record: subject, id and JSON in one slice
 //	publish  + Publisher.Write into an embedded JetStream, every
@@ -60,6 +61,15 @@ func risMessages(b *testing.B) []risMessage {
 func BenchmarkPipeline(b *testing.B) {
 	msgs := risMessages(b)
 	srv := &Server{cfg: Config{Host: "bench"}, peers: map[netip.Addr]*peerCounters{}, started: time.Now()}
+	// Each peer's session has its own Adj-RIB-In.
+	ribs := map[netip.Addr]*adjRIBIn{}
+	ribOf := make([]*adjRIBIn, len(msgs))
+	for i, m := range msgs {
+		if ribs[m.peer] == nil {
+			ribs[m.peer] = &adjRIBIn{}
+		}
+		ribOf[i] = ribs[m.peer]
+	}
 	var u bgpwire.Update
 	// event decodes message i and builds its event into the batch.
 	event := func(i int, batch []schema.Event) []schema.Event {
@@ -69,6 +79,7 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		ev := schema.Event{Type: schema.TypeUpdate, Peer: m.peer, PeerASN: m.peerASN}
 		FillUpdate(&ev, &u)
+		ribOf[i%len(msgs)].apply(&ev)
 		srv.stamp(&ev, time.Now())
 		if len(batch) == maxBatch {
 			batch = make([]schema.Event, 0, 64) // the batcher's new batch

@@ -35,6 +35,9 @@ func TestResumeCarriesSeqAndRecordsRestart(t *testing.T) {
 	if ev.Peer != up || ev.State != schema.StateDown || ev.Reason != ReasonCollectorRestart || ev.Seq != 42 {
 		t.Errorf("first event %+v, want %s down, reason %q, seq 42", ev, up, ReasonCollectorRestart)
 	}
+	if ev.Routes != nil {
+		t.Errorf("restart's down event carries route counts %v; the lost session's families are not known", ev.Routes)
+	}
 	if us := int64(ev.Timestamp*1e6 + 0.5); us <= future {
 		t.Errorf("down event at %d µs, not after the earlier run's last event (%d)", us, future)
 	}

@@ -196,6 +196,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for _, p := range s.resumed {
 		if p.Up {
 			s.log.Info("session was up when the collector last stopped; recording it as down", "peer", p.Peer.String(), "peer_asn", p.PeerASN)
+			// No route counts: the lost session's families are not
+			// known here, and a down peer has no current routes anyway.
 			ev := schema.Event{Type: schema.TypePeerState, Peer: p.Peer, PeerASN: p.PeerASN, State: schema.StateDown, Reason: ReasonCollectorRestart}
 			s.emit(&ev, time.Now())
 		}

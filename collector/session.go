@@ -43,6 +43,10 @@ type session struct {
 	sentNote *bgpwire.Notification // NOTIFICATION we sent, for the down event
 	recvNote *bgpwire.Notification // NOTIFICATION the peer sent
 	reader   *bufio.Reader
+	// rib holds the routes the peer has announced; only run's goroutine
+	// uses it. Its counts go on the session's UPDATE, KEEPALIVE and down
+	// events.
+	rib adjRIBIn
 }
 
 func newSession(s *Server, conn net.Conn, peer netip.Addr, rule PeerRule) *session {
@@ -293,7 +297,10 @@ func (ss *session) receive() error {
 				return err
 			}
 		case bgpwire.MsgKeepalive:
+			// Every family's count: a periodic refresh for consumers
+			// that joined late or missed an UPDATE.
 			ev := ss.event(schema.TypeKeepalive, msg)
+			ev.Routes = ss.rib.counts()
 			ss.srv.emit(&ev, now)
 		case bgpwire.MsgNotification:
 			n, _ := bgpwire.DecodeNotification(body)
@@ -325,7 +332,7 @@ func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Ti
 	switch u.Action {
 	case bgpwire.ActionAFISAFIDisable:
 		// RFC 7606 allows a session reset in place of disabling the
-		// family; the collector keeps no per-family state to disable.
+		// family; the collector does not disable single families.
 		for _, e := range u.Errors {
 			if e.Action == bgpwire.ActionAFISAFIDisable {
 				return ss.fail("UPDATE", e)
@@ -338,6 +345,7 @@ func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Ti
 	}
 	ev := ss.event(schema.TypeUpdate, msg)
 	FillUpdate(&ev, u)
+	ss.rib.apply(&ev)
 	ss.srv.emit(&ev, now)
 	return nil
 }
@@ -384,11 +392,17 @@ func (ss *session) event(t schema.Type, msg []byte) schema.Event {
 	return ev
 }
 
+// emitState emits a RIS_PEER_STATE event. A down event carries a count
+// of 0 for every family the session had, and empties its Adj-RIB-In:
+// the routes of a session that is down are not current.
 func (ss *session) emitState(st schema.PeerState, n *schema.Notification, reason string) {
 	ev := ss.event(schema.TypePeerState, nil)
 	ev.State = st
 	ev.Notification = n
 	ev.Reason = reason
+	if st == schema.StateDown {
+		ev.Routes = ss.rib.down()
+	}
 	ss.srv.emit(&ev, time.Now())
 }
 

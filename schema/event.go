@@ -100,6 +100,14 @@ type Event struct {
 	Withdrawn []NLRISet `json:"withdrawn,omitempty"`
 	// EndOfRIB names the family whose End-of-RIB marker this UPDATE is.
 	EndOfRIB Family `json:"end_of_rib,omitzero"`
+	// Routes holds, on the events of a live session, the number of routes
+	// the peer has in each family after this event: on an UPDATE, those
+	// of the families it announced or withdrew in (or whose End-of-RIB
+	// marker it is); on a KEEPALIVE, every family of the session; on a
+	// RIS_PEER_STATE "down", every family of the session with 0. Absent
+	// on other events, on "down" events recorded for a session lost in a
+	// crash ("collector restart"), and on imported events.
+	Routes RouteCounts `json:"routes,omitempty"`
 
 	// State is set on RIS_PEER_STATE events: "connected" or "down".
 	State PeerState `json:"state,omitzero"`

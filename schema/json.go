@@ -178,6 +178,10 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		b = e.EndOfRIB.appendText(b)
 		b = append(b, '"')
 	}
+	if len(e.Routes) > 0 {
+		b = append(b, `,"routes":`...)
+		b = e.Routes.appendJSON(b)
+	}
 
 	if !e.State.IsZero() {
 		b = append(b, `,"state":"`...)

@@ -46,7 +46,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // Path (and of each segment's ASNs), Community, LargeCommunity,
 // ClusterList, OtherAttrs, Announcements (and each one's Prefixes,
 // PathIDs, Labels), Withdrawals and Withdrawn (and each one's Prefixes,
-// PathIDs, Labels), and the values that MED, LocalPref, OTC, AIGP,
+// PathIDs, Labels), Routes, and the values that MED, LocalPref, OTC, AIGP,
 // Aggregator, Notification, Open and RouteRefresh point to. A slice whose
 // field is absent from the input is left nil, so its array is not kept.
 // Strings (ID, Host, Reason, Raw, ...) and ExtCommunity values are always
@@ -715,19 +715,25 @@ func (d *decoder) familyValue(f *Family) error {
 	if err != nil || null {
 		return err
 	}
+	v, ok := parseFamily(b)
+	if !ok {
+		return d.errAt(start, "bad family %q (want a name such as ipv4/unicast, or AFI/SAFI numbers)", b)
+	}
+	*f = v
+	return nil
+}
+
+// parseFamily reads a family as ParseFamily does, without allocating
+// for the unicast families.
+func parseFamily(b []byte) (Family, bool) {
 	switch string(b) {
 	case "ipv4/unicast":
-		*f = IPv4Unicast
+		return IPv4Unicast, true
 	case "ipv6/unicast":
-		*f = IPv6Unicast
-	default:
-		v, err := ParseFamily(string(b))
-		if err != nil {
-			return d.errAt(start, "bad family %q (want a name such as ipv4/unicast, or AFI/SAFI numbers)", b)
-		}
-		*f = v
+		return IPv6Unicast, true
 	}
-	return nil
+	f, err := ParseFamily(string(b))
+	return f, err == nil
 }
 
 // Slices.
@@ -1137,6 +1143,7 @@ const (
 	fWithdrawals
 	fWithdrawn
 	fEndOfRIB
+	fRoutes
 	fState
 	fReason
 	fNotification
@@ -1198,6 +1205,8 @@ func eventField(k []byte) int {
 		return fWithdrawn
 	case "end_of_rib":
 		return fEndOfRIB
+	case "routes":
+		return fRoutes
 	case "state":
 		return fState
 	case "reason":
@@ -1223,7 +1232,7 @@ var fieldNames = [...]string{
 	fAtomicAggregate: "atomic_aggregate", fLargeCommunity: "large_community",
 	fExtCommunity: "ext_community", fOriginatorID: "originator_id", fClusterList: "cluster_list",
 	fOTC: "otc", fAIGP: "aigp", fOtherAttrs: "other_attributes", fAnnouncements: "announcements",
-	fWithdrawals: "withdrawals", fWithdrawn: "withdrawn", fEndOfRIB: "end_of_rib", fState: "state",
+	fWithdrawals: "withdrawals", fWithdrawn: "withdrawn", fEndOfRIB: "end_of_rib", fRoutes: "routes", fState: "state",
 	fReason: "reason", fNotification: "notification", fOpen: "open", fRouteRefresh: "route_refresh",
 	fRaw: "raw", fImported: "imported",
 }
@@ -1378,6 +1387,8 @@ func (d *decoder) eventValue(e, old *Event, f int) error {
 		e.Withdrawn, err = d.nlriSets(reuse(d, e.Withdrawn, old.Withdrawn))
 	case fEndOfRIB:
 		return d.familyValue(&e.EndOfRIB)
+	case fRoutes:
+		e.Routes, err = d.routeCounts(reuse(d, e.Routes, old.Routes))
 	case fState:
 		b, null, err := d.textValue()
 		if err != nil || null {

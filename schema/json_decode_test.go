@@ -28,7 +28,8 @@ func dirtyEvents(t testing.TB) []*Event {
 		"med":5,"local_pref":6,"otc":7,"aigp":8,"aggregator":{"asn":9,"address":"192.0.2.9"},
 		"notification":{"code":1,"subcode":2,"reason":"r","data":"00","sent":true},
 		"open":{"version":4,"asn":1,"hold_time":3,"router_id":"1.1.1.1","capabilities":["x","y"],"sent":true},
-		"route_refresh":{"family":"ipv4/unicast","subtype":"borr"},"ext_community":["rt:1:2","rt:3:4"]}`,
+		"route_refresh":{"family":"ipv4/unicast","subtype":"borr"},"ext_community":["rt:1:2","rt:3:4"],
+		"routes":{"ipv4/unicast":1,"ipv6/unicast":2,"l2vpn/evpn":3,"1/128":4}}`,
 	} {
 		var e Event
 		if err := e.DecodeJSON([]byte(src)); err != nil {
@@ -147,6 +148,12 @@ func decodeCases() (ok, fail []string) {
 		// end_of_rib, route_refresh
 		`{"end_of_rib":"ipv6/unicast"}`, `{"end_of_rib":"l2vpn/evpn"}`, `{"end_of_rib":"3/77"}`, `{"end_of_rib":null}`,
 		`{"route_refresh":{"family":"ipv4/unicast","subtype":"borr"}}`, `{"route_refresh":{}}`,
+		// routes
+		`{"routes":{"ipv4/unicast":912345,"ipv6/unicast":201234}}`, `{"routes":{}}`, `{"routes":null}`,
+		`{"routes":{"ipv6/unicast":0,"ipv4/flowspec-vpn":18446744073709551615,"3/77":1}}`,
+		`{"routes":{"ipv4/unicast":1,"1/1":2,"ipv6/unicast":3,"ipv4/unicast":null}}`, `{"routes":{"ipv4\/unicast":5}}`,
+		`{"routes":{"ipv4/unicast":1},"routes":{"ipv6/unicast":2}}`, `{"routes":{"ipv4/unicast":1},"Routes":null}`,
+		`{"ROUTES":{"ipv4/unicast":1}}`, `{"type":"KEEPALIVE","routes":{"l2vpn/evpn":7}}`,
 		// notification, open
 		`{"notification":{"code":6,"subcode":2,"reason":"cease","data":"0b","sent":true}}`,
 		`{"notification":{"code":255,"subcode":0,"sent":false}}`, `{"notification":null}`,
@@ -188,7 +195,10 @@ func decodeCases() (ok, fail []string) {
 		`{"announcements":[{"family":"x"}]}`, `{"announcements":[{"family":""}]}`, `{"announcements":[{"prefixes":["10.0.0.1"]}]}`,
 		`{"announcements":[{"next_hop":"x"}]}`, `{"announcements":[{"labels":[[-1]]}]}`, `{"announcements":[1]}`,
 		`{"announcements":[[]]}`, `{"announcements":{}}`, `{"withdrawals":["x"]}`, `{"withdrawn":[{"family":1}]}`,
-		`{"end_of_rib":"x"}`, `{"notification":{"code":256}}`, `{"notification":{"sent":1}}`, `{"open":{"hold_time":65536}}`,
+		`{"end_of_rib":"x"}`, `{"routes":[]}`, `{"routes":1}`, `{"routes":"x"}`, `{"routes":{"x":1}}`,
+		`{"routes":{"IPV4/UNICAST":1}}`, `{"routes":{"ipv4/unicast":-1}}`, `{"routes":{"ipv4/unicast":1.5}}`,
+		`{"routes":{"ipv4/unicast":"1"}}`, `{"routes":{"ipv4/unicast":18446744073709551616}}`, `{"routes":{"ipv4/unicast":{}}}`,
+		`{"routes":{"ipv4/unicast":1,}}`, `{"routes":{"1/256":1}}`, `{"notification":{"code":256}}`, `{"notification":{"sent":1}}`, `{"open":{"hold_time":65536}}`,
 		`{"open":{"capabilities":[1]}}`, `{"route_refresh":{"family":"x"}}`, `{"route_refresh":[]}`,
 		`{"peer":"x","id":"y"`, `{"id":1,"x":[}`,
 		// Found by FuzzDecodeJSON (testdata/fuzz/FuzzDecodeJSON/1fefb14d5dd2638d):
@@ -253,7 +263,7 @@ func TestDecodeJSONAllocs(t *testing.T) {
 	data := []byte(`{"timestamp":1546300800.123456,"peer":"2001:7f8:1::a500:6939:1","peer_asn":"6939","id":"rrc00-1546300800-42","host":"rrc00","type":"UPDATE","seq":42,` +
 		`"path":[6939,3356,1299,[64512,64513]],"community":[[6939,1000],[3356,2]],"origin":"IGP","med":0,"aggregator":{"asn":1299,"address":"192.0.2.1"},` +
 		`"large_community":[[6939,1,2]],"announcements":[{"next_hop":"2001:7f8:1::a500:6939:1","next_hop_link_local":"fe80::1","family":"ipv6/unicast","prefixes":["2001:db8::/32","2001:db8:1::/48"]}],` +
-		`"withdrawals":["2001:db8:2::/48"],"withdrawn":[{"family":"ipv6/unicast","prefixes":["2001:db8:2::/48"]}]}`)
+		`"withdrawals":["2001:db8:2::/48"],"withdrawn":[{"family":"ipv6/unicast","prefixes":["2001:db8:2::/48"]}],"routes":{"ipv6/unicast":201234}}`)
 	var e Event
 	if err := e.DecodeJSON(data); err != nil {
 		t.Fatal(err)
@@ -291,4 +301,69 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		checkDecode(t, data, dirty)
 	})
+}
+
+// TestRouteCountsRoundTrip writes route counts and reads them back, alone
+// (MarshalJSON, UnmarshalJSON) and in an event (AppendJSON, DecodeJSON
+// and encoding/json).
+func TestRouteCountsRoundTrip(t *testing.T) {
+	for _, rc := range []RouteCounts{
+		{{IPv4Unicast, 912345}, {IPv6Unicast, 201234}},
+		{{IPv6Unicast, 0}},
+		{{L2VPNEVPN, 1}, {IPv4FlowSpecVPN, 2}, {Family{AFI: 16388, SAFI: 72}, 18446744073709551615}},
+	} {
+		b, err := json.Marshal(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := rc.appendJSON(nil); string(b) != string(want) {
+			t.Errorf("json.Marshal %s, appendJSON %s", b, want)
+		}
+		var back RouteCounts
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, rc) {
+			t.Errorf("%s read back as %v (%v), want %v", b, back, err, rc)
+		}
+		for _, fc := range rc {
+			if n, ok := back.Get(fc.Family); !ok || n != fc.Routes {
+				t.Errorf("%s: Get(%s) = %d, %v", b, fc.Family, n, ok)
+			}
+		}
+		if _, ok := back.Get(IPv4Multicast); ok {
+			t.Errorf("%s: Get(ipv4/multicast) found a count", b)
+		}
+
+		ev := Event{Type: TypeKeepalive, Peer: addr("192.0.2.1"), PeerASN: 65001, Seq: 9, Routes: rc}
+		data := ev.AppendJSON(nil)
+		if !strings.Contains(string(data), `,"routes":`+string(b)) {
+			t.Errorf("AppendJSON %s does not hold routes %s", data, b)
+		}
+		var dec, ref Event
+		if err := dec.DecodeJSON(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &ref); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(dec, ev) || !reflect.DeepEqual(ref, ev) {
+			t.Errorf("%s read back as\n DecodeJSON    %+v\n encoding/json %+v\nwant %+v", data, dec, ref, ev)
+		}
+	}
+
+	// A family twice: its first place, its last count.
+	var rc RouteCounts
+	if err := json.Unmarshal([]byte(`{"ipv6/unicast":1,"ipv4/unicast":2,"2/1":3}`), &rc); err != nil {
+		t.Fatal(err)
+	}
+	if want := (RouteCounts{{IPv6Unicast, 3}, {IPv4Unicast, 2}}); !reflect.DeepEqual(rc, want) {
+		t.Errorf("duplicate family: %v, want %v", rc, want)
+	}
+	var e Event
+	err := e.DecodeJSON([]byte(`{"routes":{"ipv4/unicast":1,"bogus":2}}`))
+	if err == nil || err.Error() != `event: field "routes": bad family "bogus" (want a name such as ipv4/unicast, or AFI/SAFI numbers) at byte 28` {
+		t.Errorf("bad family: %v", err)
+	}
+	err = e.DecodeJSON([]byte(`{"routes":{"ipv4/unicast":-1}}`))
+	if err == nil || err.Error() != `event: field "routes.ipv4/unicast": bad number -1 (want an integer from 0 to 18446744073709551615) at byte 26` {
+		t.Errorf("bad count: %v", err)
+	}
 }

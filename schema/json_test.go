@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,6 +83,7 @@ func fullEvent() *Event {
 		Withdrawals: []netip.Prefix{pfx("192.0.2.0/24"), pfx("::/0")},
 		Withdrawn:   []NLRISet{{Family: IPv4Unicast, Prefixes: []netip.Prefix{pfx("192.0.2.0/24")}, PathIDs: []uint32{1}}},
 		EndOfRIB:    IPv6Unicast,
+		Routes:      RouteCounts{{IPv4Unicast, 912345}, {IPv6Unicast, 0}, {Family{AFI: 3, SAFI: 77}, 18446744073709551615}},
 		State:       StateDown,
 		Reason:      "collector restart <&>",
 		Imported:    true,
@@ -173,6 +175,17 @@ func jsonCases() []jsonCase {
 		{name: "type unnamed", ev: base(func(e *Event) { e.Type = 200 })},
 		{name: "end of rib", ev: base(func(e *Event) { e.EndOfRIB = L2VPNEVPN }), want: head + `,"end_of_rib":"l2vpn/evpn"}`},
 		{name: "end of rib unnamed", ev: base(func(e *Event) { e.EndOfRIB = Family{AFI: 65535, SAFI: 255} }), want: head + `,"end_of_rib":"65535/255"}`},
+
+		// Route counts: an object in the slice's order; empty is left out.
+		{name: "routes", ev: base(func(e *Event) {
+			e.EndOfRIB = IPv6Unicast
+			e.Routes = RouteCounts{{IPv6Unicast, 201234}, {IPv4Unicast, 912345}, {IPv4FlowSpecVPN, 0}, {Family{}, 1}}
+		}), want: head + `,"end_of_rib":"ipv6/unicast","routes":{"ipv6/unicast":201234,"ipv4/unicast":912345,"ipv4/flowspec-vpn":0,"0/0":1}}`},
+		{name: "routes empty", ev: base(func(e *Event) { e.Routes = RouteCounts{} }), want: head + `}`},
+		{name: "routes on keepalive", ev: &Event{Type: TypeKeepalive, Routes: RouteCounts{{IPv4Unicast, 3}}},
+			want: `{"timestamp":0,"peer":"","peer_asn":"0","id":"","host":"","type":"KEEPALIVE","seq":0,"routes":{"ipv4/unicast":3}}`},
+		{name: "routes on down", ev: &Event{Type: TypePeerState, State: StateDown, Routes: RouteCounts{{IPv4Unicast, 0}, {IPv6Unicast, 0}}},
+			want: `{"timestamp":0,"peer":"","peer_asn":"0","id":"","host":"","type":"RIS_PEER_STATE","seq":0,"routes":{"ipv4/unicast":0,"ipv6/unicast":0},"state":"down"}`},
 
 		// Event types.
 		{name: "keepalive", ev: &Event{Timestamp: 2, Type: TypeKeepalive}, want: `{"timestamp":2,"peer":"","peer_asn":"0","id":"","host":"","type":"KEEPALIVE","seq":0}`},
@@ -436,6 +449,20 @@ func canonical(e Event) Event {
 	nilIfEmpty(&e.Announcements)
 	nilIfEmpty(&e.Withdrawals)
 	nilIfEmpty(&e.Withdrawn)
+	// Route counts read back as a map would: a family that comes twice
+	// keeps its first place and its last count.
+	if e.Routes != nil {
+		var rc RouteCounts
+		for _, fc := range e.Routes {
+			i := slices.IndexFunc(rc, func(c FamilyCount) bool { return c.Family == fc.Family })
+			if i < 0 {
+				rc = append(rc, fc)
+			} else {
+				rc[i].Routes = fc.Routes
+			}
+		}
+		e.Routes = rc
+	}
 	// The path: adjacent ASNs form one sequence, sets and confederation
 	// segments never hold nil, an empty path is nil.
 	var p ASPath
@@ -501,7 +528,7 @@ func canonical(e Event) Event {
 		}
 		return out
 	}
-	e.ID, e.Host, e.Raw = validUTF8(e.ID), validUTF8(e.Host), validUTF8(e.Raw)
+	e.ID, e.Host, e.Reason, e.Raw = validUTF8(e.ID), validUTF8(e.Host), validUTF8(e.Reason), validUTF8(e.Raw)
 	addr(&e.Peer)
 	addr(&e.OriginatorID)
 	e.ClusterList = append([]netip.Addr(nil), e.ClusterList...)
@@ -666,6 +693,7 @@ func eventFromBytes(b []byte) Event {
 	})
 	e.Withdrawals = fuzzList(r, r.prefix)
 	e.Withdrawn = fuzzList(r, r.nlriSet)
+	e.Routes = fuzzList(r, func() FamilyCount { return FamilyCount{Family: r.family(), Routes: uint64(r.u32()) << (r.byte() % 33)} })
 	if r.byte()%2 == 1 {
 		e.Notification = &Notification{Code: r.byte(), Subcode: r.byte(), Reason: r.str(), Data: r.str(), Sent: r.byte()%2 == 1}
 	}
