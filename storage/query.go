@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -373,8 +374,10 @@ type Peer struct {
 	// known to be up.
 	LastSeen time.Time
 	Stale    bool
-	// IPv4Routes and IPv6Routes count current routes (every SAFI, every
-	// path ID).
+	// Routes counts the current routes per family (every path ID), as the
+	// collector's session keeps them (for archive peers: as counted after
+	// their import); IPv4Routes and IPv6Routes are its sums by AFI.
+	Routes     schema.RouteCounts
 	IPv4Routes uint64
 	IPv6Routes uint64
 }
@@ -427,25 +430,34 @@ FROM peer_events GROUP BY host, peer`)
 		return nil, err
 	}
 
-	downs, err := db.lastDowns(ctx, time.Time{}, netip.Addr{}, "")
+	// The ASN and time of each peer's latest UPDATE (archive peers have no
+	// peer_events: their ASN comes from here).
+	rows, err = db.conn.Query(db.bounded(ctx), "SELECT host, peer, argMax(peer_asn, last_us), max(last_us) FROM peer_updates GROUP BY host, peer")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("peers: last updates: %w", db.limited(err))
 	}
-	current := "last_kind = 'announce'"
-	var currentArgs []any
-	if c, a := downs.condition(); c != "" {
-		current += " AND last_us > " + c
-		// twice: the condition is in both counts
-		currentArgs = append(append(currentArgs, a...), a...)
+	for rows.Next() {
+		var host string
+		var peer []byte
+		var asn uint32
+		var last uint64
+		if err := rows.Scan(&host, &peer, &asn, &last); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("peers: last updates: scan: %w", err)
+		}
+		p := get(host, peer)
+		if p.ASN == 0 {
+			p.ASN = asn
+		}
+		p.LastUpdate = usTime(last)
 	}
-	rows, err = db.conn.Query(db.bounded(ctx), `SELECT host, peer, argMax(asn, last_us), max(last_us),
-  countIf(afi = 1 AND `+current+`), countIf(afi = 2 AND `+current+`)
-FROM (
-  SELECT host, peer, afi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us, argMax(peer_asn, ts_us) AS asn
-  FROM routes_current
-  GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
-)
-GROUP BY host, peer`, currentArgs...)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("peers: last updates: %w", db.limited(err))
+	}
+
+	// Route counts as the sessions keep them: a row per peer and family.
+	rows, err = db.conn.Query(db.bounded(ctx), "SELECT host, peer, afi, safi, argMax(routes, seq), argMax(ts_us, seq) FROM peer_routes GROUP BY host, peer, afi, safi")
 	if err != nil {
 		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
 	}
@@ -453,20 +465,33 @@ GROUP BY host, peer`, currentArgs...)
 	for rows.Next() {
 		var host string
 		var peer []byte
-		var asn uint32
-		var last, v4, v6 uint64
-		if err := rows.Scan(&host, &peer, &asn, &last, &v4, &v6); err != nil {
+		var f schema.Family
+		var n, us uint64
+		if err := rows.Scan(&host, &peer, &f.AFI, &f.SAFI, &n, &us); err != nil {
 			return nil, fmt.Errorf("peers: route counts: scan: %w", err)
 		}
 		p := get(host, peer)
-		if p.ASN == 0 {
-			p.ASN = asn
+		// Counts from before the session's last state change are not the
+		// current ones (a session that went down holds no routes; one lost
+		// in a collector crash had its counts from before).
+		if p.State == schema.StateDown || p.State == schema.StateConnected && usTime(us).Before(p.Since) {
+			continue
 		}
-		p.LastUpdate = usTime(last)
-		p.IPv4Routes, p.IPv6Routes = v4, v6
+		p.Routes = append(p.Routes, schema.FamilyCount{Family: f, Routes: n})
+		switch f.AFI {
+		case 1:
+			p.IPv4Routes += n
+		case 2:
+			p.IPv6Routes += n
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
+	}
+	for _, p := range byKey {
+		slices.SortFunc(p.Routes, func(a, b schema.FamilyCount) int {
+			return cmp.Or(cmp.Compare(a.Family.AFI, b.Family.AFI), cmp.Compare(a.Family.SAFI, b.Family.SAFI))
+		})
 	}
 
 	out := make([]Peer, 0, len(byKey))

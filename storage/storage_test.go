@@ -380,29 +380,52 @@ func TestWithdrawnGroups(t *testing.T) {
 	}
 }
 
+// counted sets the route counts a live session puts on its events.
+func counted(e schema.Event, counts ...schema.FamilyCount) schema.Event {
+	e.Routes = counts
+	return e
+}
+
 func TestPeers(t *testing.T) {
 	db := testDB(t)
+	v4 := func(n uint64) schema.FamilyCount { return schema.FamilyCount{Family: schema.IPv4Unicast, Routes: n} }
+	v6 := func(n uint64) schema.FamilyCount { return schema.FamilyCount{Family: schema.IPv6Unicast, Routes: n} }
+	peerC := netip.MustParseAddr("192.0.2.3")
+	seq := uint64(0)
+	numbered := func(e schema.Event) schema.Event { seq++; e.Seq = seq; return e }
 	store(t, db,
-		state(0, peerA, 64500, schema.StateConnected),
-		announce(1, peerA, 64500, []uint32{64500}, "10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32"),
-		withdraw(2, peerA, 64500, "10.1.0.0/16"),
-		state(0, peerB, 64501, schema.StateConnected),
-		announce(1, peerB, 64501, []uint32{64501}, "10.0.0.0/8"),
-		state(3, peerB, 64501, schema.StateDown),
+		numbered(state(0, peerA, 64500, schema.StateConnected)),
+		numbered(counted(announce(1, peerA, 64500, []uint32{64500}, "10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32"), v4(2), v6(1))),
+		numbered(counted(withdraw(2, peerA, 64500, "10.1.0.0/16"), v4(1))),
+		numbered(state(0, peerB, 64501, schema.StateConnected)),
+		numbered(counted(announce(1, peerB, 64501, []uint32{64501}, "10.0.0.0/8"), v4(1))),
+		numbered(counted(state(3, peerB, 64501, schema.StateDown), v4(0))),
+		// A session lost in a collector crash ("collector restart", no
+		// counts) and up again: its counts from before are not current.
+		numbered(state(0, peerC, 64503, schema.StateConnected)),
+		numbered(counted(announce(1, peerC, 64503, []uint32{64503}, "10.0.0.0/8"), v4(1))),
+		numbered(state(5, peerC, 64503, schema.StateDown)),
+		numbered(state(6, peerC, 64503, schema.StateConnected)),
 		// A peer known only from its routes (as after an MRT import).
 		func() schema.Event {
 			e := announce(4, netip.MustParseAddr("198.51.100.9"), 64502, []uint32{64502}, "10.0.0.0/8")
 			e.Host = "rrc-import"
+			e.Imported = true
 			return e
 		}(),
 	)
+	if err := db.RecountPeers(t.Context(), "rrc-import"); err != nil {
+		t.Fatal(err)
+	}
 	got, err := db.Peers(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []Peer{
-		{Host: "rrc-import", Address: netip.MustParseAddr("198.51.100.9"), ASN: 64502, LastUpdate: at(4), IPv4Routes: 1},
-		{Host: "rrc-test", Address: peerA, ASN: 64500, State: schema.StateConnected, Since: at(0), LastUpdate: at(2), IPv4Routes: 1, IPv6Routes: 1},
+		{Host: "rrc-import", Address: netip.MustParseAddr("198.51.100.9"), ASN: 64502, LastUpdate: at(4), IPv4Routes: 1, Routes: schema.RouteCounts{v4(1)}},
+		{Host: "rrc-test", Address: peerA, ASN: 64500, State: schema.StateConnected, Since: at(0), LastUpdate: at(2), IPv4Routes: 1, IPv6Routes: 1,
+			Routes: schema.RouteCounts{v4(1), v6(1)}},
+		{Host: "rrc-test", Address: peerC, ASN: 64503, State: schema.StateConnected, Since: at(6), LastUpdate: at(1)},
 		{Host: "rrc-test", Address: peerB, ASN: 64501, State: schema.StateDown, Since: at(3), LastUpdate: at(1)},
 	}
 	if !reflect.DeepEqual(got, want) {

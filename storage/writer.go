@@ -100,9 +100,17 @@ type Writer struct {
 type chunk struct {
 	routes *routeBatch
 	peers  *peerBatch
+	stats  *peerStats
 }
 
 func (c chunk) size() int { return c.routes.len() + c.peers.len() }
+
+func newChunk(events []schema.Event, c clock) chunk {
+	ch := chunk{routes: &routeBatch{}, peers: &peerBatch{}, stats: &peerStats{}}
+	addEvents(c, ch.routes, ch.peers, events)
+	ch.stats.add(events)
+	return ch
+}
 
 // NewWriter starts a writer. A nil logger uses the DB's.
 func (db *DB) NewWriter(cfg WriterConfig, log *slog.Logger) *Writer {
@@ -131,11 +139,10 @@ func (db *DB) NewWriter(cfg WriterConfig, log *slog.Logger) *Writer {
 // Write queues the events for storage; see Writer. It satisfies the
 // collector's sink interface.
 func (w *Writer) Write(ctx context.Context, events []schema.Event) error {
-	c := chunk{routes: &routeBatch{}, peers: &peerBatch{}}
 	w.mu.Lock()
-	addEvents(w.clock, c.routes, c.peers, events)
+	c := newChunk(events, w.clock)
 	w.mu.Unlock()
-	if c.size() == 0 {
+	if c.size() == 0 && c.stats.empty() {
 		return nil
 	}
 	w.gate.RLock()
@@ -283,9 +290,8 @@ func (w *Writer) run() {
 // which the ReplacingMergeTree tables collapse and the queries do not
 // count twice. The log consumer of the collector calls it.
 func (db *DB) Insert(ctx context.Context, events []schema.Event) error {
-	c := chunk{routes: &routeBatch{}, peers: &peerBatch{}}
-	addEvents(nil, c.routes, c.peers, events)
-	if c.size() > 0 {
+	c := newChunk(events, nil)
+	if c.size() > 0 || !c.stats.empty() {
 		if err := db.send(ctx, []chunk{c}); err != nil {
 			return err
 		}
@@ -299,7 +305,11 @@ func (db *DB) send(ctx context.Context, chunks []chunk) error {
 		return err
 	}
 	var peers, routes []batchColumns
+	var stats peerStats
 	for _, c := range chunks {
+		if c.stats != nil {
+			stats.merge(c.stats)
+		}
 		if c.peers.len() > 0 {
 			peers = append(peers, c.peers)
 		}
@@ -310,7 +320,10 @@ func (db *DB) send(ctx context.Context, chunks []chunk) error {
 	if err := db.insert(ctx, "peer_events", peers); err != nil {
 		return err
 	}
-	return db.insert(ctx, "route_events", routes)
+	if err := db.insert(ctx, "route_events", routes); err != nil {
+		return err
+	}
+	return db.insertStats(ctx, &stats)
 }
 
 // batchColumns is a routeBatch or a peerBatch.

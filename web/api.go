@@ -40,6 +40,9 @@ type peerJSON struct {
 	LastUpdate float64 `json:"last_update,omitempty"`
 	IPv4       uint64  `json:"prefixes_ipv4"`
 	IPv6       uint64  `json:"prefixes_ipv6"`
+	// Routes counts the current routes per family:
+	// {"ipv4/unicast": 912345, ...}.
+	Routes schema.RouteCounts `json:"routes,omitempty"`
 }
 
 func (s *server) peers(c echo.Context) error {
@@ -55,7 +58,7 @@ func (s *server) peers(c echo.Context) error {
 		j := peerJSON{
 			Host: p.Host, Peer: p.Address, PeerASN: p.ASN, State: p.State.String(),
 			Since: unixSeconds(p.Since), LastUpdate: unixSeconds(p.LastUpdate), LastSeen: unixSeconds(p.LastSeen),
-			IPv4: p.IPv4Routes, IPv6: p.IPv6Routes,
+			IPv4: p.IPv4Routes, IPv6: p.IPv6Routes, Routes: p.Routes,
 		}
 		if j.State == "" {
 			j.State = "unknown"

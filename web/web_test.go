@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,12 +60,19 @@ func fixture(t *testing.T) (*httptest.Server, *storage.DB) {
 	db := storagetest.DB(t)
 	w := db.NewWriter(storage.WriterConfig{}, nil)
 	defer w.Close()
+	// The route counts are what the sessions put on their events.
+	counts := func(e schema.Event, seq uint64, counts ...schema.FamilyCount) schema.Event {
+		e.Seq, e.Routes = seq, counts
+		return e
+	}
+	v4 := func(n uint64) schema.FamilyCount { return schema.FamilyCount{Family: schema.IPv4Unicast, Routes: n} }
+	v6 := func(n uint64) schema.FamilyCount { return schema.FamilyCount{Family: schema.IPv6Unicast, Routes: n} }
 	err := w.Write(t.Context(), []schema.Event{
-		state(0, peerA, 64500, schema.StateConnected),
-		state(0, peerB, 64501, schema.StateConnected),
-		announce(10, peerA, 64500, []uint32{64500, 64496}, "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24"),
-		announce(10, peerB, 64501, []uint32{64501, 64496}, "10.1.0.0/16", "2001:db8::/32"),
-		announce(20, peerA, 64500, []uint32{64500, 64497}, "10.1.0.0/16"),
+		counts(state(0, peerA, 64500, schema.StateConnected), 1),
+		counts(state(0, peerB, 64501, schema.StateConnected), 1),
+		counts(announce(10, peerA, 64500, []uint32{64500, 64496}, "10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24"), 2, v4(3)),
+		counts(announce(10, peerB, 64501, []uint32{64501, 64496}, "10.1.0.0/16", "2001:db8::/32"), 2, v4(1), v6(1)),
+		counts(announce(20, peerA, 64500, []uint32{64500, 64497}, "10.1.0.0/16"), 3, v4(3)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +188,7 @@ func TestRouteJSON(t *testing.T) {
 		"community":       []any{[]any{64500.0, 100.0}},
 		"large_community": []any{[]any{64500.0, 1.0, 2.0}},
 		"timestamp":       1715688010.0,
-		"seq":             0.0,
+		"seq":             2.0,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("route JSON\n got %s\nwant %v", resp.Routes[0], want)
@@ -255,7 +263,8 @@ func TestPeers(t *testing.T) {
 	if up, _ := a["uptime"].(float64); up < 1 {
 		t.Errorf("peer A uptime %v, want the seconds since %v", a["uptime"], t0)
 	}
-	if b := resp.Peers[1]; b["peer"] != "2001:db8::2" || b["prefixes_ipv4"] != 1.0 || b["prefixes_ipv6"] != 1.0 {
+	if b := resp.Peers[1]; b["peer"] != "2001:db8::2" || b["prefixes_ipv4"] != 1.0 || b["prefixes_ipv6"] != 1.0 ||
+		fmt.Sprint(b["routes"]) != "map[ipv4/unicast:1 ipv6/unicast:1]" {
 		t.Errorf("peer B %v", b)
 	}
 }

@@ -136,6 +136,7 @@ func runMRTImport(args []string) error {
 	// snapshot applies a RIB dump as its peers' state at dump time (the
 	// routes it lacks are withdrawn then); nil when publishing.
 	var snapshot func(host string, rib *collector.RIBDump) error
+	var recount func() error // after the import, without -publish
 	if *publish {
 		url := cfg.NATS.URL
 		if url == "" {
@@ -164,6 +165,20 @@ func runMRTImport(args []string) error {
 				return err
 			}
 			return db.WithdrawAbsent(ctx, host, rib.Peers, rib.From, rib.To)
+		}
+		// Imported events carry no route counts: count the archive
+		// peers' routes once, after the import.
+		recount = func() error {
+			done := map[string]bool{}
+			for _, host := range hosts {
+				if !done[host] {
+					done[host] = true
+					if err := db.RecountPeers(ctx, host); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
 		}
 	}
 	im := &collector.MRTImporter{Sink: w, Workers: *workers}
@@ -213,6 +228,11 @@ func runMRTImport(args []string) error {
 	}
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("storing the last events: %w", err)
+	}
+	if recount != nil {
+		if err := recount(); err != nil {
+			return err
+		}
 	}
 	if failed == fs.NArg() {
 		return errors.New("nothing could be imported")

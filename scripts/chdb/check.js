@@ -141,5 +141,14 @@ if (atT.split('\n').length !== 1) {
   console.error('routes at T from a snapshot: ' + JSON.stringify(atT) + ', want 1 row');
   process.exit(1);
 }
+// Per-peer route counts and last updates (storage.Peers, RecountPeers).
+q(`INSERT INTO peer_routes (host, peer, afi, safi, seq, ts_us, routes) SELECT 'h', ${peer}, 1, 1, toUInt64(3), toUInt64(1700000000000000), toUInt64(1)`);
+q(`SELECT host, peer, afi, safi, argMax(routes, seq), argMax(ts_us, seq) FROM peer_routes GROUP BY host, peer, afi, safi`);
+q(`SELECT host, peer, argMax(peer_asn, last_us), max(last_us) FROM peer_updates GROUP BY host, peer`);
+q(`INSERT INTO peer_routes (host, peer, afi, safi, seq, ts_us, routes)
+   SELECT host, peer, afi, safi, toUInt64(1), toUInt64(1), countIf(last_kind = 'announce' AND last_us > arrayElement(CAST([1] AS Array(UInt64)), indexOf(CAST(['h|00'] AS Array(String)), concat(host, '|', hex(peer)))))
+   FROM (SELECT host, peer, afi, safi, argMax(kind, ts_us) AS last_kind, max(ts_us) AS last_us FROM routes_current WHERE host = 'h'
+         GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id)
+   GROUP BY host, peer, afi, safi`);
 q('OPTIMIZE TABLE routes_current FINAL');
 console.log('ok: ' + q('SELECT version()').trim());
