@@ -187,6 +187,27 @@ func TestPrefixKey(t *testing.T) {
 	if _, n := prefixKey(netip.Prefix{}, 0); n != 0 {
 		t.Errorf("invalid prefix: key length %d", n)
 	}
+	// update's own keys for IPv4 without path ids are prefixKey's.
+	for _, r := range routes {
+		p := netip.MustParsePrefix(r.p)
+		if !p.Addr().Is4() || r.id != 0 {
+			continue
+		}
+		var f familyRoutes
+		f.update(&schema.NLRISet{Prefixes: []netip.Prefix{p.Masked()}}, true, 1)
+		k, n := prefixKey(p, 0)
+		_, in4 := f.k4[[4]byte(k[:4])]
+		_, in8 := f.k8[[8]byte(k[:8])]
+		if f.n != 1 || !(n <= 4 && in4 || n > 4 && n <= 8 && in8) {
+			t.Errorf("%s: update's key is not prefixKey's %x", r.p, k[:n])
+		}
+	}
+	// An invalid prefix is no route.
+	var f familyRoutes
+	f.update(&schema.NLRISet{Prefixes: []netip.Prefix{{}, netip.PrefixFrom(netip.MustParseAddr("10.0.0.0"), 33)}}, true, 1)
+	if f.n != 0 {
+		t.Errorf("invalid prefixes: %d routes", f.n)
+	}
 	for _, c := range []struct {
 		p    string
 		id   uint32
