@@ -302,13 +302,19 @@ func BenchmarkAdjRIBIn(b *testing.B) {
 			name = "fill+apply"
 		}
 		b.Run(name, func(b *testing.B) {
-			ribs := map[netip.Addr]*adjRIBIn{}
-			of := make([]*adjRIBIn, len(msgs))
+			// ribs[of[i]] is message i's peer's set (an index: a
+			// pointer per message would make the collector's work grow).
+			var ribs []adjRIBIn
+			of := make([]uint16, len(msgs))
+			index := map[netip.Addr]uint16{}
 			for i := range msgs {
-				if ribs[msgs[i].peer] == nil {
-					ribs[msgs[i].peer] = &adjRIBIn{}
+				j, ok := index[msgs[i].peer]
+				if !ok {
+					j = uint16(len(ribs))
+					index[msgs[i].peer] = j
+					ribs = append(ribs, adjRIBIn{})
 				}
-				of[i] = ribs[msgs[i].peer]
+				of[i] = j
 			}
 			var u bgpwire.Update
 			var ev schema.Event
@@ -323,7 +329,7 @@ func BenchmarkAdjRIBIn(b *testing.B) {
 				ev = schema.Event{Type: schema.TypeUpdate, Peer: m.peer, PeerASN: m.peerASN}
 				FillUpdate(&ev, &u)
 				if apply {
-					of[j].apply(&ev)
+					ribs[of[j]].apply(&ev)
 				}
 				i++
 			}
