@@ -128,8 +128,15 @@ func (f Family) String() string {
 	return string(f.appendText(nil))
 }
 
-// appendText appends String's form.
+// appendText appends String's form. The unicast families, in nearly
+// every event, skip the map.
 func (f Family) appendText(b []byte) []byte {
+	switch f {
+	case IPv4Unicast:
+		return append(b, "ipv4/unicast"...)
+	case IPv6Unicast:
+		return append(b, "ipv6/unicast"...)
+	}
 	if n, ok := familyNames[f]; ok {
 		return append(b, n...)
 	}
