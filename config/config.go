@@ -3,7 +3,7 @@
 //
 //	collector:  {name, listen, asn, router_id, peers: [{address, asn}]}
 //	nats:       {url, listen, store_dir}
-//	clickhouse: {dsn, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
+//	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read}
 //	log:        {level, format}
 //
@@ -100,11 +100,19 @@ type NATS struct {
 type ClickHouse struct {
 	// DSN of an existing server (clickhouse://user:pass@host:9000); empty
 	// starts or reuses a local clickhouse-server with DataDir and the ports.
-	DSN      string `yaml:"dsn"`
-	Database string `yaml:"database"`
-	DataDir  string `yaml:"data_dir"`
-	TCPPort  int    `yaml:"tcp_port"`
-	HTTPPort int    `yaml:"http_port"`
+	DSN string `yaml:"dsn"`
+	// Cluster names a ClickHouse cluster (the remote_servers section of
+	// its servers' configuration) whose shards are Shards, the native DSN
+	// of one server of each, in any order: the store's tables are sharded
+	// over them behind Distributed tables. Queries and inserts go to DSN,
+	// or to the first shard when DSN is empty; no local server is started.
+	// Empty: one server.
+	Cluster  string   `yaml:"cluster"`
+	Shards   []string `yaml:"shards"`
+	Database string   `yaml:"database"`
+	DataDir  string   `yaml:"data_dir"`
+	TCPPort  int      `yaml:"tcp_port"`
+	HTTPPort int      `yaml:"http_port"`
 	// FlushInterval and BatchSize bound how long and how many rows the
 	// writer holds before sending a batch.
 	FlushInterval time.Duration `yaml:"flush_interval"`
@@ -269,7 +277,23 @@ func (c Config) Validate() error {
 		if err != nil || u.Host == "" {
 			bad("clickhouse.dsn", "%q: want a DSN such as clickhouse://user:password@host:9000", ch.DSN)
 		}
-	} else {
+	}
+	if ch.Cluster != "" {
+		if !databaseRE.MatchString(ch.Cluster) {
+			bad("clickhouse.cluster", "%q: want the name of a cluster in remote_servers: letters, digits and '_', not starting with a digit", ch.Cluster)
+		}
+		if len(ch.Shards) == 0 {
+			bad("clickhouse.shards", "empty: a cluster needs the DSN of a server of every shard, such as [clickhouse://user:password@ch1:9000, ...]")
+		}
+	} else if len(ch.Shards) > 0 {
+		bad("clickhouse.shards", "set without clickhouse.cluster, the name of the cluster they form")
+	}
+	for i, dsn := range ch.Shards {
+		if u, err := url.Parse(dsn); err != nil || u.Host == "" {
+			bad(fmt.Sprintf("clickhouse.shards[%d]", i), "%q: want a DSN such as clickhouse://user:password@host:9000", dsn)
+		}
+	}
+	if ch.DSN == "" && ch.Cluster == "" {
 		if ch.DataDir == "" {
 			bad("clickhouse.data_dir", "must be set when clickhouse.dsn is empty")
 		}

@@ -48,6 +48,11 @@ func TestParse(t *testing.T) {
 				{Address: netip.MustParsePrefix("2001:db8::1/128")},
 			}
 		}},
+		{"cluster", "clickhouse:\n  cluster: vantage\n  shards: ['clickhouse://u:p@ch1:9000', 'clickhouse://u:p@ch2:9000']\n", func(c *Config) {
+			c.ClickHouse.Cluster = "vantage"
+			c.ClickHouse.Shards = []string{"clickhouse://u:p@ch1:9000", "clickhouse://u:p@ch2:9000"}
+		}},
+		{"no shards", "clickhouse: {shards: []}", func(*Config) {}},
 		{"anchors", "lg: &l {listen: '0.0.0.0:80'}\n", func(c *Config) { c.LG.Listen = "0.0.0.0:80" }},
 		{"lg limits", "lg: {query_timeout: 30s, max_rows_to_read: 5000}", func(c *Config) {
 			c.LG.QueryTimeout = 30 * time.Second
@@ -89,6 +94,11 @@ func TestParseErrors(t *testing.T) {
 		{"clickhouse: {http_port: 19000}", []string{"clickhouse.http_port: 19000: same as clickhouse.tcp_port"}},
 		{"clickhouse: {tcp_port: 70000}", []string{"clickhouse.tcp_port: 70000: want a port"}},
 		{"clickhouse: {dsn: 'nohost'}", []string{"clickhouse.dsn"}},
+		{"clickhouse: {cluster: vantage}", []string{"clickhouse.shards: empty"}},
+		{"clickhouse: {cluster: my-cluster, shards: ['clickhouse://ch1:9000']}", []string{`clickhouse.cluster: "my-cluster"`}},
+		{"clickhouse: {cluster: c, shards: ['clickhouse://ch1:9000', 'nohost']}", []string{`clickhouse.shards[1]: "nohost"`}},
+		{"clickhouse: {shards: ['clickhouse://ch1:9000']}", []string{"clickhouse.shards: set without clickhouse.cluster"}},
+		{"clickhouse: {shards: clickhouse://ch1:9000}", []string{"clickhouse.shards: want a list"}},
 		{"collector: {asn: -1}", []string{`collector.asn: "-1" is not a whole number from 0 to 4294967295`}},
 		{"collector: {asn: 0}", []string{"collector.asn: must not be 0"}},
 		{"collector: {router_id: 2001:db8::1}", []string{"collector.router_id", "IPv4"}},

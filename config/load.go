@@ -118,6 +118,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 			d.fail(n, key, "want a list, not a %s", kindName(n))
 			return
 		}
+		if len(n.Content) == 0 {
+			v.Set(reflect.Zero(v.Type())) // "[]" is no list, as when absent
+			return
+		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
 			d.decode(item, s.Index(i), key+"["+strconv.Itoa(i)+"]")

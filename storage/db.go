@@ -11,6 +11,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/vantage-bgp/vantage/schema"
 )
 
 // DefaultDatabase is the database used when Config.Database is empty.
@@ -31,6 +33,16 @@ type Config struct {
 	// Limits bound every query of Routes and Peers; zero fields mean
 	// their defaults.
 	Limits QueryLimits
+	// Cluster, when set, is the name of a ClickHouse cluster (the
+	// remote_servers section of every server's configuration) whose
+	// shards are Shards: the store's tables are sharded over them, with a
+	// Distributed table of each on every server (see cluster.go). Queries
+	// and inserts go to DSN, or to the first shard when DSN is empty; no
+	// local server is started. Empty: a single server.
+	Cluster string
+	// Shards are the DSNs (native protocol) of the cluster's shards, one
+	// server of each; Open applies the schema on every one.
+	Shards []string
 }
 
 var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -45,6 +57,21 @@ func (c Config) Validate() error {
 			return fmt.Errorf("dsn: %w", err)
 		}
 	}
+	if c.Cluster != "" {
+		if !databaseName.MatchString(c.Cluster) {
+			return fmt.Errorf("cluster %q: want letters, digits and underscores, not starting with a digit", c.Cluster)
+		}
+		if len(c.Shards) == 0 {
+			return fmt.Errorf("shards: empty: a cluster needs the DSN of every shard")
+		}
+	} else if len(c.Shards) > 0 {
+		return fmt.Errorf("shards: set without a cluster name")
+	}
+	for i, dsn := range c.Shards {
+		if _, err := clickhouse.ParseDSN(dsn); err != nil {
+			return fmt.Errorf("shards[%d]: %w", i, err)
+		}
+	}
 	if err := c.Limits.Validate(); err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
@@ -56,6 +83,7 @@ type DB struct {
 	conn     driver.Conn
 	database string
 	server   *Server // nil when a DSN is configured
+	cluster  string  // Config.Cluster
 	log      *slog.Logger
 	limits   QueryLimits
 
@@ -75,6 +103,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	}
 	if cfg.Database == "" {
 		cfg.Database = DefaultDatabase
+	}
+	if cfg.Cluster != "" {
+		return openCluster(ctx, cfg, log)
 	}
 	var opts *clickhouse.Options
 	var srv *Server
@@ -118,6 +149,20 @@ func openLogged(ctx context.Context, opts *clickhouse.Options, database string, 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	conn, err := connectDatabase(ctx, opts, database)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, conn, schema.Migrations(), log); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse: schema migration: %w", err)
+	}
+	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler), limits: DefaultQueryLimits()}, nil
+}
+
+// connectDatabase creates the database if it does not exist and returns a
+// connection that uses it.
+func connectDatabase(ctx context.Context, opts *clickhouse.Options, database string) (driver.Conn, error) {
 	// The database must exist before a connection can use it as default.
 	o := *opts
 	o.Auth.Database = "default"
@@ -130,18 +175,17 @@ func openLogged(ctx context.Context, opts *clickhouse.Options, database string, 
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s: %w", database, err)
 	}
-	o = *opts
 	o.Auth.Database = database
 	conn, err := clickhouse.Open(&o)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
-	if err := migrate(ctx, conn, log); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("clickhouse: schema migration: %w", err)
-	}
-	return &DB{conn: conn, database: database, log: slog.New(slog.DiscardHandler), limits: DefaultQueryLimits()}, nil
+	return conn, nil
 }
+
+// Cluster is the name of the cluster the store is sharded over, "" for a
+// single server.
+func (db *DB) Cluster() string { return db.cluster }
 
 // Database is the name of the database in use.
 func (db *DB) Database() string { return db.database }

@@ -36,8 +36,10 @@ const migrationLock = "schema_migrating"
 // migrateWait bounds how long a process waits for another one's migration.
 var migrateWait = 6 * time.Hour
 
-// migrate brings the database's schema to schema.Version().
-func migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
+// migrate brings the database's schema to schema.Version() by the
+// migrations migs: schema.Migrations(), or localMigrations() on the shards
+// of a cluster.
+func migrate(ctx context.Context, conn driver.Conn, migs []schema.Migration, log *slog.Logger) error {
 	if err := conn.Exec(ctx, migrationsDDL); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -47,7 +49,7 @@ func migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		if len(pendingSteps(done)) == 0 {
+		if len(pendingSteps(migs, done)) == 0 {
 			return nil
 		}
 		err = conn.Exec(ctx, "CREATE TABLE "+migrationLock+" (since DateTime) ENGINE = Memory")
@@ -87,11 +89,11 @@ func migrate(ctx context.Context, conn driver.Conn, log *slog.Logger) error {
 	if len(done) == 0 {
 		// A store from before schema_migrations: its migrations are the
 		// ones whose tables all exist.
-		if done, err = adoptExisting(ctx, conn, log); err != nil {
+		if done, err = adoptExisting(ctx, conn, migs, log); err != nil {
 			return err
 		}
 	}
-	for _, st := range pendingSteps(done) {
+	for _, st := range pendingSteps(migs, done) {
 		start := time.Now()
 		if err := conn.Exec(ctx, st.SQL); err != nil {
 			return fmt.Errorf("apply %s: %w", st.Name, err)
@@ -115,9 +117,9 @@ type step struct {
 
 type stepKey struct{ version, step int }
 
-func pendingSteps(done map[stepKey]bool) []step {
+func pendingSteps(migs []schema.Migration, done map[stepKey]bool) []step {
 	var out []step
-	for _, m := range schema.Migrations() {
+	for _, m := range migs {
 		for i, st := range m.Statements {
 			if !done[stepKey{m.Version, i + 1}] {
 				out = append(out, step{m.Version, i + 1, st})
@@ -160,9 +162,9 @@ var createdObject = regexp.MustCompile(`^CREATE (?:TABLE|MATERIALIZED VIEW) IF N
 // EXISTS plus the fill of routes_current), every migration whose tables
 // all exist as applied, and returns what it recorded. On an empty database
 // it records nothing.
-func adoptExisting(ctx context.Context, conn driver.Conn, log *slog.Logger) (map[stepKey]bool, error) {
+func adoptExisting(ctx context.Context, conn driver.Conn, migs []schema.Migration, log *slog.Logger) (map[stepKey]bool, error) {
 	done := map[stepKey]bool{}
-	for _, m := range schema.Migrations() {
+	for _, m := range migs {
 		var objects []string
 		for _, st := range m.Statements {
 			if sm := createdObject.FindStringSubmatch(st.SQL); sm != nil {

@@ -46,7 +46,7 @@ FROM route_events
 WHERE host = ? AND has(?, hex(peer)) AND ts_us < ?
 GROUP BY ` + key + `
 HAVING argMax(kind, ts_us) = 'announce'
-  AND (` + key + `) NOT IN (
+  AND (` + key + `) ` + db.globalIn() + `NOT IN (
     SELECT ` + key + ` FROM route_events
     WHERE host = ? AND has(?, hex(peer)) AND ts_us >= ? AND ts_us <= ? AND kind = 'announce')`
 	err := db.conn.Exec(ctx, sql, uint32(toUs/1e6), toUs, toUs, host, hexPeers, fromUs, host, hexPeers, fromUs, toUs)

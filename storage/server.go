@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -69,8 +70,50 @@ type ServerConfig struct {
 	// when the process dies, instead of leaving it to the other users.
 	// For tests, so that a crashed test binary leaves no server behind.
 	ExitWithStarter bool
+	// Cluster, when set, adds a remote_servers section that defines a
+	// cluster to the server's configuration, for a store sharded over
+	// local servers (Config.Cluster; tests and demos).
+	Cluster *ServerCluster
 
 	checkEvery time.Duration // supervisor's check interval; tests shorten it
+}
+
+// ServerCluster is a cluster in a server's remote_servers section: shards
+// of one replica each.
+type ServerCluster struct {
+	Name   string
+	Shards []ServerShard
+}
+
+// ServerShard is a shard's server and the user the others log in to it
+// as. Each local server has its own password (PasswordFile), so the
+// cluster lists every one.
+type ServerShard struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+}
+
+// remoteServers is the remote_servers section of c.
+func (c *ServerCluster) remoteServers() string {
+	if c == nil {
+		return ""
+	}
+	esc := func(s string) string {
+		var b strings.Builder
+		_ = xml.EscapeText(&b, []byte(s))
+		return b.String()
+	}
+	var b strings.Builder
+	b.WriteString("    <remote_servers>\n        <" + c.Name + ">\n")
+	for _, sh := range c.Shards {
+		fmt.Fprintf(&b, "            <shard>\n                <replica>\n                    <host>%s</host>\n                    <port>%d</port>\n"+
+			"                    <user>%s</user>\n                    <password>%s</password>\n                </replica>\n            </shard>\n",
+			esc(sh.Host), sh.Port, esc(sh.User), esc(sh.Password))
+	}
+	b.WriteString("        </" + c.Name + ">\n    </remote_servers>\n")
+	return b.String()
 }
 
 func (c ServerConfig) withDefaults() ServerConfig {
@@ -777,6 +820,11 @@ func writeServerConfig(dir string, cfg ServerConfig, password string) (string, e
 		"TCP_PORT", strconv.Itoa(cfg.TCPPort),
 		"HTTP_PORT", strconv.Itoa(cfg.HTTPPort),
 	).Replace(overrideTemplate)
+	if rs := cfg.Cluster.remoteServers(); rs != "" {
+		// After the replacements: a password may hold their words.
+		i := strings.LastIndex(override, "</")
+		override = override[:i] + rs + override[i:]
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config.d", "vantage.xml"), []byte(override), 0o644); err != nil {
 		return "", err
 	}

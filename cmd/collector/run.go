@@ -246,6 +246,8 @@ func natsOptions(cfg config.Config, url, name string) bus.Options {
 func storageConfig(cfg config.Config) storage.Config {
 	return storage.Config{
 		DSN:      cfg.ClickHouse.DSN,
+		Cluster:  cfg.ClickHouse.Cluster,
+		Shards:   cfg.ClickHouse.Shards,
 		Database: cfg.ClickHouse.Database,
 		Server: storage.ServerConfig{
 			DataDir:  cfg.ClickHouse.DataDir,
@@ -256,6 +258,9 @@ func storageConfig(cfg config.Config) storage.Config {
 }
 
 func clickhouseWhere(cfg config.Config) string {
+	if cfg.ClickHouse.Cluster != "" {
+		return "on cluster " + cfg.ClickHouse.Cluster + " (" + strconv.Itoa(len(cfg.ClickHouse.Shards)) + " shards)"
+	}
 	if cfg.ClickHouse.DSN != "" {
 		return "at the configured DSN"
 	}

@@ -67,6 +67,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 	db, err := storage.Open(ctx, storage.Config{
 		DSN:      cfg.ClickHouse.DSN,
+		Cluster:  cfg.ClickHouse.Cluster,
+		Shards:   cfg.ClickHouse.Shards,
 		Database: cfg.ClickHouse.Database,
 		Server: storage.ServerConfig{
 			DataDir:  cfg.ClickHouse.DataDir,
