@@ -133,6 +133,9 @@ func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error)
 		}
 		err = checkNotSingle(ctx, conn, cfg.Database)
 		if err == nil {
+			err = checkCluster(ctx, conn, cfg.Cluster, len(cfg.Shards))
+		}
+		if err == nil {
 			if err = migrate(ctx, conn, local, log.With("server", addr)); err != nil {
 				err = fmt.Errorf("schema migration: %w", err)
 			}
@@ -171,6 +174,22 @@ func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error)
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
 	return &DB{conn: conn, database: cfg.Database, cluster: cfg.Cluster, log: log, limits: cfg.Limits.withDefaults()}, nil
+}
+
+// checkCluster checks that the server knows the cluster, with as many
+// shards as the configuration lists.
+func checkCluster(ctx context.Context, conn driver.Conn, cluster string, shards int) error {
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = ?", cluster).Scan(&n); err != nil {
+		return fmt.Errorf("read system.clusters: %w", err)
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("the server has no cluster %s in its remote_servers configuration (see deploy/clickhouse-cluster/)", cluster)
+	case int(n) != shards:
+		return fmt.Errorf("cluster %s has %d shards in the server's remote_servers, and the configuration lists %d (a server of each is needed)", cluster, n, shards)
+	}
+	return nil
 }
 
 // checkNotSingle refuses a database that holds a single-server store: its
@@ -222,13 +241,17 @@ func ensureDistributed(ctx context.Context, conn driver.Conn, cluster, database 
 				return fmt.Errorf("drop %s: %w", t.name, err)
 			}
 		}
-		sql := fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s AS %s%s ENGINE = Distributed(%s, %s, %s%s, %s)",
-			t.name, t.name, LocalSuffix, cluster, database, t.name, LocalSuffix, t.key)
-		if err := conn.Exec(ctx, sql); err != nil {
+		if err := conn.Exec(ctx, t.ddl(cluster, database)); err != nil {
 			return fmt.Errorf("create the Distributed table %s: %w", t.name, err)
 		}
 	}
 	return nil
+}
+
+// ddl creates the Distributed table over the shards' local tables.
+func (t distributedTable) ddl(cluster, database string) string {
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s AS %s%s ENGINE = Distributed(%s, %s, %s%s, %s)",
+		t.name, t.name, LocalSuffix, cluster, database, t.name, LocalSuffix, t.key)
 }
 
 // tableColumns returns "name type" of every column of the table, sorted;

@@ -271,6 +271,16 @@ func TestCluster(t *testing.T) {
 	}
 	again.Close()
 
+	// A cluster the servers do not know, or with another number of shards.
+	for _, c := range []Config{
+		{Cluster: "nowhere", Shards: dsns, Database: name},
+		{Cluster: testClusterName, Shards: dsns[:1], Database: name},
+	} {
+		if _, err := Open(t.Context(), c, nil); err == nil || !strings.Contains(err.Error(), "remote_servers") {
+			t.Errorf("cluster %s with %d shards: %v", c.Cluster, len(c.Shards), err)
+		}
+	}
+
 	// A single-server store cannot be opened as a cluster's.
 	_, err = Open(t.Context(), Config{Cluster: testClusterName, Shards: []string{testServer.DSN()}, Database: single.database}, nil)
 	if err == nil || !strings.Contains(err.Error(), "single-server store") {
