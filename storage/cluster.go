@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -281,4 +283,47 @@ func (db *DB) globalIn() string {
 		return "GLOBAL "
 	}
 	return ""
+}
+
+// StartLocalCluster starts a local clickhouse-server for each of cfgs
+// (StartServer), each with a remote_servers section that names all of them
+// as the shards of the cluster name, one replica each, which log in to one
+// another as ServerUser with each one's own password. A store on them is
+// Config{Cluster: name, Shards: the servers' DSNs}: for tests and demos of
+// a sharded store on one machine. A server already running in one of the
+// data directories is reused as it is, with the configuration it started
+// with.
+func StartLocalCluster(ctx context.Context, name string, cfgs []ServerConfig, log *slog.Logger) ([]*Server, error) {
+	if !databaseName.MatchString(name) {
+		return nil, fmt.Errorf("cluster %q: want letters, digits and underscores, not starting with a digit", name)
+	}
+	cluster := &ServerCluster{Name: name}
+	for i := range cfgs {
+		cfgs[i] = cfgs[i].withDefaults()
+		dir, err := filepath.Abs(cfgs[i].DataDir)
+		if err == nil {
+			err = os.MkdirAll(dir, 0o755)
+		}
+		var pw string
+		if err == nil {
+			pw, err = loadPassword(dir)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("local cluster %s: %w", name, err)
+		}
+		cluster.Shards = append(cluster.Shards, ServerShard{Host: "127.0.0.1", Port: cfgs[i].TCPPort, User: ServerUser, Password: pw})
+	}
+	var out []*Server
+	for _, c := range cfgs {
+		c.Cluster = cluster
+		s, err := StartServer(ctx, c, log)
+		if err != nil {
+			for _, o := range out {
+				o.Close()
+			}
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -79,33 +79,26 @@ func TestClusterConfigValidate(t *testing.T) {
 const testClusterName = "vantage_test"
 
 // startTestCluster starts two clickhouse-servers that each know both as
-// the shards of the cluster testClusterName (each logging in to the other
-// with the other's password), and returns their DSNs.
+// the shards of the cluster testClusterName, and returns their DSNs.
 func startTestCluster(t *testing.T) []string {
 	t.Helper()
 	if testServer == nil {
 		testenv.Skip(t, testSkip)
 	}
-	dirs := []string{t.TempDir(), t.TempDir()}
-	var shards []ServerShard
-	for _, d := range dirs {
-		pw, err := loadPassword(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		shards = append(shards, ServerShard{Host: "127.0.0.1", Port: freePort(), User: ServerUser, Password: pw})
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
+	var cfgs []ServerConfig
+	for range 2 {
+		cfgs = append(cfgs, ServerConfig{DataDir: t.TempDir(), TCPPort: freePort(), HTTPPort: freePort(), ExitWithStarter: true})
+	}
+	servers, err := StartLocalCluster(ctx, testClusterName, cfgs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var dsns []string
-	for i, d := range dirs {
-		srv, err := StartServer(ctx, ServerConfig{DataDir: d, TCPPort: shards[i].Port, HTTPPort: freePort(), ExitWithStarter: true,
-			Cluster: &ServerCluster{Name: testClusterName, Shards: shards}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		dsns = append(dsns, srv.DSN())
+	for _, s := range servers {
+		t.Cleanup(func() { s.Close() })
+		dsns = append(dsns, s.DSN())
 	}
 	return dsns
 }
