@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -258,11 +259,38 @@ func TestCluster(t *testing.T) {
 	}
 
 	// Opening again runs no migration and leaves the tables as they are.
+	steps := func() (n uint64) {
+		for _, dsn := range dsns {
+			n += countOnShard(t, dsn, name, "schema_migrations")
+		}
+		return n
+	}
+	stepsBefore := steps()
 	again, err := Open(t.Context(), cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	again.Close()
+	if after := steps(); after != stepsBefore {
+		t.Errorf("opening again ran %d more migration steps", after-stepsBefore)
+	}
+
+	// A migration that changes a local table's columns: the next Open
+	// makes its Distributed table again, with them.
+	for _, dsn := range dsns {
+		execOnShard(t, dsn, name, "ALTER TABLE peer_seen_local ADD COLUMN note String")
+	}
+	again, err = Open(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if cols, err := tableColumns(t.Context(), again.conn, name, "peer_seen"); err != nil || !slices.Contains(cols, "note String") {
+		t.Errorf("peer_seen after its local table got a column: %v, %v", cols, err)
+	}
+	if _, err := again.Peers(t.Context()); err != nil {
+		t.Error(err)
+	}
 
 	// A cluster the servers do not know, or with another number of shards.
 	for _, c := range []Config{
@@ -278,6 +306,23 @@ func TestCluster(t *testing.T) {
 	_, err = Open(t.Context(), Config{Cluster: testClusterName, Shards: []string{testServer.DSN()}, Database: single.database}, nil)
 	if err == nil || !strings.Contains(err.Error(), "single-server store") {
 		t.Errorf("a single-server store opened as a cluster's: %v", err)
+	}
+}
+
+func execOnShard(t *testing.T, dsn, database, sql string) {
+	t.Helper()
+	o, err := clickhouse.ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Auth.Database = database
+	conn, err := clickhouse.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Exec(t.Context(), sql); err != nil {
+		t.Fatal(err)
 	}
 }
 
