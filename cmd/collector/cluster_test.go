@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -124,6 +128,84 @@ lg: {listen: "127.0.0.1:%d"}
 	}
 	for _, p := range []*proc{collector, lg} {
 		p.stop(t)
+	}
+}
+
+// TestDeployClusterExample: the cluster of deploy/collector-cluster.yaml
+// is the one deploy/clickhouse-cluster/remote_servers.xml defines (name,
+// a DSN per shard, at the shard's host and port, as its user), and the
+// user's password in the DSNs is the one users.xml has the hash of.
+func TestDeployClusterExample(t *testing.T) {
+	cfg, err := loadConfig("../../deploy/collector-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := cfg.ClickHouse
+	var remote struct {
+		Servers struct {
+			Clusters []struct {
+				XMLName xml.Name
+				Shards  []struct {
+					Replicas []struct {
+						Host     string `xml:"host"`
+						Port     int    `xml:"port"`
+						User     string `xml:"user"`
+						Password string `xml:"password"`
+					} `xml:"replica"`
+				} `xml:"shard"`
+			} `xml:",any"`
+		} `xml:"remote_servers"`
+	}
+	readXML(t, "../../deploy/clickhouse-cluster/remote_servers.xml", &remote)
+	clusters := remote.Servers.Clusters
+	if len(clusters) != 1 || clusters[0].XMLName.Local != ch.Cluster {
+		t.Fatalf("remote_servers.xml does not define the cluster %q alone: %+v", ch.Cluster, clusters)
+	}
+	shards := clusters[0].Shards
+	if len(shards) != len(ch.Shards) {
+		t.Fatalf("remote_servers.xml has %d shards, clickhouse.shards %d", len(shards), len(ch.Shards))
+	}
+	var users struct {
+		Users struct {
+			List []struct {
+				XMLName xml.Name
+				SHA256  string `xml:"password_sha256_hex"`
+			} `xml:",any"`
+		} `xml:"users"`
+	}
+	readXML(t, "../../deploy/clickhouse-cluster/users.xml", &users)
+	for i, sh := range shards {
+		if len(sh.Replicas) != 1 {
+			t.Fatalf("shard %d has %d replicas, want 1", i+1, len(sh.Replicas))
+		}
+		r := sh.Replicas[0]
+		u, err := neturl.Parse(ch.Shards[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw, _ := u.User.Password()
+		if u.Host != fmt.Sprintf("%s:%d", r.Host, r.Port) || u.User.Username() != r.User || pw != r.Password {
+			t.Errorf("clickhouse.shards[%d] %s is not the replica %+v of remote_servers.xml", i, ch.Shards[i], r)
+		}
+		found := false
+		for _, us := range users.Users.List {
+			sum := sha256.Sum256([]byte(r.Password))
+			found = found || us.XMLName.Local == r.User && us.SHA256 == hex.EncodeToString(sum[:])
+		}
+		if !found {
+			t.Errorf("users.xml has no user %s with the password of remote_servers.xml", r.User)
+		}
+	}
+}
+
+func readXML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }
 
