@@ -35,6 +35,11 @@ import (
 // rib_snapshot_stale) is small and read whole: its rows go to any shard
 // and every read sees all of them.
 //
+// Queries go through the Distributed tables. Snapshot is the exception: each
+// shard builds its part of a snapshot from its own rows (the route sharding
+// key keeps a route's events and snapshot rows together), so that a
+// snapshot does not pass through one server.
+//
 // Inserts into Distributed tables are synchronous (insert_distributed_sync):
 // an INSERT returns once every shard has stored its rows, so the writer
 // acknowledges the log only for rows that are really stored.
@@ -120,7 +125,15 @@ func (c Config) clusterServers() []string {
 // first shard, for queries and inserts.
 func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	local := localMigrations()
-	for _, dsn := range cfg.clusterServers() {
+	// A connection to every shard stays open, for the work each shard
+	// does on its own rows (Snapshot).
+	var shards []driver.Conn
+	closeShards := func() {
+		for _, c := range shards {
+			c.Close()
+		}
+	}
+	for i, dsn := range cfg.clusterServers() {
 		opts, err := clickhouse.ParseDSN(dsn)
 		if err != nil {
 			return nil, fmt.Errorf("shard dsn: %w", err)
@@ -131,6 +144,7 @@ func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error)
 		addr := strings.Join(opts.Addr, ",")
 		conn, err := connectDatabase(ctx, opts, cfg.Database)
 		if err != nil {
+			closeShards()
 			return nil, fmt.Errorf("cluster %s, server %s: %w", cfg.Cluster, addr, err)
 		}
 		err = checkNotSingle(ctx, conn, cfg.Database)
@@ -145,9 +159,15 @@ func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error)
 		if err == nil {
 			err = ensureDistributed(ctx, conn, cfg.Cluster, cfg.Database, log.With("server", addr))
 		}
-		conn.Close()
 		if err != nil {
+			conn.Close()
+			closeShards()
 			return nil, fmt.Errorf("cluster %s, server %s: %w", cfg.Cluster, addr, err)
+		}
+		if i < len(cfg.Shards) {
+			shards = append(shards, conn)
+		} else {
+			conn.Close()
 		}
 	}
 	dsn := cfg.DSN
@@ -156,6 +176,7 @@ func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error)
 	}
 	opts, err := clickhouse.ParseDSN(dsn)
 	if err != nil {
+		closeShards()
 		return nil, fmt.Errorf("dsn: %w", err)
 	}
 	if opts.Settings == nil {
@@ -169,13 +190,15 @@ func openCluster(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error)
 	}
 	conn, err := clickhouse.Open(&o)
 	if err != nil {
+		closeShards()
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
+		closeShards()
 		return nil, fmt.Errorf("clickhouse: %w", err)
 	}
-	return &DB{conn: conn, database: cfg.Database, cluster: cfg.Cluster, log: log, limits: cfg.Limits.withDefaults()}, nil
+	return &DB{conn: conn, shards: shards, database: cfg.Database, cluster: cfg.Cluster, log: log, limits: cfg.Limits.withDefaults()}, nil
 }
 
 // checkCluster checks that the server knows the cluster, with as many

@@ -82,8 +82,9 @@ func (c Config) Validate() error {
 type DB struct {
 	conn     driver.Conn
 	database string
-	server   *Server // nil when a DSN is configured
-	cluster  string  // Config.Cluster
+	server   *Server       // nil when a DSN is configured
+	cluster  string        // Config.Cluster
+	shards   []driver.Conn // a connection to every shard of the cluster
 	log      *slog.Logger
 	limits   QueryLimits
 
@@ -202,6 +203,9 @@ func (db *DB) Ping(ctx context.Context) error { return db.conn.Ping(ctx) }
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		db.closeErr = db.conn.Close()
+		for _, c := range db.shards {
+			db.closeErr = errors.Join(db.closeErr, c.Close())
+		}
 		if db.server != nil {
 			db.closeErr = errors.Join(db.closeErr, db.server.Close())
 		}

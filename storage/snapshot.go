@@ -2,12 +2,16 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // RIB snapshots (schema/005_rib_snapshots.sql): the routes current at
@@ -36,11 +40,17 @@ func sourceColumns() []string {
 // of which it holds every event. where (with its arguments) applies to
 // both. Without a snapshot (s.us = 0) it is route_events.
 func routeSource(s snapshotRef, where []string, args []any) (string, []any) {
+	return routeSourceIn(s, where, args, "")
+}
+
+// routeSourceIn is routeSource over the tables whose names end in suffix:
+// LocalSuffix for a shard's own rows.
+func routeSourceIn(s snapshotRef, where []string, args []any, suffix string) (string, []any) {
 	if s.us == 0 {
 		if len(where) == 0 {
-			return "route_events", args
+			return "route_events" + suffix, args
 		}
-		return "(SELECT " + strings.Join(sourceColumns(), ", ") + " FROM route_events WHERE " + strings.Join(where, " AND ") + ")", args
+		return "(SELECT " + strings.Join(sourceColumns(), ", ") + " FROM route_events" + suffix + " WHERE " + strings.Join(where, " AND ") + ")", args
 	}
 	cols := sourceColumns()
 	snapCols := slices.Clone(cols)
@@ -60,8 +70,8 @@ func routeSource(s snapshotRef, where []string, args []any) (string, []any) {
 		eventWhere = append(eventWhere, "(ts_us > toUInt64(?) OR "+isStale+")")
 		eventArgs = append(eventArgs, s.us, s.stale)
 	}
-	sql := "(SELECT " + strings.Join(snapCols, ", ") + " FROM rib_snapshots WHERE " + strings.Join(snapWhere, " AND ") +
-		" UNION ALL SELECT " + strings.Join(cols, ", ") + " FROM route_events WHERE " + strings.Join(eventWhere, " AND ") + ")"
+	sql := "(SELECT " + strings.Join(snapCols, ", ") + " FROM rib_snapshots" + suffix + " WHERE " + strings.Join(snapWhere, " AND ") +
+		" UNION ALL SELECT " + strings.Join(cols, ", ") + " FROM route_events" + suffix + " WHERE " + strings.Join(eventWhere, " AND ") + ")"
 	return sql, append(snapArgs, eventArgs...)
 }
 
@@ -123,27 +133,49 @@ func (db *DB) Snapshot(ctx context.Context, at time.Time) (uint64, error) {
 		return fail(err)
 	}
 	t := usTime(us)
-	where, args := db.scope(nil, nil, t, netip.Addr{}, "")
-	from, args := routeSource(prev, where, args)
 	downs, err := db.lastDowns(ctx, t, netip.Addr{}, "")
 	if err != nil {
 		return fail(err)
 	}
-	having := "argMax(kind, ts_us) = 'announce'"
-	if c, a := downs.condition(); c != "" {
-		having += " AND max(ts_us) > " + c
-		args = append(args, a...)
+	// build inserts the snapshot's rows into the tables whose names end in
+	// suffix: on a cluster, each shard builds its own from its own rows
+	// (the sharding key keeps a route's events and snapshot rows on one
+	// shard), with the down times and stale peers of the whole store.
+	build := func(conn driver.Conn, suffix string) error {
+		where, args := db.scope(nil, nil, t, netip.Addr{}, "")
+		from, args := routeSourceIn(prev, where, args, suffix)
+		having := "argMax(kind, ts_us) = 'announce'"
+		if c, a := downs.condition(); c != "" {
+			having += " AND max(ts_us) > " + c
+			args = append(args, a...)
+		}
+		sel := []string{"toUInt64(?)"}
+		sel = append(sel, routeKeyColumns...)
+		sel = append(sel, "argMax(ts, ts_us)", "max(ts_us)", "argMax(origin_asn, ts_us)")
+		for _, c := range routeAttrColumns {
+			sel = append(sel, "argMax("+c+", ts_us)")
+		}
+		cols := slices.Concat([]string{"snap_us"}, routeKeyColumns, []string{"ts", "ts_us", "origin_asn"}, routeAttrColumns)
+		sql := "INSERT INTO rib_snapshots" + suffix + " (" + strings.Join(cols, ", ") + ")\nSELECT " + strings.Join(sel, ", ") +
+			"\nFROM " + from + "\nGROUP BY " + strings.Join(routeKeyColumns, ", ") + "\nHAVING " + having
+		return conn.Exec(ctx, sql, append([]any{us}, args...)...)
 	}
-	sel := []string{"toUInt64(?)"}
-	sel = append(sel, routeKeyColumns...)
-	sel = append(sel, "argMax(ts, ts_us)", "max(ts_us)", "argMax(origin_asn, ts_us)")
-	for _, c := range routeAttrColumns {
-		sel = append(sel, "argMax("+c+", ts_us)")
+	if len(db.shards) == 0 {
+		err = build(db.conn, "")
+	} else {
+		errs := make([]error, len(db.shards))
+		var wg sync.WaitGroup
+		for i, c := range db.shards {
+			wg.Go(func() {
+				if err := build(c, LocalSuffix); err != nil {
+					errs[i] = fmt.Errorf("shard %d: %w", i+1, err)
+				}
+			})
+		}
+		wg.Wait()
+		err = errors.Join(errs...)
 	}
-	cols := slices.Concat([]string{"snap_us"}, routeKeyColumns, []string{"ts", "ts_us", "origin_asn"}, routeAttrColumns)
-	sql := "INSERT INTO rib_snapshots (" + strings.Join(cols, ", ") + ")\nSELECT " + strings.Join(sel, ", ") +
-		"\nFROM " + from + "\nGROUP BY " + strings.Join(routeKeyColumns, ", ") + "\nHAVING " + having
-	if err := db.conn.Exec(ctx, sql, append([]any{us}, args...)...); err != nil {
+	if err != nil {
 		return fail(err)
 	}
 	var n uint64
