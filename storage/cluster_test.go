@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -290,6 +291,19 @@ func TestCluster(t *testing.T) {
 	}
 	if _, err := again.Peers(t.Context()); err != nil {
 		t.Error(err)
+	}
+
+	// The query limits hold on a cluster, and say so.
+	limited := cfg
+	limited.Limits = QueryLimits{MaxRowsToRead: 5}
+	ldb, err := Open(t.Context(), limited, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ldb.Routes(t.Context(), RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: MatchMore})
+	ldb.Close()
+	if !errors.Is(err, ErrQueryTooExpensive) {
+		t.Errorf("a query over the limit on a cluster: %v, want ErrQueryTooExpensive", err)
 	}
 
 	// A cluster the servers do not know, or with another number of shards.
