@@ -43,6 +43,14 @@ import (
 // Inserts into Distributed tables are synchronous (insert_distributed_sync):
 // an INSERT returns once every shard has stored its rows, so the writer
 // acknowledges the log only for rows that are really stored.
+//
+// A subquery over a Distributed table inside a query over one (IN, JOIN) is
+// refused by distributed_product_mode = 'deny', the default; the setting
+// takes a string, which clickhouse-go cannot send to 18.16 (it sends
+// settings as integers to servers before revision 54429). The one such
+// query, WithdrawAbsent's NOT IN in HAVING (evaluated on the initiator,
+// after the merge), says GLOBAL instead. Peers' JOIN is of two subqueries,
+// each distributed on its own, and needs nothing.
 
 // distributedTable is a data table of the schema and the sharding key of
 // its Distributed table.

@@ -293,6 +293,40 @@ func TestCluster(t *testing.T) {
 		t.Error(err)
 	}
 
+	// Every table of the shards has its Distributed table: a migration
+	// that adds a table must add it to distributedTables too.
+	o, err := clickhouse.ParseDSN(dsns[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard, err := clickhouse.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shard.Close()
+	rows, err := shard.Query(t.Context(), "SELECT name, engine FROM system.tables WHERE database = ?", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := map[string]string{}
+	for rows.Next() {
+		var n, e string
+		if err := rows.Scan(&n, &e); err != nil {
+			t.Fatal(err)
+		}
+		engines[n] = e
+	}
+	rows.Close()
+	for n, e := range engines {
+		base, local := strings.CutSuffix(n, LocalSuffix)
+		switch {
+		case local && e != "MaterializedView" && engines[base] != "Distributed":
+			t.Errorf("%s (%s) has no Distributed table %s", n, e, base)
+		case !local && e != "Distributed" && n != "schema_migrations":
+			t.Errorf("table %s (%s) on a shard is neither local nor Distributed", n, e)
+		}
+	}
+
 	// The query limits hold on a cluster, and say so.
 	limited := cfg
 	limited.Limits = QueryLimits{MaxRowsToRead: 5}
