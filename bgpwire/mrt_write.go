@@ -166,6 +166,9 @@ type BGP4MPInfo struct {
 	// (its AS_PATH has 2-octet ASNs): the record is then MESSAGE rather
 	// than MESSAGE_AS4, and its AS fields are 2 octets.
 	TwoOctetAS bool
+	// Seconds writes a BGP4MP record (type 16, no microseconds) instead of
+	// BGP4MP_ET, as RIS's and RouteViews' updates files are.
+	Seconds bool
 }
 
 func (i *BGP4MPInfo) addrs() (string, string, error) {
@@ -241,8 +244,21 @@ func (w *MRTWriter) WriteBGP4MPStateChange(info BGP4MPInfo, oldState, newState u
 }
 
 // writeET writes a BGP4MP_ET header (length = body + 4), the
-// microseconds and the body.
+// microseconds and the body; with info.Seconds, a BGP4MP header and the
+// body.
 func (w *MRTWriter) writeET(info BGP4MPInfo, sub uint16, body []byte) error {
+	if info.Seconds {
+		h := w.hdr[:12]
+		binary.BigEndian.PutUint32(h[0:], info.Timestamp)
+		binary.BigEndian.PutUint16(h[4:], uint16(MRTBGP4MP))
+		binary.BigEndian.PutUint16(h[6:], sub)
+		binary.BigEndian.PutUint32(h[8:], uint32(len(body)))
+		if _, err := w.w.Write(h); err != nil {
+			return err
+		}
+		_, err := w.w.Write(body)
+		return err
+	}
 	h := w.hdr[:]
 	binary.BigEndian.PutUint32(h[0:], info.Timestamp)
 	binary.BigEndian.PutUint16(h[4:], uint16(MRTBGP4MPET))

@@ -19,13 +19,14 @@ import (
 )
 
 func init() {
-	register("mrt", "read MRT files: dump (bgpdump -m lines or JSON events), import (backfill ClickHouse)", runMRT)
+	register("mrt", "read MRT files: dump (bgpdump -m lines or JSON events), import (backfill ClickHouse); write them: export (RIB at a time, updates of a window)", runMRT)
 }
 
 func mrtUsage() {
 	fmt.Fprintln(os.Stderr, `usage:
   collector mrt dump [-m | -json] [-strict] FILE...
-  collector mrt import -config FILE [-host NAME] [-publish] FILE...`)
+  collector mrt import -config FILE [-host NAME] [-publish] FILE...
+  collector mrt export -config FILE (-rib -at TIME | -updates -from TIME -to TIME [-seconds]) [-peer IP]... [-collector NAME] [-o FILE]`)
 }
 
 func runMRT(args []string) error {
@@ -38,6 +39,8 @@ func runMRT(args []string) error {
 		return runMRTDump(args[1:])
 	case "import":
 		return runMRTImport(args[1:])
+	case "export":
+		return runMRTExport(args[1:])
 	}
 	mrtUsage()
 	return fmt.Errorf("unknown mrt command %q", args[0])

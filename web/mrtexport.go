@@ -1,0 +1,535 @@
+package web
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/schema"
+	"github.com/vantage-bgp/vantage/storage"
+)
+
+// MRT export from the stored history: the messages of a window as
+// BGP4MP_ET records (ExportUpdates) and the routes current at a time as a
+// TABLE_DUMP_V2 RIB (ExportRIB). Both stream what the store hands them
+// to an io.Writer, holding one message or one prefix's routes at a time.
+// The looking glass's /api/v1/mrt endpoints and `collector mrt export`
+// call them.
+
+// MRTStore is what the MRT export reads; *storage.DB implements it.
+type MRTStore interface {
+	Updates(ctx context.Context, q storage.UpdatesQuery, fn func(*storage.ExportEvent) error) error
+	OpensBefore(ctx context.Context, host string, peers []netip.Addr, t time.Time) ([]storage.StoredOpen, error)
+	RIBPeers(ctx context.Context, q storage.RIBQuery) ([]storage.RIBPeer, error)
+	RIB(ctx context.Context, q storage.RIBQuery, fn func(*storage.Route) error) error
+}
+
+// ExportStats counts what an export wrote.
+type ExportStats struct {
+	Records  int // MRT records
+	Messages int // BGP4MP message records
+	States   int // BGP4MP state change records
+	Routes   int // RIB entries
+}
+
+// UpdatesOptions tunes ExportUpdates.
+type UpdatesOptions struct {
+	// Seconds writes BGP4MP records (second timestamps, as RIS's and
+	// RouteViews' updates files) instead of BGP4MP_ET ones.
+	Seconds bool
+}
+
+// BGP FSM states of the STATE_CHANGE records (RFC 6396 section 4.4.1).
+// The store keeps "connected" and "down" only: a session that came up is
+// written as OpenConfirm -> Established, one that went down as
+// Established -> Idle.
+const (
+	fsmIdle        = 1
+	fsmOpenConfirm = 5
+	fsmEstablished = 6
+)
+
+// exportSession is what the export knows of a session: its OPENs, and
+// what was inferred from its messages when none is stored.
+type exportSession struct {
+	peerOpen, localOpen *bgpwire.Open
+	// as4 is the 4-octet AS inference from AS_PATHs when the OPENs are not
+	// both known; as4Known once a message settled it.
+	as4, as4Known bool
+}
+
+type sessionKey struct {
+	host string
+	peer netip.Addr
+}
+
+// negotiated returns whether the session has 4-octet ASNs and ADD-PATH
+// for family f, when both OPENs are stored.
+func (s *exportSession) negotiated(f bgpwire.Family) (as4, addPath, ok bool) {
+	if s.peerOpen == nil || s.localOpen == nil {
+		return false, false, false
+	}
+	_, p4 := s.peerOpen.Capability(bgpwire.CapFourOctetAS)
+	_, l4 := s.localOpen.Capability(bgpwire.CapFourOctetAS)
+	pc, pok := s.peerOpen.Capability(bgpwire.CapAddPath)
+	lc, lok := s.localOpen.Capability(bgpwire.CapAddPath)
+	if pok && lok {
+		for _, pf := range pc.AddPath {
+			if pf.Family != f || pf.Mode&bgpwire.AddPathSend == 0 {
+				continue
+			}
+			for _, lf := range lc.AddPath {
+				if lf.Family == f && lf.Mode&bgpwire.AddPathReceive != 0 {
+					addPath = true
+				}
+			}
+		}
+	}
+	return p4 && l4, addPath, true
+}
+
+// ExportUpdates writes the stored messages and session changes of q as
+// BGP4MP_ET (or, with opt.Seconds, BGP4MP) records: MESSAGE_AS4 with the
+// raw message as stored (MESSAGE_AS4_LOCAL for what the collector sent,
+// the _ADDPATH subtypes where the session negotiated ADD-PATH), MESSAGE
+// for sessions without 4-octet ASNs, and STATE_CHANGE_AS4 for session
+// changes. The local AS is the collector's, from its stored OPEN of the
+// session; the local address is not stored and is written as the
+// unspecified address of the peer's family (AS 0 when no OPEN is stored,
+// as for history imported from MRT).
+//
+// Without stored OPENs, a session's 4-octet ASNs are inferred from the
+// shape of its AS_PATHs and ADD-PATH from the stored path identifiers.
+func ExportUpdates(ctx context.Context, st MRTStore, q storage.UpdatesQuery, w io.Writer, opt UpdatesOptions) (ExportStats, error) {
+	var stats ExportStats
+	if err := q.Validate(); err != nil {
+		return stats, err
+	}
+	sessions := map[sessionKey]*exportSession{}
+	get := func(host string, peer netip.Addr) *exportSession {
+		k := sessionKey{host, peer}
+		s := sessions[k]
+		if s == nil {
+			s = &exportSession{}
+			sessions[k] = s
+		}
+		return s
+	}
+	opens, err := st.OpensBefore(ctx, q.Host, q.Peers, q.From)
+	if err != nil {
+		return stats, err
+	}
+	for _, o := range opens {
+		setOpen(get(o.Host, o.Peer), o.Raw, o.Sent)
+	}
+	mw := bgpwire.NewMRTWriter(w)
+	err = st.Updates(ctx, q, func(e *storage.ExportEvent) error {
+		s := get(e.Host, e.Peer)
+		info := bgpwire.BGP4MPInfo{
+			Timestamp:    uint32(e.TimeUs / 1e6),
+			Microseconds: uint32(e.TimeUs % 1e6),
+			PeerASN:      e.PeerASN,
+			PeerAddr:     e.Peer.Unmap(),
+			Seconds:      opt.Seconds,
+		}
+		if s.localOpen != nil {
+			info.LocalASN = s.localOpen.ASN()
+		}
+		stats.Records++
+		if e.Kind == storage.ExportState {
+			stats.States++
+			switch e.State {
+			case schema.StateConnected:
+				return mw.WriteBGP4MPStateChange(info, fsmOpenConfirm, fsmEstablished)
+			default:
+				// A new session sends new OPENs; until then the old ones
+				// are the best guess, and the inference starts again.
+				s.as4Known = false
+				return mw.WriteBGP4MPStateChange(info, fsmEstablished, fsmIdle)
+			}
+		}
+		stats.Messages++
+		if len(e.Raw) < bgpwire.HeaderLen {
+			return fmt.Errorf("%s %s at %d µs: stored message of %d bytes", e.Host, e.Peer, e.TimeUs, len(e.Raw))
+		}
+		switch bgpwire.MessageType(e.Raw[18]) {
+		case bgpwire.MsgOpen:
+			setOpen(s, e.Raw, e.Sent)
+			if e.Sent {
+				info.LocalASN = s.localOpen.ASN()
+			}
+			info.Local = e.Sent
+			return mw.WriteBGP4MPMessage(info, e.Raw)
+		case bgpwire.MsgUpdate:
+			f := updateFamily(e.Raw[bgpwire.HeaderLen:])
+			as4, addPath, ok := s.negotiated(f)
+			if !ok {
+				if v, sure := pathIs4Octet(e.Raw[bgpwire.HeaderLen:]); sure {
+					s.as4, s.as4Known = v, true
+				} else if !s.as4Known {
+					s.as4 = true
+				}
+				as4, addPath = s.as4, e.PathID != 0
+			}
+			info.TwoOctetAS = !as4 && info.PeerASN <= 0xffff && info.LocalASN <= 0xffff
+			info.AddPath = addPath
+		default:
+			info.Local = e.Sent
+		}
+		return mw.WriteBGP4MPMessage(info, e.Raw)
+	})
+	return stats, err
+}
+
+// setOpen keeps a stored OPEN (the whole message) as the session's.
+func setOpen(s *exportSession, raw []byte, sent bool) {
+	if len(raw) < bgpwire.HeaderLen {
+		return
+	}
+	o, err := bgpwire.DecodeOpen(raw[bgpwire.HeaderLen:])
+	if err != nil {
+		return
+	}
+	if sent {
+		s.localOpen = o
+	} else {
+		s.peerOpen = o
+	}
+}
+
+// updateAttrs returns the path attributes section of an UPDATE body.
+func updateAttrs(body []byte) ([]byte, bool) {
+	if len(body) < 2 {
+		return nil, false
+	}
+	wl := int(binary.BigEndian.Uint16(body))
+	if len(body) < 2+wl+2 {
+		return nil, false
+	}
+	al := int(binary.BigEndian.Uint16(body[2+wl:]))
+	if len(body) < 4+wl+al {
+		return nil, false
+	}
+	return body[4+wl : 4+wl+al], true
+}
+
+// eachAttr calls fn with the code and value of each attribute, until fn
+// returns false.
+func eachAttr(attrs []byte, fn func(code uint8, v []byte) bool) {
+	for len(attrs) >= 3 {
+		flags, code := attrs[0], attrs[1]
+		n, h := int(attrs[2]), 3
+		if flags&bgpwire.FlagExtLength != 0 {
+			if len(attrs) < 4 {
+				return
+			}
+			n, h = int(binary.BigEndian.Uint16(attrs[2:])), 4
+		}
+		if len(attrs) < h+n || !fn(code, attrs[h:h+n]) {
+			return
+		}
+		attrs = attrs[h+n:]
+	}
+}
+
+// updateFamily is the family of an UPDATE's MP_REACH_NLRI or
+// MP_UNREACH_NLRI, IPv4 unicast without them.
+func updateFamily(body []byte) bgpwire.Family {
+	f := bgpwire.IPv4Unicast
+	attrs, _ := updateAttrs(body)
+	eachAttr(attrs, func(code uint8, v []byte) bool {
+		if (bgpwire.AttrCode(code) == bgpwire.AttrMPReach || bgpwire.AttrCode(code) == bgpwire.AttrMPUnreach) && len(v) >= 3 {
+			f = bgpwire.Family{AFI: bgpwire.AFI(binary.BigEndian.Uint16(v)), SAFI: bgpwire.SAFI(v[2])}
+			return false
+		}
+		return true
+	})
+	return f
+}
+
+// pathIs4Octet says whether an UPDATE's AS_PATH has 4-octet ASNs, when its
+// shape tells: sure is false when it has no AS_PATH, an empty one, or one
+// that reads as well either way.
+func pathIs4Octet(body []byte) (as4, sure bool) {
+	attrs, ok := updateAttrs(body)
+	if !ok {
+		return false, false
+	}
+	eachAttr(attrs, func(code uint8, v []byte) bool {
+		if bgpwire.AttrCode(code) != bgpwire.AttrASPath {
+			return true
+		}
+		fits4, fits2 := segmentsFit(v, 4), segmentsFit(v, 2)
+		as4, sure = fits4, fits4 != fits2
+		return false
+	})
+	return as4, sure
+}
+
+// segmentsFit reports whether v reads as AS_PATH segments of ASNs of size
+// octets, ending exactly at its end.
+func segmentsFit(v []byte, size int) bool {
+	for len(v) > 0 {
+		if len(v) < 2 || v[0] < 1 || v[0] > 4 || v[1] == 0 {
+			return false
+		}
+		n := 2 + int(v[1])*size
+		if len(v) < n {
+			return false
+		}
+		v = v[n:]
+	}
+	return true
+}
+
+// ExportRIB writes the routes of q current at q.At as TABLE_DUMP_V2: a
+// PEER_INDEX_TABLE of the peers known then (their ASN then, the BGP
+// identifier of their latest stored OPEN, 0.0.0.0 without one; the view
+// name is q.Host), then a RIB_IPV4_UNICAST, RIB_IPV4_MULTICAST,
+// RIB_IPV6_UNICAST or RIB_IPV6_MULTICAST record per prefix (the _ADDPATH
+// subtypes when a route has a path identifier), IPv4 first, in prefix
+// order, each entry with the time its announcement was received as its
+// originated time. Every record is dated q.At.
+//
+// The attributes are encoded from the stored columns (4-octet ASNs,
+// MP_REACH_NLRI as the next hop only, RFC 6396 section 4.3.4), in type
+// code order, not copied from the announcing UPDATE: RIB snapshots keep
+// no raw messages, and an UPDATE's attributes may be 2-octet or carry
+// NLRI of other prefixes.
+func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer) (ExportStats, error) {
+	var stats ExportStats
+	peers, err := st.RIBPeers(ctx, q)
+	if err != nil {
+		return stats, err
+	}
+	ts := uint32(max(q.At.Unix(), 0))
+	index := make(map[sessionKey]uint16, len(peers))
+	mps := make([]bgpwire.MRTPeer, len(peers))
+	var collectorID netip.Addr
+	for i, p := range peers {
+		if i > 0xffff {
+			return stats, fmt.Errorf("mrt: more than 65536 peers")
+		}
+		index[sessionKey{p.Host, p.Addr}] = uint16(i)
+		mps[i] = bgpwire.MRTPeer{Addr: p.Addr.Unmap(), ASN: p.ASN, BGPID: p.BGPID}
+		if !collectorID.IsValid() && p.LocalID.IsValid() {
+			collectorID = p.LocalID
+		}
+	}
+	mw := bgpwire.NewMRTWriter(w)
+	if err := mw.WritePeerIndexTable(ts, collectorID, q.Host, mps); err != nil {
+		return stats, err
+	}
+	stats.Records++
+	var (
+		seq     uint32
+		fam     bgpwire.Family
+		prefix  netip.Prefix
+		entries []bgpwire.RIBEntry
+		buf     []byte // attributes of the entries, back to back
+		ends    []int
+		attrs   bgpwire.Attributes
+	)
+	flush := func() error {
+		if len(entries) == 0 {
+			return nil
+		}
+		start := 0
+		for i := range entries {
+			entries[i].Attrs = buf[start:ends[i]]
+			start = ends[i]
+		}
+		if err := mw.WriteRIB(ts, seq, fam, prefix, entries); err != nil {
+			return err
+		}
+		seq++
+		stats.Records++
+		entries, buf, ends = entries[:0], buf[:0], ends[:0]
+		return nil
+	}
+	err = st.RIB(ctx, q, func(r *storage.Route) error {
+		f := bgpwire.Family{AFI: bgpwire.AFI(r.Family.AFI), SAFI: bgpwire.SAFI(r.Family.SAFI)}
+		if f != fam || r.Prefix != prefix {
+			if err := flush(); err != nil {
+				return err
+			}
+			fam, prefix = f, r.Prefix
+		}
+		idx, ok := index[sessionKey{r.Host, r.Peer}]
+		if !ok {
+			return fmt.Errorf("mrt: route of %s %s, a peer not in the peer index", r.Host, r.Peer)
+		}
+		buf = appendRIBAttrs(buf, &attrs, r, f)
+		ends = append(ends, len(buf))
+		entries = append(entries, bgpwire.RIBEntry{PeerIndex: idx, OriginatedTime: uint32(max(r.Time.Unix(), 0)), PathID: r.PathID})
+		stats.Routes++
+		return nil
+	})
+	if err != nil {
+		return stats, err
+	}
+	return stats, flush()
+}
+
+// appendRIBAttrs appends the path attributes of a RIB entry of route r,
+// built from its stored columns.
+func appendRIBAttrs(dst []byte, a *bgpwire.Attributes, r *storage.Route, f bgpwire.Family) []byte {
+	*a = bgpwire.Attributes{}
+	if r.Origin != schema.OriginAbsent {
+		a.Set(bgpwire.AttrOrigin)
+		a.Origin = uint8(r.Origin - 1)
+	}
+	a.Set(bgpwire.AttrASPath)
+	for _, s := range r.Path {
+		a.ASPath = append(a.ASPath, bgpwire.Segment{Type: bgpwire.SegmentType(s.Type), ASNs: s.ASNs})
+	}
+	switch {
+	case !r.NextHop.IsValid():
+	case f == bgpwire.IPv4Unicast && r.NextHop.Is4() && !r.NextHopLinkLocal.IsValid():
+		a.Set(bgpwire.AttrNextHop)
+		a.NextHop = r.NextHop
+	default:
+		a.Set(bgpwire.AttrMPReach)
+		a.MPReach = bgpwire.MPReach{Family: f, NextHop: r.NextHop, LinkLocal: r.NextHopLinkLocal}
+	}
+	if r.MED != nil {
+		a.Set(bgpwire.AttrMED)
+		a.MED = *r.MED
+	}
+	if r.LocalPref != nil {
+		a.Set(bgpwire.AttrLocalPref)
+		a.LocalPref = *r.LocalPref
+	}
+	if r.AtomicAggregate {
+		a.Set(bgpwire.AttrAtomicAggregate)
+	}
+	if g := r.Aggregator; g != nil {
+		a.Set(bgpwire.AttrAggregator)
+		a.Aggregator = bgpwire.Aggregator{ASN: g.ASN, Address: g.Address}
+	}
+	if len(r.Community) > 0 {
+		a.Set(bgpwire.AttrCommunities)
+		for _, c := range r.Community {
+			a.Communities = append(a.Communities, c.Uint32())
+		}
+	}
+	if r.OriginatorID.IsValid() && !r.OriginatorID.IsUnspecified() {
+		a.Set(bgpwire.AttrOriginatorID)
+		a.OriginatorID = r.OriginatorID
+	}
+	if len(r.ClusterList) > 0 {
+		a.Set(bgpwire.AttrClusterList)
+		a.ClusterList = r.ClusterList
+	}
+	for _, c := range r.ExtCommunity {
+		switch len(c) {
+		case 8:
+			a.Set(bgpwire.AttrExtCommunities)
+			a.ExtCommunities = append(a.ExtCommunities, [8]byte(c))
+		case 20:
+			a.Set(bgpwire.AttrIPv6ExtCommunities)
+			a.IPv6ExtCommunities = append(a.IPv6ExtCommunities, [20]byte(c))
+		}
+	}
+	if r.AIGP != nil {
+		a.Set(bgpwire.AttrAIGP)
+		a.AIGP = *r.AIGP
+	}
+	if len(r.LargeCommunity) > 0 {
+		a.Set(bgpwire.AttrLargeCommunity)
+		for _, c := range r.LargeCommunity {
+			a.LargeCommunities = append(a.LargeCommunities, [3]uint32(c))
+		}
+	}
+	if r.OTC != nil {
+		a.Set(bgpwire.AttrOTC)
+		a.OTC = *r.OTC
+	}
+	dst = a.AppendWire(dst, &bgpwire.DecodeOptions{ASN4: true, RIBFamily: f})
+	// Attributes without a column of their own, with their stored flags.
+	others := slices.Clone(r.OtherAttrs)
+	slices.SortStableFunc(others, func(x, y schema.RawAttribute) int { return int(x.Code) - int(y.Code) })
+	for _, o := range others {
+		v, err := hex.DecodeString(o.Value)
+		if err != nil {
+			continue
+		}
+		if len(v) > 255 {
+			dst = append(dst, o.Flags|bgpwire.FlagExtLength, o.Code, byte(len(v)>>8), byte(len(v)))
+		} else {
+			dst = append(dst, o.Flags&^bgpwire.FlagExtLength, o.Code, byte(len(v)))
+		}
+		dst = append(dst, v...)
+	}
+	return dst
+}
+
+var _ MRTStore = (*storage.DB)(nil)
+
+// ErrNoBzip2 is returned by Compress for bz2 when no bzip2 program is
+// installed: Go's standard library reads bzip2 but does not write it.
+var ErrNoBzip2 = errors.New("bz2 not available (no bzip2 program in PATH)")
+
+// Compress returns a writer that compresses to w in format: "gz" (gzip),
+// "bz2" (through the bzip2 program, when it is installed) or "" (none).
+// Close flushes the compressed stream; it does not close w.
+func Compress(w io.Writer, format string) (io.WriteCloser, error) {
+	switch format {
+	case "":
+		return nopCloser{w}, nil
+	case "gz":
+		return gzip.NewWriter(w), nil
+	case "bz2":
+		bin, err := exec.LookPath("bzip2")
+		if err != nil {
+			return nil, ErrNoBzip2
+		}
+		cmd := exec.Command(bin, "-c")
+		cmd.Stdout = w
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("bzip2: %w", err)
+		}
+		return &bzip2Writer{WriteCloser: in, cmd: cmd, stderr: &stderr}, nil
+	}
+	return nil, fmt.Errorf("compression %q: want gz, bz2 or none", format)
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// bzip2Writer feeds a bzip2 process; Close waits for it.
+type bzip2Writer struct {
+	io.WriteCloser
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+	closed bool
+}
+
+func (b *bzip2Writer) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.WriteCloser.Close()
+	if werr := b.cmd.Wait(); werr != nil {
+		return fmt.Errorf("bzip2: %w: %s", werr, strings.TrimSpace(b.stderr.String()))
+	}
+	return err
+}
