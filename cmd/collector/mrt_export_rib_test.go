@@ -1,0 +1,188 @@
+package main
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/mrt"
+
+	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/internal/testpeer"
+	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/storage/storagetest"
+)
+
+// ribModelLines applies bgpdump -m lines in order up to time at, as
+// ribModel does, keeping each route's whole line after its time and kind
+// (peer AS, path, origin, next hop, LOCAL_PREF, MED, communities, atomic
+// aggregate, aggregator: the same fields for TABLE_DUMP2 and BGP4MP A
+// lines). Each route is "peer|prefix|peerAS|path|...".
+func ribModelLines(lines []string, at int64) []string {
+	type key struct{ peer, prefix string }
+	state := map[key]string{}
+	var dumpPeers map[string]bool
+	dropPeer := func(peer string) {
+		for k := range state {
+			if k.peer == peer {
+				delete(state, k)
+			}
+		}
+	}
+	for _, l := range lines {
+		f := strings.Split(l, "|")
+		if len(f) < 6 {
+			continue
+		}
+		ts, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || ts > at {
+			continue
+		}
+		switch {
+		case f[0] == "TABLE_DUMP2" && f[2] == "B":
+			if dumpPeers == nil {
+				dumpPeers = map[string]bool{}
+			}
+			if !dumpPeers[f[3]] {
+				dumpPeers[f[3]] = true
+				dropPeer(f[3])
+			}
+			state[key{f[3], f[5]}] = f[4] + "|" + strings.Join(f[6:], "|")
+		case f[2] == "A":
+			dumpPeers = nil
+			state[key{f[3], f[5]}] = f[4] + "|" + strings.Join(f[6:], "|")
+		case f[2] == "W":
+			dumpPeers = nil
+			delete(state, key{f[3], f[5]})
+		case f[2] == "STATE" && len(f) >= 7 && f[5] == "6" && f[6] != "6":
+			dropPeer(f[3])
+		}
+	}
+	out := make([]string, 0, len(state))
+	for k, rest := range state {
+		out = append(out, k.peer+"|"+k.prefix+"|"+rest)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ribExportLines is the routes of a TABLE_DUMP2 export's bgpdump -m lines
+// in ribModelLines' form, with the time every line carries.
+func ribExportLines(t *testing.T, lines []string) (routes []string, times []string) {
+	t.Helper()
+	for _, l := range lines {
+		f := strings.Split(l, "|")
+		if len(f) < 7 || f[0] != "TABLE_DUMP2" || f[2] != "B" {
+			t.Fatalf("not a TABLE_DUMP2 line: %s", l)
+		}
+		routes = append(routes, f[3]+"|"+f[5]+"|"+f[4]+"|"+strings.Join(f[6:], "|"))
+		times = append(times, f[1])
+	}
+	slices.Sort(routes)
+	return routes, times
+}
+
+// gobgpRecords reads a gzip MRT file with gobgp's mrt package and counts
+// its records by type and subtype; it fails on any record gobgp cannot
+// parse.
+func gobgpRecords(t *testing.T, file string) map[string]int {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for off := 0; off < len(data); {
+		var h mrt.MRTHeader
+		if err := h.DecodeFromBytes(data[off:]); err != nil {
+			t.Fatalf("gobgp: record at byte %d: %v", off, err)
+		}
+		end := off + mrt.MRT_COMMON_HEADER_LEN + int(h.Len)
+		if end > len(data) {
+			t.Fatalf("gobgp: record at byte %d: truncated", off)
+		}
+		if _, err := mrt.ParseMRTBody(&h, data[off+mrt.MRT_COMMON_HEADER_LEN:end]); err != nil {
+			t.Fatalf("gobgp: record at byte %d (type %d subtype %d): %v", off, h.Type, h.SubType, err)
+		}
+		counts[fmt.Sprintf("%d/%d", h.Type, h.SubType)]++
+		off = end
+	}
+	return counts
+}
+
+// TestMRTExportRIB: a RouteViews RIB dump and the updates after it,
+// imported; the RIB exported at times during and after the updates
+// (from the events, then through a snapshot) is, by bgpdump -m, the dump
+// with the updates applied, computed from `collector mrt dump` lines
+// alone, attribute for attribute; gobgp's mrt package reads every record.
+func TestMRTExportRIB(t *testing.T) {
+	bin := testpeer.Need(t, "bgpdump", "bgpdump")
+	rib := shareddata.Path(t, "mrt", "ryu", "ryu", "tests", "packet_data", "mrt", "rib.20161101.0000_pick.bz2")
+	updates := shareddata.Path(t, "mrt", "ryu", "ryu", "tests", "packet_data", "mrt", "updates.20161101.0000.bz2")
+	const host = "route-views-test"
+	cfgFile := exportConfig(t)
+	if err := runMRTImport([]string{"-config", cfgFile, "-host", host, rib, updates}); err != nil {
+		t.Fatal(err)
+	}
+	lines := dumpLines(t, rib, updates)
+	first, last := lineTime(t, lines[0]), lineTime(t, lines[len(lines)-1])
+	dir := t.TempDir()
+	check := func(how string) {
+		t.Helper()
+		for _, at := range []int64{first, first + (last-first)/2, last} {
+			want := ribModelLines(lines, at)
+			if len(want) == 0 {
+				t.Fatalf("the model has no routes at %d", at)
+			}
+			out := filepath.Join(dir, fmt.Sprintf("bview.%d.gz", at))
+			// The end of second at: the importer spreads one second's
+			// messages over its microseconds, in file order.
+			atArg := time.Unix(at, 0).Add(time.Second - time.Microsecond).UTC().Format(time.RFC3339Nano)
+			if err := runMRTExport([]string{"-config", cfgFile, "-rib", "-at", atArg, "-collector", host, "-o", out}); err != nil {
+				t.Fatal(err)
+			}
+			got, times := ribExportLines(t, bgpdumpLines(t, bin, out))
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: RIB at %d: %d routes, want %d\n%s", how, at, len(got), len(want), diff(got, want))
+			}
+			for _, ts := range times {
+				if ts != strconv.FormatInt(at, 10) {
+					t.Fatalf("%s: RIB at %d: a line dated %s", how, at, ts)
+				}
+			}
+			counts := gobgpRecords(t, out)
+			if counts["13/1"] != 1 || counts["13/2"]+counts["13/4"] == 0 {
+				t.Errorf("%s: RIB at %d: records %v, want one PEER_INDEX_TABLE and RIB_IPV4/IPV6_UNICAST", how, at, counts)
+			}
+			if dumped := dumpLines(t, out); !slices.Equal(dumped, bgpdumpLines(t, bin, out)) {
+				t.Errorf("%s: collector mrt dump of the RIB at %d differs from bgpdump -m", how, at)
+			}
+		}
+	}
+	check("from the events")
+	db, err := storage.Open(t.Context(), storage.Config{DSN: storagetest.DSN(t), Database: storagetest.Database(t)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Snapshot(t.Context(), time.Unix(first+(last-first)/3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	check("through a snapshot")
+}
