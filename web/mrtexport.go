@@ -321,7 +321,13 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 			return stats, fmt.Errorf("mrt: more than 65536 peers")
 		}
 		index[sessionKey{p.Host, p.Addr}] = uint16(i)
-		mps[i] = bgpwire.MRTPeer{Addr: p.Addr.Unmap(), ASN: p.ASN, BGPID: p.BGPID}
+		addr := p.Addr.Unmap()
+		if !addr.IsValid() {
+			// The store keeps an unspecified address as absent (all
+			// zeros): a dump's local routes, peer "::" in RIS's dumps.
+			addr = netip.IPv6Unspecified()
+		}
+		mps[i] = bgpwire.MRTPeer{Addr: addr, ASN: p.ASN, BGPID: p.BGPID}
 		if !collectorID.IsValid() && p.LocalID.IsValid() {
 			collectorID = p.LocalID
 		}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"compress/gzip"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,6 +91,33 @@ func ribExportLines(t *testing.T, lines []string) (routes []string, times []stri
 	return routes, times
 }
 
+// checkPrefixOrder checks that bgpdump -m lines of a RIB are in prefix
+// order, IPv4 first, as RIS's bviews are.
+func checkPrefixOrder(t *testing.T, lines []string) {
+	t.Helper()
+	var prev netip.Prefix
+	for i, l := range lines {
+		p, err := netip.ParsePrefix(strings.Split(l, "|")[5])
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if i > 0 {
+			c := cmp.Or(cmp.Compare(b2i(prev.Addr().Is6()), b2i(p.Addr().Is6())), prev.Addr().Compare(p.Addr()), cmp.Compare(prev.Bits(), p.Bits()))
+			if c > 0 {
+				t.Fatalf("line %d: %s after %s", i+1, p, prev)
+			}
+		}
+		prev = p
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // gobgpRecords reads a gzip MRT file with gobgp's mrt package and counts
 // its records by type and subtype; it fails on any record gobgp cannot
 // parse.
@@ -157,7 +186,9 @@ func TestMRTExportRIB(t *testing.T) {
 			if err := runMRTExport([]string{"-config", cfgFile, "-rib", "-at", atArg, "-collector", host, "-o", out}); err != nil {
 				t.Fatal(err)
 			}
-			got, times := ribExportLines(t, bgpdumpLines(t, bin, out))
+			exported := bgpdumpLines(t, bin, out)
+			checkPrefixOrder(t, exported)
+			got, times := ribExportLines(t, exported)
 			if !slices.Equal(got, want) {
 				t.Errorf("%s: RIB at %d: %d routes, want %d\n%s", how, at, len(got), len(want), diff(got, want))
 			}
@@ -185,4 +216,35 @@ func TestMRTExportRIB(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("through a snapshot")
+}
+
+// TestMRTExportRIBAddPath: RIB dumps with ADD-PATH entries (bgpdump's
+// samples), imported and exported at their time: bgpdump -m prints the
+// same TABLE_DUMP2_AP lines, path identifiers included.
+func TestMRTExportRIBAddPath(t *testing.T) {
+	bin := testpeer.Need(t, "bgpdump", "bgpdump")
+	for _, rel := range []string{"bview.ipv4_unicast_add_path.gz", "bview.ipv6_unicast_add_path.gz"} {
+		t.Run(rel, func(t *testing.T) {
+			src := shareddata.Path(t, "mrt", "bgpdump", "test_data", rel)
+			cfgFile := exportConfig(t)
+			if err := runMRTImport([]string{"-config", cfgFile, "-host", "lab", src}); err != nil {
+				t.Fatal(err)
+			}
+			want := bgpdumpLines(t, bin, src)
+			out := filepath.Join(t.TempDir(), "bview.gz")
+			if err := runMRTExport([]string{"-config", cfgFile, "-rib", "-at", strings.Split(want[0], "|")[1], "-o", out}); err != nil {
+				t.Fatal(err)
+			}
+			// The export is in prefix order, the samples are not.
+			got := bgpdumpLines(t, bin, out)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("bgpdump -m of the export: %s", firstDiff(got, want))
+			}
+			if n := gobgpRecords(t, out); n["13/8"]+n["13/10"] == 0 {
+				t.Errorf("records %v: no RIB_*_UNICAST_ADDPATH", n)
+			}
+		})
+	}
 }
