@@ -44,6 +44,11 @@ type Options struct {
 	// limit (storage.QueryLimits) less, so that it refuses an expensive
 	// query with a reason first.
 	QueryTimeout time.Duration
+	// WriteLag is how long events take to reach the store (the writers'
+	// flush interval and some margin; default DefaultWriteLag): an MRT
+	// export of a window that ends less than WriteLag ago is answered
+	// with the header X-Vantage-Incomplete: true.
+	WriteLag time.Duration
 }
 
 // Defaults of Options.
@@ -75,6 +80,8 @@ type server struct {
 //	GET /api/v1/routes     routes per peer (prefix, match, at, peer, collector, limit)
 //	GET /api/v1/history    a prefix's announcements and withdrawals (prefix, match, from, to, peer, collector, limit)
 //	GET /api/v1/search     routes by origin, AS-path expression or community (at, prefix, peer, collector, limit)
+//	GET /api/v1/mrt/updates messages and session changes of a window as BGP4MP_ET, gzip or bz2 (from, to, peer, collector, format)
+//	GET /api/v1/mrt/rib    the routes current at a time as TABLE_DUMP_V2, gzip or bz2 (at, peer, collector, format)
 //	GET /healthz           200 when ClickHouse answers, else 503
 func New(store Store, opts Options) http.Handler {
 	if opts.Log == nil {
@@ -89,6 +96,9 @@ func New(store Store, opts Options) http.Handler {
 	opts.DefaultRoutes = min(opts.DefaultRoutes, opts.MaxRoutes)
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 30 * time.Second
+	}
+	if opts.WriteLag <= 0 {
+		opts.WriteLag = DefaultWriteLag
 	}
 	s := &server{store: store, opts: opts, log: opts.Log}
 
@@ -105,6 +115,8 @@ func New(store Store, opts Options) http.Handler {
 	e.GET("/api/v1/routes", s.routes)
 	e.GET("/api/v1/history", s.history)
 	e.GET("/api/v1/search", s.search)
+	e.GET("/api/v1/mrt/updates", s.mrtUpdates)
+	e.GET("/api/v1/mrt/rib", s.mrtRIB)
 	return e
 }
 

@@ -90,7 +90,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		// ClickHouse enforces lg.query_timeout on each query and refuses
 		// with a reason; the request's own deadline (a /api/v1/peers makes
 		// several queries) is the backstop for a store that hangs.
-		Handler:           web.New(db, web.Options{Log: log.With("component", "web"), QueryTimeout: 3 * cfg.LG.QueryTimeout}),
+		// Events reach the store within the writers' flush interval and
+		// the log's delay: MRT exports of later windows say they may lack
+		// some.
+		Handler: web.New(db, web.Options{Log: log.With("component", "web"), QueryTimeout: 3 * cfg.LG.QueryTimeout,
+			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
