@@ -19,7 +19,6 @@ import (
 	"github.com/vantage-bgp/vantage/internal/shareddata"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
 	"github.com/vantage-bgp/vantage/storage"
-	"github.com/vantage-bgp/vantage/storage/storagetest"
 )
 
 // ribModelLines applies bgpdump -m lines in order up to time at, as
@@ -165,7 +164,7 @@ func TestMRTExportRIB(t *testing.T) {
 	rib := shareddata.Path(t, "mrt", "ryu", "ryu", "tests", "packet_data", "mrt", "rib.20161101.0000_pick.bz2")
 	updates := shareddata.Path(t, "mrt", "ryu", "ryu", "tests", "packet_data", "mrt", "updates.20161101.0000.bz2")
 	const host = "route-views-test"
-	cfgFile := exportConfig(t)
+	cfgFile, storeCfg := exportConfig(t)
 	if err := runMRTImport([]string{"-config", cfgFile, "-host", host, rib, updates}); err != nil {
 		t.Fatal(err)
 	}
@@ -207,13 +206,17 @@ func TestMRTExportRIB(t *testing.T) {
 		}
 	}
 	check("from the events")
-	db, err := storage.Open(t.Context(), storage.Config{DSN: storagetest.DSN(t), Database: storagetest.Database(t)}, nil)
+	db, err := storage.Open(t.Context(), storeCfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Snapshot(t.Context(), time.Unix(first+(last-first)/3, 0)); err != nil {
+	n, err := db.Snapshot(t.Context(), time.Unix(first+(last-first)/3, 0))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("the snapshot holds no routes")
 	}
 	check("through a snapshot")
 }
@@ -226,7 +229,7 @@ func TestMRTExportRIBAddPath(t *testing.T) {
 	for _, rel := range []string{"bview.ipv4_unicast_add_path.gz", "bview.ipv6_unicast_add_path.gz"} {
 		t.Run(rel, func(t *testing.T) {
 			src := shareddata.Path(t, "mrt", "bgpdump", "test_data", rel)
-			cfgFile := exportConfig(t)
+			cfgFile, _ := exportConfig(t)
 			if err := runMRTImport([]string{"-config", cfgFile, "-host", "lab", src}); err != nil {
 				t.Fatal(err)
 			}

@@ -14,11 +14,13 @@ import (
 
 	"github.com/vantage-bgp/vantage/internal/shareddata"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
+	"github.com/vantage-bgp/vantage/storage"
 	"github.com/vantage-bgp/vantage/storage/storagetest"
 )
 
-// exportConfig writes a config file for the test's own database.
-func exportConfig(t *testing.T) string {
+// exportConfig writes a config file for a database of the test's own and
+// returns it, with the database's storage.Config.
+func exportConfig(t testing.TB) (string, storage.Config) {
 	t.Helper()
 	dsn, database := storagetest.DSN(t), storagetest.Database(t)
 	cfgFile := filepath.Join(t.TempDir(), "vantage.yaml")
@@ -26,7 +28,7 @@ func exportConfig(t *testing.T) string {
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return cfgFile
+	return cfgFile, storage.Config{DSN: dsn, Database: database}
 }
 
 // bgpdumpLines runs bgpdump -m on file and returns its lines; it fails the
@@ -76,7 +78,7 @@ func TestMRTExportUpdatesRoundTrip(t *testing.T) {
 	for _, rel := range []string{"updates.20160811.1600.gz", "updates.20100722.2015.gz"} {
 		t.Run(rel, func(t *testing.T) {
 			src := shareddata.Path(t, "mrt", "bgpdump", "test_data", rel)
-			cfgFile := exportConfig(t)
+			cfgFile, _ := exportConfig(t)
 			if err := runMRTImport([]string{"-config", cfgFile, "-host", "rrc-test", src}); err != nil {
 				t.Fatal(err)
 			}
