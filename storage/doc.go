@@ -24,6 +24,12 @@
 // first start generates into the data directory (PasswordFile;
 // Server.Password, ServerPassword).
 //
+// With Config.Cluster the store is sharded over a ClickHouse cluster: Open
+// applies the schema on every shard as NAME_local tables and puts a
+// Distributed table of each on every server, and the queries run unchanged
+// through them (cluster.go). StartLocalCluster runs such a cluster on one
+// machine, for tests and demos.
+//
 // Tables (see schema/*.sql): route_events holds one row per (event, route),
 // peer_events one row per peer state change, OPEN and NOTIFICATION. The
 // writer makes ts_us strictly increasing per (host, peer) across both tables,
