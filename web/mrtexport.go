@@ -486,7 +486,8 @@ var _ MRTStore = (*storage.DB)(nil)
 // installed: Go's standard library reads bzip2 but does not write it.
 var ErrNoBzip2 = errors.New("bz2 not available (no bzip2 program in PATH)")
 
-// Compress returns a writer that compresses to w in format: "gz" (gzip),
+// Compress returns a writer that compresses to w in format: "gz" (gzip at
+// its fastest level),
 // "bz2" (through the bzip2 program, when it is installed) or "" (none).
 // Close flushes the compressed stream; it does not close w.
 func Compress(w io.Writer, format string) (io.WriteCloser, error) {
@@ -494,7 +495,10 @@ func Compress(w io.Writer, format string) (io.WriteCloser, error) {
 	case "":
 		return nopCloser{w}, nil
 	case "gz":
-		return gzip.NewWriter(w), nil
+		// The fastest level: on RIS updates it halves the time of an
+		// export (deflate is most of it at the default level) for files
+		// 16% larger (BenchmarkMRTExportUpdates).
+		return gzip.NewWriterLevel(w, gzip.BestSpeed)
 	case "bz2":
 		bin, err := exec.LookPath("bzip2")
 		if err != nil {
