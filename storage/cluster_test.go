@@ -150,6 +150,9 @@ func TestCluster(t *testing.T) {
 		state(300, peerC, 64502, schema.StateDown),
 		withdraw(400, peerB, 64501, "2001:db8:1::/48"),
 	}
+	// Raw messages, for the MRT export of updates.
+	before[3].Raw = "ffffffffffffffffffffffffffffffff001702"
+	before[4].Raw = "ffffffffffffffffffffffffffffffff001703"
 	after := []schema.Event{
 		// Late: before the snapshot at 500, which it makes stale for peer B.
 		announce(450, peerB, 64501, []uint32{64501, 64510}, "10.7.0.0/16"),
@@ -235,6 +238,36 @@ func TestCluster(t *testing.T) {
 	same("peers", func(db *DB) (any, error) {
 		p, err := db.Peers(t.Context())
 		return p, err
+	})
+	// The MRT export's reads.
+	for _, sec := range []float64{250, 550, 2000} {
+		q := RIBQuery{At: at(sec)}
+		same(fmt.Sprintf("rib at %v", sec), func(db *DB) (any, error) {
+			var out []Route
+			err := db.RIB(t.Context(), q, func(r *Route) error {
+				out = append(out, *r)
+				return nil
+			})
+			return out, err
+		})
+		same(fmt.Sprintf("rib peers at %v", sec), func(db *DB) (any, error) {
+			p, err := db.RIBPeers(t.Context(), q)
+			return p, err
+		})
+	}
+	same("updates", func(db *DB) (any, error) {
+		var out []ExportEvent
+		err := db.Updates(t.Context(), UpdatesQuery{From: at(0), To: at(1000), Chunk: 5 * time.Minute}, func(e *ExportEvent) error {
+			c := *e
+			c.Raw = slices.Clone(e.Raw)
+			out = append(out, c)
+			return nil
+		})
+		return out, err
+	})
+	same("opens", func(db *DB) (any, error) {
+		o, err := db.OpensBefore(t.Context(), "rrc-test", nil, at(1000))
+		return o, err
 	})
 
 	// The rows are spread over both shards, and each is stored once.
