@@ -132,11 +132,12 @@ func (ss *session) establish() error {
 	defer ss.conn.SetDeadline(time.Time{})
 
 	mine := ss.openMessage()
-	if err := ss.write(mine.AppendWire(nil)); err != nil {
+	mineRaw := mine.AppendWire(nil)
+	if err := ss.write(mineRaw); err != nil {
 		return fmt.Errorf("send OPEN: %w", err)
 	}
 	r := bufio.NewReader(ss.conn)
-	h, body, _, err := bgpwire.ReadMessage(r, nil, bgpwire.MaxMessageLen)
+	h, body, theirsRaw, err := bgpwire.ReadMessage(r, nil, bgpwire.MaxMessageLen)
 	if err != nil {
 		return ss.fail("read OPEN", err)
 	}
@@ -165,8 +166,9 @@ func (ss *session) establish() error {
 		ss.notify(n)
 		return fmt.Errorf("bad BGP identifier %s", theirs.RouterID)
 	}
-	ss.emitOpen(theirs, false, now)
-	ss.emitOpen(mine, true, now)
+	// In the order of the wire: the collector sent its OPEN first.
+	ss.emitOpen(mine, mineRaw, true, now)
+	ss.emitOpen(theirs, theirsRaw, false, now)
 	ss.negotiate(mine, theirs)
 
 	if err := ss.write(bgpwire.AppendKeepalive(nil)); err != nil {
@@ -415,8 +417,11 @@ func (ss *session) emitNotification(n bgpwire.Notification, sent bool, at time.T
 	ss.srv.emit(&ev, at)
 }
 
-func (ss *session) emitOpen(o *bgpwire.Open, sent bool, at time.Time) {
-	ev := ss.event(schema.TypeOpen, nil)
+// emitOpen emits an OPEN event; msg is the whole message as sent or
+// received (its raw bytes when IncludeRaw is set: what an MRT export of the
+// session needs to know of it).
+func (ss *session) emitOpen(o *bgpwire.Open, msg []byte, sent bool, at time.Time) {
+	ev := ss.event(schema.TypeOpen, msg)
 	FillOpen(&ev, o, sent)
 	ss.srv.emit(&ev, at)
 }

@@ -1,7 +1,7 @@
 // Package config owns Vantage's configuration file: one YAML file shared by
 // the collector and the looking glass, each reading the sections it needs.
 //
-//	collector:  {name, listen, asn, router_id, peers: [{address, asn}]}
+//	collector:  {name, listen, asn, router_id, peers: [{address, asn}], store, metrics_listen, store_raw}
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read}
@@ -53,6 +53,11 @@ type Collector struct {
 	// MetricsListen is where the collector serves /metrics (Prometheus);
 	// empty: nowhere.
 	MetricsListen string `yaml:"metrics_listen"`
+	// StoreRaw keeps every message's bytes in its event (the "raw" field)
+	// and so in the store: what `collector mrt export -updates` writes.
+	// Without it, the MRT export of live sessions has their state changes
+	// only.
+	StoreRaw bool `yaml:"store_raw"`
 }
 
 // PeerConfig admits BGP peers.

@@ -63,6 +63,9 @@ const (
 // what was inferred from its messages when none is stored.
 type exportSession struct {
 	peerOpen, localOpen *bgpwire.Open
+	// localASN is the collector's AS on the session, from its stored OPEN
+	// (its column, when the OPEN's bytes are not stored).
+	localASN uint32
 	// as4 is the 4-octet AS inference from AS_PATHs when the OPENs are not
 	// both known; as4Known once a message settled it.
 	as4, as4Known bool
@@ -130,7 +133,11 @@ func ExportUpdates(ctx context.Context, st MRTStore, q storage.UpdatesQuery, w i
 		return stats, err
 	}
 	for _, o := range opens {
-		setOpen(get(o.Host, o.Peer), o.Raw, o.Sent)
+		s := get(o.Host, o.Peer)
+		if o.Sent {
+			s.localASN = o.ASN
+		}
+		setOpen(s, o.Raw, o.Sent)
 	}
 	mw := bgpwire.NewMRTWriter(w)
 	err = st.Updates(ctx, q, func(e *storage.ExportEvent) error {
@@ -142,9 +149,7 @@ func ExportUpdates(ctx context.Context, st MRTStore, q storage.UpdatesQuery, w i
 			PeerAddr:     e.Peer.Unmap(),
 			Seconds:      opt.Seconds,
 		}
-		if s.localOpen != nil {
-			info.LocalASN = s.localOpen.ASN()
-		}
+		info.LocalASN = s.localASN
 		stats.Records++
 		if e.Kind == storage.ExportState {
 			stats.States++
@@ -165,8 +170,9 @@ func ExportUpdates(ctx context.Context, st MRTStore, q storage.UpdatesQuery, w i
 		switch bgpwire.MessageType(e.Raw[18]) {
 		case bgpwire.MsgOpen:
 			setOpen(s, e.Raw, e.Sent)
-			if e.Sent {
-				info.LocalASN = s.localOpen.ASN()
+			if e.Sent && s.localOpen != nil {
+				s.localASN = s.localOpen.ASN()
+				info.LocalASN = s.localASN
 			}
 			info.Local = e.Sent
 			return mw.WriteBGP4MPMessage(info, e.Raw)

@@ -225,6 +225,7 @@ func collectorConfig(cfg config.Config) collector.Config {
 	c.Listen = cfg.Collector.Listen
 	c.ASN = cfg.Collector.ASN
 	c.RouterID = cfg.Collector.RouterID
+	c.IncludeRaw = cfg.Collector.StoreRaw
 	c.ShutdownTimeout = shutdownTimeout
 	c.Peers = nil
 	for _, p := range cfg.Collector.Peers {

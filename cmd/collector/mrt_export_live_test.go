@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osrg/gobgp/v3/pkg/packet/mrt"
+
+	"github.com/vantage-bgp/vantage/internal/testpeer"
+	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/storage/storagetest"
+)
+
+// TestMRTExportLive: a BIRD peer of the built collector announces two
+// IPv4 routes and an IPv6 one, withdraws the IPv4 ones and goes away. The
+// updates exported for the whole time are exactly that (bgpdump -m: the
+// session coming up, the announcements, the withdrawals, the session going
+// down), with the collector's AS as the local AS of every message record
+// (gobgp reads the -seconds export); the RIBs exported after the
+// announcements and after the withdrawals hold the routes current then.
+func TestMRTExportLive(t *testing.T) {
+	testpeer.Need(t, "bird", "bird2")
+	bgpdump := testpeer.Need(t, "bgpdump", "bgpdump")
+	_, storeCfg := exportConfig(t)
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/collector")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	port := storagetest.FreePort
+	dir := t.TempDir()
+	bgpPort := port()
+	cfg := filepath.Join(dir, "vantage.yaml")
+	body := fmt.Sprintf(`collector: {name: live, listen: "127.0.0.1:%d", metrics_listen: "", asn: 65000, store_raw: true}
+nats: {listen: "127.0.0.1:%d", store_dir: %q, spool_dir: %q}
+clickhouse: {dsn: %q, database: %s, flush_interval: 200ms}
+`, bgpPort, port(), filepath.Join(dir, "nats"), filepath.Join(dir, "spool"), storeCfg.DSN, storeCfg.Database)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(t.Context(), storeCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	start := time.Now().Add(-time.Second)
+	collector := startProc(t, dir, filepath.Join(bin, "collector"), "run", "-config", cfg)
+	collector.waitFor(t, "collector: BGP on")
+	bird := testpeer.StartBIRD(t, strings.NewReplacer("BIRDPORT", fmt.Sprint(port()), "COLLECTORPORT", fmt.Sprint(bgpPort)).Replace(clusterBIRD))
+
+	routes := func() []string {
+		var out []string
+		_ = db.RIB(t.Context(), storage.RIBQuery{At: time.Now().Add(time.Hour), Host: "live"}, func(r *storage.Route) error {
+			out = append(out, r.Prefix.String())
+			return nil
+		})
+		return out
+	}
+	waitRoutes := func(want ...string) time.Time {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for !slices.Equal(routes(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stored routes %v, want %v\n%s", routes(), want, collector.out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return time.Now()
+	}
+	announced := waitRoutes("198.51.100.0/24", "203.0.113.0/25", "2001:db8:100::/48")
+	if _, err := bird.Ctl("disable", "static4"); err != nil {
+		t.Fatal(err)
+	}
+	withdrawn := waitRoutes("2001:db8:100::/48")
+	bird.Stop()
+	waitRoutes()
+	end := time.Now().Add(time.Second)
+	time.Sleep(time.Second) // the writer's flush interval, and then some
+
+	export := func(name string, args ...string) string {
+		t.Helper()
+		out := filepath.Join(dir, name)
+		if err := runMRTExport(append([]string{"-config", cfg, "-o", out}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	window := []string{"-updates", "-from", start.Format(time.RFC3339Nano), "-to", end.Format(time.RFC3339Nano)}
+	var got []string
+	for _, l := range bgpdumpLines(t, bgpdump, export("updates.gz", window...)) {
+		f := strings.Split(l, "|")
+		if f[0] != "BGP4MP_ET" {
+			t.Fatalf("not a BGP4MP_ET line: %s", l)
+		}
+		got = append(got, strings.Join(append(f[2:3], f[3:]...), "|"))
+	}
+	// One UPDATE may carry both IPv4 routes: their lines' order is the
+	// message's, so compare the announcements and withdrawals as sets.
+	want := []string{
+		"STATE|127.0.0.11|65001|5|6",
+		"A|127.0.0.11|65001|198.51.100.0/24|65001|IGP|192.0.2.11|0|0||NAG||",
+		"A|127.0.0.11|65001|203.0.113.0/25|65001|IGP|192.0.2.11|0|0||NAG||",
+		"A|127.0.0.11|65001|2001:db8:100::/48|65001|IGP|2001:db8::11|0|0||NAG||",
+		"W|127.0.0.11|65001|198.51.100.0/24",
+		"W|127.0.0.11|65001|203.0.113.0/25",
+		"STATE|127.0.0.11|65001|6|1",
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[len(got)-1] != want[len(want)-1] ||
+		!sameSet(got[1:4], want[1:4]) || !sameSet(got[4:6], want[4:6]) {
+		t.Errorf("bgpdump -m of the updates (times left out):\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// gobgp reads the BGP4MP (-seconds) export: the session's local AS is
+	// the collector's, from its stored OPEN; both OPENs are there.
+	data := gunzip(t, export("updates.seconds.gz", append(window, "-seconds")...))
+	opens, messages := 0, 0
+	for off := 0; off < len(data); {
+		var h mrt.MRTHeader
+		if err := h.DecodeFromBytes(data[off:]); err != nil {
+			t.Fatal(err)
+		}
+		end := off + mrt.MRT_COMMON_HEADER_LEN + int(h.Len)
+		m, err := mrt.ParseMRTBody(&h, data[off+mrt.MRT_COMMON_HEADER_LEN:end])
+		if err != nil {
+			t.Fatalf("gobgp: record at byte %d: %v", off, err)
+		}
+		off = end
+		if b, ok := m.Body.(*mrt.BGP4MPMessage); ok {
+			messages++
+			if b.LocalAS != 65000 || b.PeerAS != 65001 || b.PeerIpAddress.String() != "127.0.0.11" || b.LocalIpAddress.String() != "0.0.0.0" {
+				t.Errorf("BGP4MP message: peer %s AS %d, local %s AS %d; want 127.0.0.11 AS 65001, 0.0.0.0 AS 65000",
+					b.PeerIpAddress, b.PeerAS, b.LocalIpAddress, b.LocalAS)
+			}
+			if b.BGPMessage != nil && b.BGPMessage.Header.Type == 1 {
+				opens++
+			}
+		}
+	}
+	if opens != 2 || messages < 5 {
+		t.Errorf("%d OPENs among %d messages, want both OPENs and the UPDATEs", opens, messages)
+	}
+
+	for _, c := range []struct {
+		at   time.Time
+		want []string
+	}{
+		{announced, []string{"198.51.100.0/24", "203.0.113.0/25", "2001:db8:100::/48"}},
+		{withdrawn, []string{"2001:db8:100::/48"}},
+	} {
+		lines := bgpdumpLines(t, bgpdump, export("bview.gz", "-rib", "-at", c.at.Format(time.RFC3339Nano)))
+		var got []string
+		for _, l := range lines {
+			got = append(got, strings.Split(l, "|")[5])
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("RIB at %s: %v, want %v\n%s", c.at, got, c.want, strings.Join(lines, "\n"))
+		}
+	}
+	collector.stop(t)
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+func gunzip(t *testing.T, file string) []byte {
+	t.Helper()
+	out, err := exec.Command("gzip", "-dc", file).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Clone(out)
+}
