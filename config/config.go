@@ -5,6 +5,7 @@
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read}
+//	mrt:        {dir, updates_interval, rib_interval}
 //	log:        {level, format}
 //
 // Default returns the built-in defaults; Load reads a file over them (keys
@@ -33,6 +34,7 @@ type Config struct {
 	NATS       NATS       `yaml:"nats"`
 	ClickHouse ClickHouse `yaml:"clickhouse"`
 	LG         LG         `yaml:"lg"`
+	MRT        MRT        `yaml:"mrt"`
 	Log        Log        `yaml:"log"`
 }
 
@@ -138,6 +140,15 @@ type LG struct {
 	MaxRowsToRead uint64        `yaml:"max_rows_to_read"`
 }
 
+// MRT configures the rolling MRT files `collector run` writes, as RIS
+// does: updates files every UpdatesInterval and a RIB (bview) every
+// RIBInterval, under Dir/COLLECTOR/YYYY.MM/. An empty Dir writes none.
+type MRT struct {
+	Dir             string        `yaml:"dir"`
+	UpdatesInterval time.Duration `yaml:"updates_interval"`
+	RIBInterval     time.Duration `yaml:"rib_interval"`
+}
+
 // Log configures logging.
 type Log struct {
 	// Level is debug, info, warn or error; Format is text or json.
@@ -179,6 +190,7 @@ func Default() Config {
 			SnapshotInterval: 8 * time.Hour,
 		},
 		LG:  LG{Listen: "127.0.0.1:8080", QueryTimeout: 10 * time.Second, MaxRowsToRead: 100_000_000},
+		MRT: MRT{UpdatesInterval: 5 * time.Minute, RIBInterval: 8 * time.Hour},
 		Log: Log{Level: "info", Format: "text"},
 	}
 }
@@ -327,6 +339,12 @@ func (c Config) Validate() error {
 	hostPort("lg.listen", c.LG.Listen)
 	if c.LG.QueryTimeout < time.Second || c.LG.QueryTimeout%time.Second != 0 {
 		bad("lg.query_timeout", "%v: want whole seconds, at least 1s", c.LG.QueryTimeout)
+	}
+	for key, d := range map[string]time.Duration{"mrt.updates_interval": c.MRT.UpdatesInterval, "mrt.rib_interval": c.MRT.RIBInterval} {
+		// Periods aligned on days: RIS's files start at 00:00 UTC.
+		if d < time.Second || d%time.Second != 0 || (24*time.Hour)%d != 0 {
+			bad(key, "%v: want whole seconds that divide a day (5m, 8h)", d)
+		}
 	}
 	if c.LG.MaxRowsToRead < 1 {
 		bad("lg.max_rows_to_read", "must be at least 1")

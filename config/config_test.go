@@ -85,7 +85,7 @@ func TestParseErrors(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"clickhouse: {tcp_prot: 1}", []string{"clickhouse.tcp_prot: unknown key", "known keys here: dsn,", "line 1"}},
-		{"bogus: 1", []string{"bogus: unknown key", "known keys here: collector, nats, clickhouse, lg, log"}},
+		{"bogus: 1", []string{"bogus: unknown key", "known keys here: collector, nats, clickhouse, lg, mrt, log"}},
 		{"clickhouse:\n  tcp_port: abc\n", []string{`clickhouse.tcp_port: "abc" is not a whole number`, "line 2"}},
 		{"clickhouse: {flush_interval: 10}", []string{`clickhouse.flush_interval: "10": want a duration`}},
 		{"clickhouse: {flush_interval: 0s}", []string{"clickhouse.flush_interval: 0s: must be positive"}},
@@ -114,6 +114,8 @@ func TestParseErrors(t *testing.T) {
 		{"lg: [1]", []string{"lg: want a mapping"}},
 		{"lg: {query_timeout: 500ms}", []string{"lg.query_timeout: 500ms: want whole seconds, at least 1s"}},
 		{"lg: {query_timeout: 1.5s}", []string{"lg.query_timeout: 1.5s: want whole seconds"}},
+		{"mrt: {updates_interval: 7m}", []string{"mrt.updates_interval: 7m0s: want whole seconds that divide a day (5m, 8h)"}},
+		{"mrt: {rib_interval: 0s}", []string{"mrt.rib_interval: 0s: want whole seconds that divide a day"}},
 		{"lg: {max_rows_to_read: 0}", []string{"lg.max_rows_to_read: must be at least 1"}},
 		{"lg: {max_rows_to_read: -1}", []string{"lg.max_rows_to_read: \"-1\" is not a whole number"}},
 		{"lg: {listen: [a]}", []string{"lg.listen: want a single value"}},

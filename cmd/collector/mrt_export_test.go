@@ -47,6 +47,9 @@ func bgpdumpLines(t *testing.T, bin, file string) []string {
 			t.Errorf("bgpdump -m %s: %s", filepath.Base(file), l)
 		}
 	}
+	if len(bytes.TrimSpace(out)) == 0 {
+		return nil
+	}
 	return strings.Split(strings.TrimSpace(string(out)), "\n")
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/config"
 	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/web"
 )
 
 func init() {
@@ -178,6 +179,23 @@ func runDaemon(args []string) error {
 	if cfg.Collector.Store {
 		store = newStoreProcess(cfg, conn, log.With("component", "clickhouse"))
 		wg.Go(func() { store.run(storeCtx) })
+	}
+	if cfg.MRT.Dir != "" {
+		// Rolling MRT files, read back from the store: their content is
+		// the stored history's, whichever process stored it.
+		rlog := log.With("component", "mrt")
+		db, err := storage.Open(ctx, storageConfig(cfg), rlog)
+		if err != nil {
+			return err
+		}
+		rc := web.RollConfig{Dir: cfg.MRT.Dir, Host: cfg.Collector.Name, UpdatesInterval: cfg.MRT.UpdatesInterval,
+			RIBInterval: cfg.MRT.RIBInterval, Lag: exportLag(cfg.ClickHouse.FlushInterval)}
+		wg.Go(func() {
+			defer db.Close()
+			if err := web.RunRolling(storeCtx, db, rc, rlog); err != nil {
+				rlog.Error("rolling MRT files", "err", err)
+			}
+		})
 	}
 	if cfg.Collector.MetricsListen != "" {
 		m := &metrics{srv: srv, pub: pub, store: store, conn: conn, consumer: cfg.NATS.Consumer}
