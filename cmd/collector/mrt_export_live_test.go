@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,8 @@ import (
 // down), with the collector's AS as the local AS of every message record
 // (gobgp reads the -seconds export); the RIBs exported after the
 // announcements and after the withdrawals hold the routes current then.
+// The collector's rolling files (intervals shortened to 1 and 2 seconds)
+// hold exactly those messages, and each bview the routes of its time.
 func TestMRTExportLive(t *testing.T) {
 	testpeer.Need(t, "bird", "bird2")
 	bgpdump := testpeer.Need(t, "bgpdump", "bgpdump")
@@ -42,7 +45,8 @@ func TestMRTExportLive(t *testing.T) {
 	body := fmt.Sprintf(`collector: {name: live, listen: "127.0.0.1:%d", metrics_listen: "", asn: 65000, store_raw: true}
 nats: {listen: "127.0.0.1:%d", store_dir: %q, spool_dir: %q}
 clickhouse: {dsn: %q, database: %s, flush_interval: 200ms}
-`, bgpPort, port(), filepath.Join(dir, "nats"), filepath.Join(dir, "spool"), storeCfg.DSN, storeCfg.Database)
+mrt: {dir: %q, updates_interval: 1s, rib_interval: 2s}
+`, bgpPort, port(), filepath.Join(dir, "nats"), filepath.Join(dir, "spool"), storeCfg.DSN, storeCfg.Database, filepath.Join(dir, "mrt"))
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -77,10 +81,14 @@ clickhouse: {dsn: %q, database: %s, flush_interval: 200ms}
 		return time.Now()
 	}
 	announced := waitRoutes("198.51.100.0/24", "203.0.113.0/25", "2001:db8:100::/48")
+	time.Sleep(2 * time.Second) // a bview of this state
+	disabling := time.Now()
 	if _, err := bird.Ctl("disable", "static4"); err != nil {
 		t.Fatal(err)
 	}
 	withdrawn := waitRoutes("2001:db8:100::/48")
+	time.Sleep(2 * time.Second)
+	stopping := time.Now()
 	bird.Stop()
 	waitRoutes()
 	end := time.Now().Add(time.Second)
@@ -165,7 +173,67 @@ clickhouse: {dsn: %q, database: %s, flush_interval: 200ms}
 			t.Errorf("RIB at %s: %v, want %v\n%s", c.at, got, c.want, strings.Join(lines, "\n"))
 		}
 	}
+
+	// The rolling files: wait for the updates file of the second after
+	// the session went down (written 5.2 s after its end).
+	month := filepath.Join(dir, "mrt", "live", end.UTC().Format("2006.01"))
+	last := filepath.Join(month, "updates."+end.UTC().Truncate(time.Second).Format("20060102.150405")+".gz")
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if _, err := os.Stat(last); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s\n%s", last, collector.out)
+		}
+	}
 	collector.stop(t)
+	files, err := filepath.Glob(filepath.Join(month, "*.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rolled []string
+	bviews := 0
+	for _, f := range files { // in time order within each kind: the names sort so
+		name := filepath.Base(f)
+		ft, err := time.Parse("20060102.150405", strings.TrimSuffix(name[strings.Index(name, ".")+1:], ".gz"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		lines := bgpdumpLines(t, bgpdump, f)
+		if strings.HasPrefix(name, "updates.") {
+			for _, l := range lines {
+				f := strings.Split(l, "|")
+				if sec, _, _ := strings.Cut(f[1], "."); sec != strconv.FormatInt(ft.Unix(), 10) {
+					t.Errorf("%s holds a line of another second: %s", name, l)
+				}
+				rolled = append(rolled, strings.Join(f[2:], "|"))
+			}
+			continue
+		}
+		var prefixes []string
+		for _, l := range lines {
+			prefixes = append(prefixes, strings.Split(l, "|")[5])
+		}
+		var want []string
+		switch {
+		case !ft.Before(announced) && ft.Before(disabling):
+			want = []string{"198.51.100.0/24", "203.0.113.0/25", "2001:db8:100::/48"}
+		case !ft.Before(withdrawn) && ft.Before(stopping):
+			want = []string{"2001:db8:100::/48"}
+		default:
+			continue // a time of change
+		}
+		bviews++
+		if !slices.Equal(prefixes, want) {
+			t.Errorf("%s: %v, want %v", name, prefixes, want)
+		}
+	}
+	if !slices.Equal(rolled, got) {
+		t.Errorf("the rolling updates files together:\n%s\nwant the export's\n%s", strings.Join(rolled, "\n"), strings.Join(got, "\n"))
+	}
+	if bviews < 2 {
+		t.Errorf("%d bviews of a settled state among %d files", bviews, len(files))
+	}
 }
 
 func sameSet(a, b []string) bool {
