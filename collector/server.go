@@ -16,9 +16,24 @@ import (
 )
 
 // PeerRule admits peers: any address in Prefix, with AS ASN (0: any AS).
+// The other fields are those of config.PeerConfig.
 type PeerRule struct {
-	Prefix netip.Prefix
-	ASN    uint32
+	Prefix      netip.Prefix
+	ASN         uint32
+	Description string
+	// Password is the TCP MD5 key (RFC 2385); "" for none.
+	Password string
+	// TTLSecurity is the most hops away the peer may be (GTSM); 0: off.
+	TTLSecurity int
+	// Active: the collector also connects to the peer, at Port (0: 179).
+	Active           bool
+	Port             int
+	HoldTime         time.Duration
+	MaxPrefix        int
+	MaxPrefixRestart time.Duration
+	// MaxSessions bounds the sessions of a range at once; 0: no limit.
+	MaxSessions int
+	Disabled    bool
 }
 
 // Config is the collector's configuration.
@@ -259,6 +274,12 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) {
 		conn.Close()
 		return
 	}
+	if reason := s.refuse(peer, rule); reason != "" {
+		s.stats.Refused.Add(1)
+		s.log.Warn("connection refused: "+reason, "peer", peer.String(), "rule", rule.Prefix.String(), "description", rule.Description)
+		conn.Close()
+		return
+	}
 	sess := newSession(s, conn, peer, rule)
 	s.mu.Lock()
 	old := s.sessions[peer]
@@ -277,6 +298,36 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) {
 		}
 		s.mu.Unlock()
 	})
+}
+
+// MaxPending bounds the connections that have not completed the OPEN
+// exchange, in total: past it, new connections are closed at once.
+const MaxPending = 256
+
+// refuse says why a connection from peer, matching rule, is not taken, or
+// "" to take it.
+func (s *Server) refuse(peer netip.Addr, rule PeerRule) string {
+	if rule.Disabled {
+		return "the neighbor is disabled"
+	}
+	if s.stats.Connections.Load() >= MaxPending {
+		return fmt.Sprintf("%d connections are already opening", MaxPending)
+	}
+	if rule.MaxSessions == 0 {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for a, ss := range s.sessions {
+		if a != peer && ss.rule.Prefix == rule.Prefix {
+			n++
+		}
+	}
+	if n >= rule.MaxSessions {
+		return fmt.Sprintf("the range has its %d sessions (max_sessions)", rule.MaxSessions)
+	}
+	return ""
 }
 
 func (s *Server) match(a netip.Addr) (PeerRule, bool) {
@@ -341,6 +392,7 @@ type Stats struct {
 	Events      atomic.Int64 // events emitted
 	Established atomic.Int64 // sessions established now
 	Connections atomic.Int64 // TCP connections not (yet) established
+	Refused     atomic.Int64 // connections refused: disabled neighbor, max_sessions, too many opening
 	// SinkRetries counts failed sink writes that were retried;
 	// Undelivered the events a sink had not taken when shutdown's
 	// deadline passed (logged; 0 unless a sink hung at shutdown).

@@ -1,7 +1,9 @@
 // Package config owns Vantage's configuration file: one YAML file shared by
 // the collector and the looking glass, each reading the sections it needs.
 //
-//	collector:  {name, listen, asn, router_id, peers: [{address, asn}], store, metrics_listen, store_raw}
+//	collector:  {name, listen, asn, router_id, peers: [{address, asn, description, password, ttl_security,
+//	            active, port, hold_time, max_prefix, max_prefix_restart, max_sessions, disabled}],
+//	            store, metrics_listen, store_raw}
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read}
@@ -62,11 +64,39 @@ type Collector struct {
 	StoreRaw bool `yaml:"store_raw"`
 }
 
-// PeerConfig admits BGP peers.
+// PeerConfig admits BGP peers: one neighbor (a /32 or /128) or a range of
+// them (dynamic neighbors).
 type PeerConfig struct {
 	Address netip.Prefix `yaml:"address"`
 	// ASN is the peer's AS; 0 accepts any.
 	ASN uint32 `yaml:"asn"`
+	// Description is free text for logs.
+	Description string `yaml:"description"`
+	// Password turns on TCP MD5 (RFC 2385) with this key (at most 80
+	// bytes), on Linux.
+	Password string `yaml:"password"`
+	// TTLSecurity turns on GTSM (RFC 5082) for peers at most this many
+	// hops away (1: directly connected): segments that arrive with a TTL
+	// below 256-hops are dropped. 0: off.
+	TTLSecurity int `yaml:"ttl_security"`
+	// Active makes the collector connect to the neighbor (at Port,
+	// retrying with exponential backoff) as well as accept it; false:
+	// passive, it waits for the neighbor. Only for a single address.
+	Active bool `yaml:"active"`
+	Port   int  `yaml:"port"`
+	// HoldTime is the hold time proposed to this neighbor; 0: the
+	// collector's.
+	HoldTime time.Duration `yaml:"hold_time"`
+	// MaxPrefix ends the session with a Cease 6/1 when the neighbor has
+	// more routes than this (0: no limit); it may connect again after
+	// MaxPrefixRestart (0: only when the configuration is reloaded).
+	MaxPrefix        int           `yaml:"max_prefix"`
+	MaxPrefixRestart time.Duration `yaml:"max_prefix_restart"`
+	// MaxSessions bounds the sessions a range may have at once (0: no
+	// limit).
+	MaxSessions int `yaml:"max_sessions"`
+	// Disabled refuses the neighbor (and closes its session on reload).
+	Disabled bool `yaml:"disabled"`
 }
 
 // NATS configures the event bus.
@@ -232,6 +262,31 @@ func (c Config) Validate() error {
 			bad(fmt.Sprintf("collector.peers[%d].address", i), "missing: want a prefix such as 192.0.2.1/32")
 		} else if p.Address != p.Address.Masked() {
 			bad(fmt.Sprintf("collector.peers[%d].address", i), "%s has host bits set; did you mean %s?", p.Address, p.Address.Masked())
+		}
+		key := func(k string) string { return fmt.Sprintf("collector.peers[%d].%s", i, k) }
+		if len(p.Password) > 80 {
+			bad(key("password"), "%d bytes: TCP MD5 keys are at most 80", len(p.Password))
+		}
+		if p.TTLSecurity < 0 || p.TTLSecurity > 254 {
+			bad(key("ttl_security"), "%d: want 0 (off) or the most hops the neighbor is away, 1-254", p.TTLSecurity)
+		}
+		if p.Active && p.Address.IsValid() && !p.Address.IsSingleIP() {
+			bad(key("active"), "the collector can connect to one address only, not to the range %s", p.Address)
+		}
+		if p.Port < 0 || p.Port > 65535 {
+			bad(key("port"), "%d: want a port 1-65535 (0: 179)", p.Port)
+		}
+		if p.HoldTime != 0 && (p.HoldTime < 3*time.Second || p.HoldTime > 65535*time.Second || p.HoldTime%time.Second != 0) {
+			bad(key("hold_time"), "%v: want 0 (the collector's) or whole seconds 3s-65535s", p.HoldTime)
+		}
+		if p.MaxPrefix < 0 {
+			bad(key("max_prefix"), "%d: must not be negative (0: no limit)", p.MaxPrefix)
+		}
+		if p.MaxPrefixRestart < 0 {
+			bad(key("max_prefix_restart"), "%v: must not be negative (0: not until a reload)", p.MaxPrefixRestart)
+		}
+		if p.MaxSessions < 0 {
+			bad(key("max_sessions"), "%d: must not be negative (0: no limit)", p.MaxSessions)
 		}
 	}
 

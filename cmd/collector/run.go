@@ -247,7 +247,11 @@ func collectorConfig(cfg config.Config) collector.Config {
 	c.ShutdownTimeout = shutdownTimeout
 	c.Peers = nil
 	for _, p := range cfg.Collector.Peers {
-		c.Peers = append(c.Peers, collector.PeerRule{Prefix: p.Address, ASN: p.ASN})
+		c.Peers = append(c.Peers, collector.PeerRule{
+			Prefix: p.Address, ASN: p.ASN, Description: p.Description, Password: p.Password, TTLSecurity: p.TTLSecurity,
+			Active: p.Active, Port: p.Port, HoldTime: p.HoldTime, MaxPrefix: p.MaxPrefix, MaxPrefixRestart: p.MaxPrefixRestart,
+			MaxSessions: p.MaxSessions, Disabled: p.Disabled,
+		})
 	}
 	return c
 }

@@ -1,0 +1,60 @@
+package collector
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// dialFrom connects to the collector from a loopback address and says
+// whether the collector sent anything (its OPEN) before closing.
+func dialFrom(t *testing.T, from string, to net.Addr) (net.Conn, bool) {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", to.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 19)
+	_, err = c.Read(buf)
+	return c, err == nil
+}
+
+func TestNeighborsDisabledAndMaxSessions(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Peers = []PeerRule{
+		{Prefix: netip.MustParsePrefix("127.0.0.9/32"), Disabled: true},
+		{Prefix: netip.MustParsePrefix("127.0.0.0/8"), MaxSessions: 1},
+	}
+	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: &recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	if c, ok := dialFrom(t, "127.0.0.9", srv.Addr()); ok {
+		t.Error("a disabled neighbor got an OPEN")
+	} else {
+		c.Close()
+	}
+	first, ok := dialFrom(t, "127.0.0.2", srv.Addr())
+	if !ok {
+		t.Fatal("the range's first session got no OPEN")
+	}
+	defer first.Close()
+	if c, ok := dialFrom(t, "127.0.0.3", srv.Addr()); ok {
+		t.Error("a second session of a range with max_sessions 1 got an OPEN")
+	} else {
+		c.Close()
+	}
+	if n := srv.Stats().Refused.Load(); n != 2 {
+		t.Errorf("Refused = %d, want 2", n)
+	}
+}
