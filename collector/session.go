@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,12 +38,16 @@ type session struct {
 
 	peerASN  uint32
 	hold     time.Duration
-	opts     bgpwire.DecodeOptions
-	maxLen   int
-	upSince  time.Time
-	sentNote *bgpwire.Notification // NOTIFICATION we sent, for the down event
-	recvNote *bgpwire.Notification // NOTIFICATION the peer sent
-	reader   *bufio.Reader
+	families []bgpwire.Family // negotiated: offered by both sides
+	// theirFamilies are the families the peer offered, for the log.
+	theirFamilies []bgpwire.Family
+	opts          bgpwire.DecodeOptions
+	maxLen        int
+	upSince       time.Time
+	sentNote      *bgpwire.Notification // NOTIFICATION we sent, for the down event
+	sentAt        time.Time             // when sentNote was sent
+	recvNote      *bgpwire.Notification // NOTIFICATION the peer sent
+	reader        *bufio.Reader
 	// rib holds the routes the peer has announced; only run's goroutine
 	// uses it. Its counts go on the session's UPDATE, KEEPALIVE and down
 	// events.
@@ -97,14 +102,39 @@ func (ss *session) run(ctx context.Context, prev *session) {
 	ss.srv.stats.Connections.Add(-1)
 	if err != nil {
 		ss.log.Warn("session not established", "err", err)
+		// A connection the collector refused (wrong AS, bad OPEN):
+		// its NOTIFICATION and a down state with the reason, so that
+		// the refusal shows in the stream and in the peers.
+		if n, at := ss.sentNotification(); n != nil {
+			ss.emitNotification(*n, true, at)
+			ss.emitState(schema.StateDown, notificationOf(n, true), "rejected: "+err.Error())
+		}
 		return
 	}
 	ss.srv.stats.Established.Add(1)
 	defer ss.srv.stats.Established.Add(-1)
 	ss.log = ss.log.With("peer_asn", ss.peerASN)
 	ss.log.Info("session established", "hold_time", ss.hold, "asn4", ss.opts.ASN4,
-		"extended_message", ss.opts.ExtendedMessage, "add_path", fmt.Sprint(ss.opts.AddPath))
-	ss.emitState(schema.StateConnected, nil, "")
+		"extended_message", ss.opts.ExtendedMessage, "add_path", fmt.Sprint(ss.opts.AddPath),
+		"families", familyList(ss.families))
+	reason := ""
+	if len(ss.families) == 0 {
+		reason = "no common address family"
+		ss.log.Warn("session up with no address family in common: the peer can send no routes",
+			"peer_families", familyList(ss.theirFamilies))
+	}
+	ss.emitState(schema.StateConnected, nil, reason)
+	// RFC 4724: End-of-RIB for every negotiated family; the collector
+	// announces nothing, so its initial update is complete at once.
+	var eor []byte
+	for _, f := range ss.families {
+		eor = appendEndOfRIB(eor, f)
+	}
+	if len(eor) > 0 {
+		if err := ss.write(eor); err != nil {
+			ss.log.Warn("sending End-of-RIB failed", "err", err)
+		}
+	}
 
 	var wg sync.WaitGroup
 	kaDone := make(chan struct{})
@@ -114,11 +144,10 @@ func (ss *session) run(ctx context.Context, prev *session) {
 	wg.Wait()
 
 	var note *schema.Notification
-	ss.wmu.Lock()
-	if ss.sentNote != nil {
-		note = notificationOf(ss.sentNote, true)
+	if n, at := ss.sentNotification(); n != nil {
+		ss.emitNotification(*n, true, at)
+		note = notificationOf(n, true)
 	}
-	ss.wmu.Unlock()
 	if ss.recvNote != nil {
 		note = notificationOf(ss.recvNote, false)
 	}
@@ -156,6 +185,10 @@ func (ss *session) establish() error {
 	}
 	now := time.Now()
 	ss.peerASN = theirs.ASN()
+	// In the order of the wire: the collector sent its OPEN first. Both
+	// are events even when the collector refuses the peer's.
+	ss.emitOpen(mine, mineRaw, true, now)
+	ss.emitOpen(theirs, theirsRaw, false, now)
 	if ss.rule.ASN != 0 && ss.peerASN != ss.rule.ASN {
 		n := bgpwire.Notification{Code: bgpwire.CodeOpenMessage, Subcode: bgpwire.SubcodeBadPeerAS}
 		ss.notify(n)
@@ -166,9 +199,6 @@ func (ss *session) establish() error {
 		ss.notify(n)
 		return fmt.Errorf("bad BGP identifier %s", theirs.RouterID)
 	}
-	// In the order of the wire: the collector sent its OPEN first.
-	ss.emitOpen(mine, mineRaw, true, now)
-	ss.emitOpen(theirs, theirsRaw, false, now)
 	ss.negotiate(mine, theirs)
 
 	if err := ss.write(bgpwire.AppendKeepalive(nil)); err != nil {
@@ -206,8 +236,6 @@ func (ss *session) openMessage() *bgpwire.Open {
 		HoldTime: uint16(cfg.HoldTime / time.Second),
 		RouterID: cfg.RouterID,
 		Capabilities: []bgpwire.Capability{
-			bgpwire.MultiprotocolCapability(bgpwire.IPv4Unicast),
-			bgpwire.MultiprotocolCapability(bgpwire.IPv6Unicast),
 			{Code: bgpwire.CapRouteRefresh},
 			bgpwire.FourOctetASCapability(cfg.ASN),
 			// RFC 8654: UPDATEs up to 65,535 bytes.
@@ -216,11 +244,15 @@ func (ss *session) openMessage() *bgpwire.Open {
 			bgpwire.ExtendedNextHopCapability(bgpwire.NextHopFamily{AFI: bgpwire.AFIIPv4, SAFI: uint16(bgpwire.SAFIUnicast), NextHopAFI: bgpwire.AFIIPv6}),
 		},
 	}
-	if cfg.AddPath {
-		o.Capabilities = append(o.Capabilities, bgpwire.AddPathCapability(
-			bgpwire.AddPathFamily{Family: bgpwire.IPv4Unicast, Mode: bgpwire.AddPathReceive},
-			bgpwire.AddPathFamily{Family: bgpwire.IPv6Unicast, Mode: bgpwire.AddPathReceive},
-		))
+	var addPath []bgpwire.AddPathFamily
+	for _, f := range Families {
+		o.Capabilities = append(o.Capabilities, bgpwire.MultiprotocolCapability(f))
+		if cfg.AddPath && bgpwire.IsPrefixFamily(f) {
+			addPath = append(addPath, bgpwire.AddPathFamily{Family: f, Mode: bgpwire.AddPathReceive})
+		}
+	}
+	if len(addPath) > 0 {
+		o.Capabilities = append(o.Capabilities, bgpwire.AddPathCapability(addPath...))
 	}
 	return o
 }
@@ -235,9 +267,20 @@ func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
 	_, theirExt := theirs.Capability(bgpwire.CapExtendedMessage)
 	ss.opts.ExtendedMessage = myExt && theirExt
 	ss.maxLen = ss.opts.MaxLen()
-	if c, ok := theirs.Capability(bgpwire.CapAddPath); ok && ss.srv.cfg.AddPath {
+	ss.families = commonFamilies(mine, theirs)
+	ss.theirFamilies = theirs.Families()
+	// ADD-PATH for a family when we receive and they send (RFC 7911).
+	var receive []bgpwire.Family
+	if c, ok := mine.Capability(bgpwire.CapAddPath); ok {
 		for _, f := range c.AddPath {
-			if f.Mode&bgpwire.AddPathSend != 0 && (f.Family == bgpwire.IPv4Unicast || f.Family == bgpwire.IPv6Unicast) {
+			if f.Mode&bgpwire.AddPathReceive != 0 {
+				receive = append(receive, f.Family)
+			}
+		}
+	}
+	if c, ok := theirs.Capability(bgpwire.CapAddPath); ok {
+		for _, f := range c.AddPath {
+			if f.Mode&bgpwire.AddPathSend != 0 && slices.Contains(receive, f.Family) && slices.Contains(ss.families, f.Family) {
 				ss.opts.AddPath = append(ss.opts.AddPath, f.Family)
 			}
 		}
@@ -374,8 +417,18 @@ func (ss *session) notify(n bgpwire.Notification) {
 		return
 	}
 	ss.sentNote = &n
+	ss.sentAt = time.Now()
 	ss.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
 	ss.conn.Write(n.AppendWire(nil))
+}
+
+// sentNotification returns the NOTIFICATION the collector sent, if any,
+// and when. Its event is emitted by run's goroutine, when the session
+// ends: notify may run on another (the shutdown's).
+func (ss *session) sentNotification() (*bgpwire.Notification, time.Time) {
+	ss.wmu.Lock()
+	defer ss.wmu.Unlock()
+	return ss.sentNote, ss.sentAt
 }
 
 func (ss *session) write(b []byte) error {
