@@ -469,10 +469,11 @@ func (db *DB) RIB(ctx context.Context, q RIBQuery, fn func(*Route) error) error 
 	// Each route's latest event, by sorting rather than by argMax of every
 	// column (which ClickHouse holds per group: several times slower);
 	// whether it is an announcement after its peer's last down is decided
-	// here.
+	// here. A message that withdraws and announces a route at once
+	// announces it (RFC 4271: its NLRI come after its withdrawn routes).
 	sql := `SELECT ` + routeColumns(false) + `
 FROM ` + src + ` AS r
-ORDER BY afi, safi, prefix, prefix_len, host, peer, rd, nlri, path_id, ts_us DESC
+ORDER BY afi, safi, prefix, prefix_len, host, peer, rd, nlri, path_id, ts_us DESC, kind
 LIMIT 1 BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id`
 	rows, err := db.conn.Query(ctx, sql, args...)
 	if err != nil {
