@@ -1,10 +1,10 @@
 package web
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"net/netip"
+	"os/exec"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,7 +21,7 @@ func mrtFormat(c echo.Context) (format, contentType string, err error) {
 	case "", "gz":
 		return "gz", "application/gzip", nil
 	case "bz2":
-		if _, err := Compress(nil, "bz2"); errors.Is(err, ErrNoBzip2) {
+		if _, err := exec.LookPath("bzip2"); err != nil {
 			return "", "", badRequest("format", v, "bz2 not available on this server (no bzip2 program); use gz")
 		}
 		return "bz2", "application/x-bzip2", nil
