@@ -42,7 +42,8 @@ type Config struct {
 	Host string
 	// Listen is the TCP address for BGP sessions.
 	Listen string
-	// ASN and RouterID are the collector's own.
+	// ASN and RouterID are the collector's own. New sets a RouterID
+	// left unset to DefaultRouterID(Listen).
 	ASN      uint32
 	RouterID netip.Addr
 	// HoldTime is the hold time proposed in OPEN (the lower of both
@@ -68,7 +69,7 @@ func DefaultConfig() Config {
 		Host:            "vantage",
 		Listen:          "127.0.0.1:1179",
 		ASN:             65000,
-		RouterID:        netip.MustParseAddr("127.0.0.1"),
+		RouterID:        DefaultRouterID("127.0.0.1:1179"),
 		HoldTime:        90 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 		Peers:           []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
@@ -111,11 +112,14 @@ type Server struct {
 	done chan struct{} // closed when the batcher has drained in
 
 	mu       sync.Mutex
+	rules    []PeerRule // cfg.Peers, then what Reload gave
+	dialers  map[netip.Addr]*dialer
 	sessions map[netip.Addr]*session
 	peers    map[netip.Addr]*peerCounters
 	resumed  []PeerResume
 	started  time.Time
 	ln       net.Listener
+	serveCtx context.Context // Serve's, for sessions Reload starts
 	ready    chan struct{}
 	wg       sync.WaitGroup
 
@@ -162,6 +166,9 @@ type peerCounters struct {
 
 // New builds a server that delivers events to sinks. log may be nil.
 func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
+	if !cfg.RouterID.IsValid() {
+		cfg.RouterID = DefaultRouterID(cfg.Listen)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -174,6 +181,8 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		out:      nil,
 		in:       make(chan schema.Event, 4096),
 		done:     make(chan struct{}),
+		rules:    cfg.Peers,
+		dialers:  map[netip.Addr]*dialer{},
 		sessions: map[netip.Addr]*session{},
 		peers:    map[netip.Addr]*peerCounters{},
 		started:  time.Now(),
@@ -192,14 +201,25 @@ func (s *Server) Addr() net.Addr {
 // Run listens and serves sessions until ctx is cancelled. It returns
 // after every session has ended and every event reached the sinks.
 func (s *Server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := Listen(s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen for BGP on %s: %w", s.cfg.Listen, err)
 	}
 	return s.Serve(ctx, ln)
 }
 
-// Serve is Run on a listener the caller made.
+// Listen makes the listener for BGP sessions: plain TCP, not the
+// Multipath TCP Go's net.Listen uses by default since Go 1.24, on whose
+// sockets Linux has no TCP MD5 (setsockopt TCP_MD5SIG: "protocol not
+// available").
+func Listen(addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
+// Serve is Run on a listener the caller made (with Listen, if neighbors
+// have MD5 passwords).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.ln = ln
 	close(s.ready)
@@ -224,6 +244,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		ln.Close()
 	})
+	s.mu.Lock()
+	s.serveCtx = ctx
+	err := s.setKeys(nil, s.rules)
+	s.startDialers(ctx, s.rules)
+	s.mu.Unlock()
+	if err != nil {
+		cancel() // Accept fails at once; Serve ends as at shutdown
+	}
 	var acceptErr error
 	var backoff time.Duration
 	for {
@@ -257,28 +285,44 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	ctx, cancelClose := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancelClose()
 	s.out.close(ctx)
-	return acceptErr
+	return errors.Join(err, acceptErr)
 }
 
-// accept checks the peer against the rules and starts its session.
-func (s *Server) accept(ctx context.Context, conn net.Conn) {
+// accept checks the peer against the rules and starts its session, which
+// it returns (nil if the connection is refused).
+func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 	ap, err := netip.ParseAddrPort(conn.RemoteAddr().String())
 	if err != nil {
 		conn.Close()
-		return
+		return nil
 	}
 	peer := ap.Addr().Unmap()
 	rule, ok := s.match(peer)
 	if !ok {
 		s.log.Warn("connection refused: no peer rule matches", "peer", peer.String())
+		s.emitRejected(peer, "no peer rule matches its address")
 		conn.Close()
-		return
+		return nil
 	}
 	if reason := s.refuse(peer, rule); reason != "" {
 		s.stats.Refused.Add(1)
 		s.log.Warn("connection refused: "+reason, "peer", peer.String(), "rule", rule.Prefix.String(), "description", rule.Description)
 		conn.Close()
-		return
+		return nil
+	}
+	if rule.TTLSecurity > 0 {
+		v6 := isV6(conn.LocalAddr())
+		err := rawControl(conn, func(fd uintptr) error {
+			if err := setMinTTL(fd, v6, rule.TTLSecurity); err != nil {
+				return err
+			}
+			return setTTL(fd, v6)
+		})
+		if err != nil {
+			s.log.Error("connection refused: cannot set TTL security", "peer", peer.String(), "err", err)
+			conn.Close()
+			return nil
+		}
 	}
 	sess := newSession(s, conn, peer, rule)
 	s.mu.Lock()
@@ -298,6 +342,7 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) {
 		}
 		s.mu.Unlock()
 	})
+	return sess
 }
 
 // MaxPending bounds the connections that have not completed the OPEN
@@ -331,7 +376,13 @@ func (s *Server) refuse(peer netip.Addr, rule PeerRule) string {
 }
 
 func (s *Server) match(a netip.Addr) (PeerRule, bool) {
-	for _, r := range s.cfg.Peers {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return matchRule(s.rules, a)
+}
+
+func matchRule(rules []PeerRule, a netip.Addr) (PeerRule, bool) {
+	for _, r := range rules {
 		if r.Prefix.Contains(a) {
 			return r, true
 		}
@@ -393,6 +444,8 @@ type Stats struct {
 	Established atomic.Int64 // sessions established now
 	Connections atomic.Int64 // TCP connections not (yet) established
 	Refused     atomic.Int64 // connections refused: disabled neighbor, max_sessions, too many opening
+	// DialFailures counts failed connections to active neighbors.
+	DialFailures atomic.Int64
 	// SinkRetries counts failed sink writes that were retried;
 	// Undelivered the events a sink had not taken when shutdown's
 	// deadline passed (logged; 0 unless a sink hung at shutdown).

@@ -120,7 +120,7 @@ func runDaemon(args []string) error {
 	if err := ccfg.Validate(); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", ccfg.Listen)
+	ln, err := collector.Listen(ccfg.Listen)
 	if err != nil {
 		return fmt.Errorf("collector.listen %s: %w", ccfg.Listen, err)
 	}
