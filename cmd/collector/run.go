@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -212,9 +213,54 @@ func runDaemon(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "collector: BGP on %s (AS %d), events on %s subject %s.>, stored in ClickHouse %s (%s)\n",
 		ln.Addr(), ccfg.ASN, natsURL, bus.SubjectPrefix, clickhouseWhere(cfg), where)
+	stopReload := reloadOnHUP(ctx, *cfgPath, cfg, srv, log)
+	defer stopReload()
 	err = srv.Serve(ctx, ln)
 	log.Info("sessions stopped", "undelivered_events", srv.Stats().Undelivered.Load())
 	return err
+}
+
+// reloadOnHUP re-reads the config file at each SIGHUP and applies its
+// collector.peers to srv (Server.Reload: unchanged neighbors' sessions are
+// not touched). Other changed settings are logged as needing a restart. A
+// file that does not load is logged and changes nothing.
+func reloadOnHUP(ctx context.Context, path string, cfg config.Config, srv *collector.Server, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if path == "" {
+				log.Warn("SIGHUP: no -config file to reload")
+				continue
+			}
+			next, err := config.Load(path)
+			if err != nil {
+				log.Error("SIGHUP: configuration not reloaded", "err", err)
+				continue
+			}
+			peers := next.Collector.Peers
+			a, b := cfg, next
+			a.Collector.Peers, b.Collector.Peers = nil, nil
+			if !reflect.DeepEqual(a, b) {
+				log.Warn("SIGHUP: only collector.peers is applied; other changed settings need a restart")
+			}
+			if err := srv.Reload(collectorConfig(next).Peers); err != nil {
+				log.Error("SIGHUP: neighbors reloaded with errors", "err", err)
+			} else {
+				log.Info("SIGHUP: neighbors reloaded", "peers", len(peers))
+			}
+			cfg.Collector.Peers = peers
+		}
+	}()
+	return func() { signal.Stop(hup); cancel(); <-done }
 }
 
 func resumeList(last map[netip.Addr]bus.PeerLast) []collector.PeerResume {
