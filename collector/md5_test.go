@@ -1,11 +1,9 @@
 package collector
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,32 +13,15 @@ import (
 	"github.com/vantage-bgp/vantage/schema"
 )
 
-// md5Failures reads the kernel's count of segments dropped for a wrong or
-// missing TCP MD5 signature (TcpExtTCPMD5Failure): all that is visible of
-// a wrong password, since the kernel drops them silently.
+// md5Failures is the kernel's TcpExtTCPMD5Failure: all that is visible of
+// a wrong password, since the kernel drops its segments silently.
 func md5Failures(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/net/netstat")
-	if err != nil {
-		t.Fatal(err)
+	c, ok := ReadMD5Counters()
+	if !ok {
+		t.Fatal("no TCPMD5Failure in /proc/net/netstat")
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		names := strings.Fields(sc.Text())
-		if !sc.Scan() {
-			break
-		}
-		values := strings.Fields(sc.Text())
-		for i, n := range names {
-			if n == "TCPMD5Failure" && i < len(values) {
-				v, _ := strconv.ParseInt(values[i], 10, 64)
-				return v
-			}
-		}
-	}
-	t.Fatal("no TCPMD5Failure in /proc/net/netstat")
-	return 0
+	return c.Failure
 }
 
 func birdMD5Protocol(name, local string, port, collectorPort int, asn uint32, password string) string {
@@ -177,4 +158,115 @@ func (r *recorder) snapshot() []schema.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]schema.Event(nil), r.events...)
+}
+
+// startMD5Server runs a collector on a free loopback port with rules; it
+// is stopped when the test ends.
+func startMD5Server(t *testing.T, rec *recorder, rules []PeerRule) (*Server, int) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.HoldTime = 9 * time.Second
+	cfg.Peers = rules
+	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	_, ps, _ := strings.Cut(srv.Addr().String(), ":")
+	port, _ := strconv.Atoi(ps)
+	return srv, port
+}
+
+// TestMD5WithFRR: FRR's bgpd with the neighbor's password comes up; with
+// a wrong one it does not, and the kernel counts the dropped segments.
+func TestMD5WithFRR(t *testing.T) {
+	rec := &recorder{}
+	_, cport := startMD5Server(t, rec, []PeerRule{
+		{Prefix: netip.MustParsePrefix("127.0.0.51/32"), ASN: 65051, Password: "fr0uter"},
+		{Prefix: netip.MustParsePrefix("127.0.0.52/32"), ASN: 65052, Password: "fr0uter"},
+	})
+	frr := func(local string, asn uint32, password string) *testpeer.FRR {
+		return testpeer.StartFRR(t, fmt.Sprintf(`
+frr defaults traditional
+hostname frr-md5
+log file DIR/bgpd.log informational
+router bgp %d
+ bgp router-id 192.0.2.51
+ no bgp ebgp-requires-policy
+ neighbor 127.0.0.1 remote-as 65000
+ neighbor 127.0.0.1 port %d
+ neighbor 127.0.0.1 update-source %s
+ neighbor 127.0.0.1 disable-connected-check
+ neighbor 127.0.0.1 timers connect 1
+ neighbor 127.0.0.1 password %s
+`, asn, cport, local, password))
+	}
+	failures := md5Failures(t)
+	frr("127.0.0.51", 65051, "fr0uter")
+	wrong := frr("127.0.0.52", 65052, "wr0ng")
+	p51 := netip.MustParseAddr("127.0.0.51")
+	rec.wait(t, "FRR with the right password connected", func(ev *schema.Event) bool {
+		return ev.Peer == p51 && ev.Type == schema.TypePeerState && ev.State == schema.StateConnected
+	})
+	time.Sleep(3 * time.Second)
+	for _, ev := range rec.snapshot() {
+		if ev.Peer == netip.MustParseAddr("127.0.0.52") {
+			t.Fatalf("an event of the FRR with the wrong password: %+v", ev)
+		}
+	}
+	if n := md5Failures(t); n <= failures {
+		t.Errorf("TCPMD5Failure %d -> %d: the wrong password's segments were not counted", failures, n)
+	}
+	if out, _ := wrong.Vtysh("show bgp neighbors 127.0.0.1"); strings.Contains(out, "BGP state = Established") {
+		t.Errorf("FRR with the wrong password is established:\n%s", out)
+	}
+}
+
+// TestActiveMD5WithBIRD: the collector connects to a passive BIRD with
+// the neighbor's password, and connects again when BIRD drops the session.
+func TestActiveMD5WithBIRD(t *testing.T) {
+	rec := &recorder{}
+	birdPort := testpeer.FreePort(t)
+	startMD5Server(t, rec, []PeerRule{
+		{Prefix: netip.MustParsePrefix("127.0.0.61/32"), ASN: 65061, Password: "act1ve", Active: true, Port: birdPort},
+	})
+	bird := testpeer.StartBIRD(t, fmt.Sprintf(`log "DIR/bird.log" all;
+router id 192.0.2.61;
+protocol device { }
+protocol bgp collector {
+  local 127.0.0.61 port %d as 65061;
+  strict bind on;
+  neighbor 127.0.0.1 as 65000;
+  multihop;
+  passive on;
+  password "act1ve";
+  hold time 9;
+  keepalive time 1;
+  ipv4 { import none; export none; };
+}
+`, birdPort))
+	p := netip.MustParseAddr("127.0.0.61")
+	var seq uint64
+	wait := func(st schema.PeerState) {
+		t.Helper()
+		ev := rec.wait(t, "127.0.0.61 state", func(ev *schema.Event) bool {
+			return ev.Peer == p && ev.Seq > seq && ev.Type == schema.TypePeerState && ev.State == st
+		})
+		seq = ev.Seq
+	}
+	wait(schema.StateConnected)
+	if out, err := bird.Ctl("restart", "collector"); err != nil {
+		t.Fatalf("birdc restart: %v: %s", err, out)
+	}
+	wait(schema.StateDown)
+	wait(schema.StateConnected)
 }

@@ -240,6 +240,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		<-ctx.Done()
 		ln.Close()
 	})
+	s.wg.Go(func() { s.watchMD5(ctx) })
 	s.mu.Lock()
 	s.serveCtx = ctx
 	err := s.setKeys(nil, s.rules)

@@ -58,6 +58,12 @@ func (m *metrics) write(ctx context.Context, w io.Writer) {
 		metric("vantage_events_total", "counter", "Events emitted by the sessions.", st.Events.Load())
 		metric("vantage_events_dropped_total", "counter", "Events lost (only when a sink hangs at shutdown; else always 0).", st.Undelivered.Load())
 		metric("vantage_sink_retries_total", "counter", "Failed sink writes that were retried.", st.SinkRetries.Load())
+		metric("vantage_connections_refused_total", "counter", "Connections refused: disabled neighbor, a range's max_sessions, too many opening.", st.Refused.Load())
+		metric("vantage_dial_failures_total", "counter", "Failed connections to active neighbors.", st.DialFailures.Load())
+		if c, ok := collector.ReadMD5Counters(); ok {
+			metric("vantage_tcp_md5_failures_total", "counter", "Segments the kernel dropped for a wrong TCP MD5 signature (whole host; the only sign of a wrong password).", c.Failure)
+			metric("vantage_tcp_md5_missing_total", "counter", "Segments the kernel dropped for a missing TCP MD5 signature (whole host).", c.NotFound)
+		}
 	}
 	if m.pub != nil {
 		ps := m.pub.Stats()
