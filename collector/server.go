@@ -111,20 +111,17 @@ type Server struct {
 	in   chan schema.Event
 	done chan struct{} // closed when the batcher has drained in
 
-	mu      sync.Mutex
-	rules   []PeerRule // cfg.Peers, then what Reload gave
-	dialers map[netip.Addr]*dialer
-	// prefixHold: peers refused after exceeding max_prefix, until the
-	// time (zero: until a reload).
-	prefixHold map[netip.Addr]time.Time
-	sessions   map[netip.Addr]*session
-	peers      map[netip.Addr]*peerCounters
-	resumed    []PeerResume
-	started    time.Time
-	ln         net.Listener
-	serveCtx   context.Context // Serve's, for sessions Reload starts
-	ready      chan struct{}
-	wg         sync.WaitGroup
+	mu       sync.Mutex
+	rules    []PeerRule // cfg.Peers, then what Reload gave
+	dialers  map[netip.Addr]*dialer
+	sessions map[netip.Addr]*session
+	peers    map[netip.Addr]*peerCounters
+	resumed  []PeerResume
+	started  time.Time
+	ln       net.Listener
+	serveCtx context.Context // Serve's, for sessions Reload starts
+	ready    chan struct{}
+	wg       sync.WaitGroup
 
 	stats Stats
 }
@@ -179,18 +176,17 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:        cfg,
-		log:        log,
-		out:        nil,
-		in:         make(chan schema.Event, 4096),
-		done:       make(chan struct{}),
-		rules:      cfg.Peers,
-		dialers:    map[netip.Addr]*dialer{},
-		prefixHold: map[netip.Addr]time.Time{},
-		sessions:   map[netip.Addr]*session{},
-		peers:      map[netip.Addr]*peerCounters{},
-		started:    time.Now(),
-		ready:      make(chan struct{}),
+		cfg:      cfg,
+		log:      log,
+		out:      nil,
+		in:       make(chan schema.Event, 4096),
+		done:     make(chan struct{}),
+		rules:    cfg.Peers,
+		dialers:  map[netip.Addr]*dialer{},
+		sessions: map[netip.Addr]*session{},
+		peers:    map[netip.Addr]*peerCounters{},
+		started:  time.Now(),
+		ready:    make(chan struct{}),
 	}
 	s.out = newFanout(log, &s.stats, sinks)
 	return s, nil
@@ -363,14 +359,11 @@ func (s *Server) refuse(peer netip.Addr, rule PeerRule) string {
 	if s.stats.Connections.Load() >= MaxPending {
 		return fmt.Sprintf("%d connections are already opening", MaxPending)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.prefixHeld(peer) {
-		return "it exceeded its max_prefix; refused until max_prefix_restart has passed or a reload"
-	}
 	if rule.MaxSessions == 0 {
 		return ""
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := 0
 	for a, ss := range s.sessions {
 		if a != peer && ss.rule.Prefix == rule.Prefix {
