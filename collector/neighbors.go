@@ -155,6 +155,7 @@ func (s *Server) Reload(rules []PeerRule) error {
 	s.mu.Lock()
 	old := s.rules
 	s.rules = rules
+	clear(s.prefixHold) // a reload lets every neighbor try again
 	err := s.setKeys(old, rules)
 	type reset struct {
 		ss   *session
@@ -188,4 +189,34 @@ func (s *Server) Reload(rules []PeerRule) error {
 	}
 	s.log.Info("neighbors reloaded", "rules", len(rules), "sessions_closed", len(resets))
 	return err
+}
+
+// PrefixLimitHit records that peer's session ended for exceeding its
+// neighbor's max_prefix (the session sends the Cease 6/1): the peer's
+// connections are then refused for MaxPrefixRestart, or until a reload
+// when that is 0.
+func (s *Server) PrefixLimitHit(peer netip.Addr, rule PeerRule) {
+	until := time.Time{} // zero: until a reload
+	if rule.MaxPrefixRestart > 0 {
+		until = time.Now().Add(rule.MaxPrefixRestart)
+	}
+	s.mu.Lock()
+	s.prefixHold[peer] = until
+	s.mu.Unlock()
+	s.log.Warn("neighbor over its max_prefix: refused until", "peer", peer.String(), "max_prefix", rule.MaxPrefix,
+		"until", until, "restart", rule.MaxPrefixRestart)
+}
+
+// prefixHeld says whether peer is refused for its max_prefix. s.mu is
+// held.
+func (s *Server) prefixHeld(peer netip.Addr) bool {
+	until, ok := s.prefixHold[peer]
+	if !ok {
+		return false
+	}
+	if !until.IsZero() && time.Now().After(until) {
+		delete(s.prefixHold, peer)
+		return false
+	}
+	return true
 }

@@ -58,3 +58,52 @@ func TestNeighborsDisabledAndMaxSessions(t *testing.T) {
 		t.Errorf("Refused = %d, want 2", n)
 	}
 }
+
+// TestPrefixLimitHold: a peer over its max_prefix is refused until
+// max_prefix_restart has passed, and one held until a reload is let in by
+// the reload.
+func TestPrefixLimitHold(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	timed := PeerRule{Prefix: netip.MustParsePrefix("127.0.0.5/32"), MaxPrefix: 10, MaxPrefixRestart: 500 * time.Millisecond}
+	untilReload := PeerRule{Prefix: netip.MustParsePrefix("127.0.0.6/32"), MaxPrefix: 10}
+	cfg.Peers = []PeerRule{timed, untilReload}
+	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: &recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	srv.Addr()
+
+	srv.PrefixLimitHit(netip.MustParseAddr("127.0.0.5"), timed)
+	srv.PrefixLimitHit(netip.MustParseAddr("127.0.0.6"), untilReload)
+	for _, from := range []string{"127.0.0.5", "127.0.0.6"} {
+		c, ok := dialFrom(t, from, srv.Addr())
+		c.Close()
+		if ok {
+			t.Errorf("%s got an OPEN though over its max_prefix", from)
+		}
+	}
+	time.Sleep(600 * time.Millisecond)
+	c, ok := dialFrom(t, "127.0.0.5", srv.Addr())
+	c.Close()
+	if !ok {
+		t.Error("127.0.0.5 still refused after max_prefix_restart")
+	}
+	c, ok = dialFrom(t, "127.0.0.6", srv.Addr())
+	c.Close()
+	if ok {
+		t.Error("127.0.0.6 let in before a reload")
+	}
+	if err := srv.Reload(cfg.Peers); err != nil {
+		t.Fatal(err)
+	}
+	c, ok = dialFrom(t, "127.0.0.6", srv.Addr())
+	c.Close()
+	if !ok {
+		t.Error("127.0.0.6 still refused after a reload")
+	}
+}

@@ -42,8 +42,7 @@ type Config struct {
 	Host string
 	// Listen is the TCP address for BGP sessions.
 	Listen string
-	// ASN and RouterID are the collector's own. New sets a RouterID
-	// left unset to DefaultRouterID(Listen).
+	// ASN and RouterID are the collector's own.
 	ASN      uint32
 	RouterID netip.Addr
 	// HoldTime is the hold time proposed in OPEN (the lower of both
@@ -69,7 +68,7 @@ func DefaultConfig() Config {
 		Host:            "vantage",
 		Listen:          "127.0.0.1:1179",
 		ASN:             65000,
-		RouterID:        DefaultRouterID("127.0.0.1:1179"),
+		RouterID:        netip.MustParseAddr("127.0.0.1"),
 		HoldTime:        90 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 		Peers:           []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
@@ -111,17 +110,20 @@ type Server struct {
 	in   chan schema.Event
 	done chan struct{} // closed when the batcher has drained in
 
-	mu       sync.Mutex
-	rules    []PeerRule // cfg.Peers, then what Reload gave
-	dialers  map[netip.Addr]*dialer
-	sessions map[netip.Addr]*session
-	peers    map[netip.Addr]*peerCounters
-	resumed  []PeerResume
-	started  time.Time
-	ln       net.Listener
-	serveCtx context.Context // Serve's, for sessions Reload starts
-	ready    chan struct{}
-	wg       sync.WaitGroup
+	mu      sync.Mutex
+	rules   []PeerRule // cfg.Peers, then what Reload gave
+	dialers map[netip.Addr]*dialer
+	// prefixHold: peers refused after exceeding max_prefix, until the
+	// time (zero: until a reload).
+	prefixHold map[netip.Addr]time.Time
+	sessions   map[netip.Addr]*session
+	peers      map[netip.Addr]*peerCounters
+	resumed    []PeerResume
+	started    time.Time
+	ln         net.Listener
+	serveCtx   context.Context // Serve's, for sessions Reload starts
+	ready      chan struct{}
+	wg         sync.WaitGroup
 
 	stats Stats
 }
@@ -166,9 +168,6 @@ type peerCounters struct {
 
 // New builds a server that delivers events to sinks. log may be nil.
 func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
-	if !cfg.RouterID.IsValid() {
-		cfg.RouterID = DefaultRouterID(cfg.Listen)
-	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -176,17 +175,18 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		out:      nil,
-		in:       make(chan schema.Event, 4096),
-		done:     make(chan struct{}),
-		rules:    cfg.Peers,
-		dialers:  map[netip.Addr]*dialer{},
-		sessions: map[netip.Addr]*session{},
-		peers:    map[netip.Addr]*peerCounters{},
-		started:  time.Now(),
-		ready:    make(chan struct{}),
+		cfg:        cfg,
+		log:        log,
+		out:        nil,
+		in:         make(chan schema.Event, 4096),
+		done:       make(chan struct{}),
+		rules:      cfg.Peers,
+		dialers:    map[netip.Addr]*dialer{},
+		prefixHold: map[netip.Addr]time.Time{},
+		sessions:   map[netip.Addr]*session{},
+		peers:      map[netip.Addr]*peerCounters{},
+		started:    time.Now(),
+		ready:      make(chan struct{}),
 	}
 	s.out = newFanout(log, &s.stats, sinks)
 	return s, nil
@@ -301,7 +301,6 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 	rule, ok := s.match(peer)
 	if !ok {
 		s.log.Warn("connection refused: no peer rule matches", "peer", peer.String())
-		s.emitRejected(peer, "no peer rule matches its address")
 		conn.Close()
 		return nil
 	}
@@ -359,11 +358,14 @@ func (s *Server) refuse(peer netip.Addr, rule PeerRule) string {
 	if s.stats.Connections.Load() >= MaxPending {
 		return fmt.Sprintf("%d connections are already opening", MaxPending)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.prefixHeld(peer) {
+		return "it exceeded its max_prefix; refused until max_prefix_restart has passed or a reload"
+	}
 	if rule.MaxSessions == 0 {
 		return ""
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := 0
 	for a, ss := range s.sessions {
 		if a != peer && ss.rule.Prefix == rule.Prefix {
