@@ -16,8 +16,9 @@ import (
 
 // TestReloadOnHUP runs the built collector (no store) with a BIRD
 // neighbor whose MD5 password it has wrong; a SIGHUP with the right one
-// brings the session up, and one with the neighbor removed closes it
-// with Cease 6/3 (peer de-configured), which BIRD reports.
+// brings the session up, and `collector reload` with the neighbor removed
+// closes it with Cease 6/3 (peer de-configured), which BIRD reports;
+// collector reload refuses a file that does not load.
 func TestReloadOnHUP(t *testing.T) {
 	bin := t.TempDir()
 	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/collector")
@@ -39,7 +40,8 @@ nats: {listen: "127.0.0.1:%d", store_dir: %q, spool_dir: %q}
 		}
 	}
 	write(`{address: 127.0.0.41/32, asn: 65041, password: "not-birds"}`)
-	collector := startProc(t, dir, filepath.Join(bin, "collector"), "run", "-config", cfg)
+	pidFile := filepath.Join(dir, "collector.pid")
+	collector := startProc(t, dir, filepath.Join(bin, "collector"), "run", "-config", cfg, "-pidfile", pidFile)
 	defer collector.stop(t)
 	collector.waitFor(t, "collector: BGP on")
 
@@ -85,9 +87,15 @@ protocol bgp collector {
 	}
 	waitBIRD("Established")
 
+	// A bad file: collector reload refuses to send it.
+	write(`{address: 127.0.0.99/32, max_prefix: -1}`)
+	if out, err := exec.Command(filepath.Join(bin, "collector"), "reload", "-pidfile", pidFile, "-config", cfg).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "collector.peers[0].max_prefix") {
+		t.Errorf("collector reload of a bad file: %v\n%s", err, out)
+	}
 	write(`{address: 127.0.0.99/32}`)
-	if err := collector.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
+	if out, err := exec.Command(filepath.Join(bin, "collector"), "reload", "-pidfile", pidFile, "-config", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("collector reload: %v\n%s", err, out)
 	}
 	waitBIRD("Peer de-configured")
 	collector.waitFor(t, "SIGHUP: neighbors reloaded")

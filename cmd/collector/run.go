@@ -94,11 +94,17 @@ func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("collector run", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: built-in defaults, see README)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
+	pidFile := fs.String("pidfile", "", "write the collector's process id to `file`, for `collector reload`")
 	cfg, err := parseCommand(fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
 	setGC()
+	removePID, err := writePIDFile(*pidFile)
+	if err != nil {
+		return err
+	}
+	defer removePID()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
