@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -105,5 +106,54 @@ func TestPrefixLimitHold(t *testing.T) {
 	c.Close()
 	if !ok {
 		t.Error("127.0.0.6 still refused after a reload")
+	}
+}
+
+// TestMaxPending: past MaxPending connections that have not completed the
+// OPEN exchange, a new one is closed at once; when one goes, a new one is
+// taken again.
+func TestMaxPending(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen = "127.0.0.1:0"
+	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: &recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := range MaxPending {
+		c, ok := dialFrom(t, fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250), srv.Addr())
+		open = append(open, c)
+		if !ok {
+			t.Fatalf("connection %d got no OPEN", i+1)
+		}
+	}
+	c, ok := dialFrom(t, "127.0.9.1", srv.Addr())
+	c.Close()
+	if ok {
+		t.Fatalf("connection %d got an OPEN past MaxPending", MaxPending+1)
+	}
+	open[0].Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, ok := dialFrom(t, "127.0.9.2", srv.Addr())
+		if ok {
+			open = append(open, c)
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("no connection taken after one of the opening ones closed")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -116,14 +116,18 @@ type Server struct {
 	// prefixHold: peers refused after exceeding max_prefix, until the
 	// time (zero: until a reload).
 	prefixHold map[netip.Addr]time.Time
-	sessions   map[netip.Addr]*session
-	peers      map[netip.Addr]*peerCounters
-	resumed    []PeerResume
-	started    time.Time
-	ln         net.Listener
-	serveCtx   context.Context // Serve's, for sessions Reload starts
-	ready      chan struct{}
-	wg         sync.WaitGroup
+	// conns counts each address's connections (opening or established),
+	// live all of them: both bound what accept takes.
+	conns    map[netip.Addr]int
+	live     int
+	sessions map[netip.Addr]*session
+	peers    map[netip.Addr]*peerCounters
+	resumed  []PeerResume
+	started  time.Time
+	ln       net.Listener
+	serveCtx context.Context // Serve's, for sessions Reload starts
+	ready    chan struct{}
+	wg       sync.WaitGroup
 
 	stats Stats
 }
@@ -183,6 +187,7 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		rules:      cfg.Peers,
 		dialers:    map[netip.Addr]*dialer{},
 		prefixHold: map[netip.Addr]time.Time{},
+		conns:      map[netip.Addr]int{},
 		sessions:   map[netip.Addr]*session{},
 		peers:      map[netip.Addr]*peerCounters{},
 		started:    time.Now(),
@@ -321,6 +326,7 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 		if err != nil {
 			s.log.Error("connection refused: cannot set TTL security", "peer", peer.String(), "err", err)
 			conn.Close()
+			s.release(peer)
 			return nil
 		}
 	}
@@ -341,25 +347,40 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 			delete(s.sessions, peer)
 		}
 		s.mu.Unlock()
+		s.release(peer)
 	})
 	return sess
 }
 
 // MaxPending bounds the connections that have not completed the OPEN
-// exchange, in total: past it, new connections are closed at once.
-const MaxPending = 256
+// exchange, in total, and MaxConnsPerAddr the connections of one address
+// (opening or established: a collision needs two): past either, new
+// connections are closed at once.
+const (
+	MaxPending      = 256
+	MaxConnsPerAddr = 4
+)
 
 // refuse says why a connection from peer, matching rule, is not taken, or
-// "" to take it.
-func (s *Server) refuse(peer netip.Addr, rule PeerRule) string {
+// "" to take it; then the connection is counted until release.
+func (s *Server) refuse(peer netip.Addr, rule PeerRule) (reason string) {
 	if rule.Disabled {
 		return "the neighbor is disabled"
 	}
-	if s.stats.Connections.Load() >= MaxPending {
-		return fmt.Sprintf("%d connections are already opening", MaxPending)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer func() {
+		if reason == "" {
+			s.conns[peer]++
+			s.live++
+		}
+	}()
+	if s.live-int(s.stats.Established.Load()) >= MaxPending {
+		return fmt.Sprintf("%d connections are already opening (MaxPending)", MaxPending)
+	}
+	if s.conns[peer] >= MaxConnsPerAddr {
+		return fmt.Sprintf("the address has %d connections already (MaxConnsPerAddr)", MaxConnsPerAddr)
+	}
 	if s.prefixHeld(peer) {
 		return "it exceeded its max_prefix; refused until max_prefix_restart has passed or a reload"
 	}
@@ -376,6 +397,16 @@ func (s *Server) refuse(peer netip.Addr, rule PeerRule) string {
 		return fmt.Sprintf("the range has its %d sessions (max_sessions)", rule.MaxSessions)
 	}
 	return ""
+}
+
+// release uncounts a connection refuse took.
+func (s *Server) release(peer netip.Addr) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live--
+	if s.conns[peer]--; s.conns[peer] <= 0 {
+		delete(s.conns, peer)
+	}
 }
 
 func (s *Server) match(a netip.Addr) (PeerRule, bool) {
