@@ -14,15 +14,16 @@ import (
 // peers in p on the socket fd, whose address family is v6 or IPv4. It uses
 // TCP_MD5SIG_EXT with a prefix length, so a range of peers (dynamic
 // neighbors) shares one key. On an IPv6 socket, IPv4 peers are keyed by
-// their IPv4-mapped addresses, as the kernel sees them.
+// their IPv4-mapped addresses, with their IPv4 prefix length.
 func setMD5(fd uintptr, v6 bool, p netip.Prefix, key string) error {
 	var sig unix.TCPMD5Sig
 	addr, bits := p.Addr(), p.Bits()
 	switch {
 	case v6:
 		if addr.Is4() {
+			// The prefix length stays the IPv4 one: the kernel keys a
+			// mapped address as the IPv4 address it maps.
 			addr = netip.AddrFrom16(addr.As16())
-			bits += 96
 		}
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&sig.Addr))
 		sa.Family = unix.AF_INET6
