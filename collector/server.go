@@ -42,7 +42,8 @@ type Config struct {
 	Host string
 	// Listen is the TCP address for BGP sessions.
 	Listen string
-	// ASN and RouterID are the collector's own.
+	// ASN and RouterID are the collector's own. New sets a RouterID
+	// left unset to DefaultRouterID(Listen).
 	ASN      uint32
 	RouterID netip.Addr
 	// HoldTime is the hold time proposed in OPEN (the lower of both
@@ -68,7 +69,7 @@ func DefaultConfig() Config {
 		Host:            "vantage",
 		Listen:          "127.0.0.1:1179",
 		ASN:             65000,
-		RouterID:        netip.MustParseAddr("127.0.0.1"),
+		RouterID:        DefaultRouterID("127.0.0.1:1179"),
 		HoldTime:        90 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 		Peers:           []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
@@ -172,6 +173,9 @@ type peerCounters struct {
 
 // New builds a server that delivers events to sinks. log may be nil.
 func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
+	if !cfg.RouterID.IsValid() {
+		cfg.RouterID = DefaultRouterID(cfg.Listen)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -306,6 +310,7 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 	rule, ok := s.match(peer)
 	if !ok {
 		s.log.Warn("connection refused: no peer rule matches", "peer", peer.String())
+		s.emitRejected(peer, "no peer rule matches its address")
 		conn.Close()
 		return nil
 	}
