@@ -119,8 +119,8 @@ protocol device { }
 	// has, .23 unchanged.
 	newRules := []PeerRule{
 		{Prefix: netip.MustParsePrefix("127.0.0.22/32"), ASN: 65022, Password: "wrong"},
-		{Prefix: netip.MustParsePrefix("127.0.0.64/26"), Password: "r4nge", Description: "range, renamed"},
-		{Prefix: netip.MustParsePrefix("127.0.0.23/32"), ASN: 65023, Password: "kept"},
+		{Prefix: netip.MustParsePrefix("127.0.0.64/26"), Password: "r4nge", Description: "range, renamed", MaxPrefix: 1000},
+		{Prefix: netip.MustParsePrefix("127.0.0.23/32"), ASN: 65023, Password: "kept", Description: "renamed only"},
 	}
 	if err := srv.Reload(newRules); err != nil {
 		t.Fatal(err)

@@ -140,10 +140,18 @@ func (s *Server) dial(ctx context.Context, peer netip.Addr, r PeerRule) {
 	}
 }
 
+// sameNeighbor says whether a session under rule a may go on under b:
+// they differ in nothing but the description.
+func sameNeighbor(a, b PeerRule) bool {
+	a.Description, b.Description = "", ""
+	return a == b
+}
+
 // Reload applies a changed list of neighbors without touching the
 // sessions whose neighbor is unchanged: a session whose neighbor is gone
 // or disabled ends with a Cease NOTIFICATION 6/3 (peer de-configured), one
-// whose neighbor changed with 6/6 (other configuration change) and may
+// whose neighbor changed (in more than its description) with 6/6 (other
+// configuration change) and may
 // connect again under the new settings; MD5 keys and active neighbors
 // follow. It returns what it could not apply (MD5 keys), the rest applied.
 func (s *Server) Reload(rules []PeerRule) error {
@@ -168,12 +176,12 @@ func (s *Server) Reload(rules []PeerRule) error {
 		switch {
 		case !ok || r.Disabled:
 			resets = append(resets, reset{ss, bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodePeerDeconfigured}, "neighbor removed or disabled"})
-		case r != ss.rule:
+		case !sameNeighbor(r, ss.rule):
 			resets = append(resets, reset{ss, bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeOtherConfigChange}, "neighbor changed"})
 		}
 	}
 	for peer, d := range s.dialers {
-		if r, ok := matchRule(rules, peer); !ok || r != d.rule {
+		if r, ok := matchRule(rules, peer); !ok || !sameNeighbor(r, d.rule) {
 			d.stop()
 			delete(s.dialers, peer)
 		}
