@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/vantage-bgp/vantage/schema"
 )
 
 // dialFrom connects to the collector from a loopback address and says
@@ -31,7 +33,8 @@ func TestNeighborsDisabledAndMaxSessions(t *testing.T) {
 		{Prefix: netip.MustParsePrefix("127.0.0.9/32"), Disabled: true},
 		{Prefix: netip.MustParsePrefix("127.0.0.0/8"), MaxSessions: 1},
 	}
-	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: &recorder{}})
+	rec := &recorder{}
+	srv, err := New(cfg, nil, NamedSink{Name: "recorder", Sink: rec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +60,15 @@ func TestNeighborsDisabledAndMaxSessions(t *testing.T) {
 	}
 	if n := srv.Stats().Refused.Load(); n != 2 {
 		t.Errorf("Refused = %d, want 2", n)
+	}
+	for peer, reason := range map[string]string{
+		"127.0.0.9": "rejected: the neighbor is disabled",
+		"127.0.0.3": "rejected: the range has its 1 sessions (max_sessions)",
+	} {
+		p := netip.MustParseAddr(peer)
+		rec.wait(t, peer+" "+reason, func(ev *schema.Event) bool {
+			return ev.Peer == p && ev.Type == schema.TypePeerState && ev.State == schema.StateDown && ev.Reason == reason
+		})
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -318,6 +319,12 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 		s.stats.Refused.Add(1)
 		s.log.Warn("connection refused: "+reason, "peer", peer.String(), "rule", rule.Prefix.String(), "description", rule.Description)
 		conn.Close()
+		if !strings.HasPrefix(reason, overLimit) {
+			// A configured neighbor refused by its configuration is an
+			// event; connections over the global bounds are only counted
+			// and logged, so that a flood of them cannot flood the log.
+			s.emitRejected(peer, reason)
+		}
 		return nil
 	}
 	if rule.TTLSecurity > 0 {
@@ -366,6 +373,9 @@ const (
 	MaxConnsPerAddr = 4
 )
 
+// overLimit begins the reasons of refusals for the global bounds.
+const overLimit = "over the connection limit"
+
 // refuse says why a connection from peer, matching rule, is not taken, or
 // "" to take it; then the connection is counted until release.
 func (s *Server) refuse(peer netip.Addr, rule PeerRule) (reason string) {
@@ -381,10 +391,10 @@ func (s *Server) refuse(peer netip.Addr, rule PeerRule) (reason string) {
 		}
 	}()
 	if s.live-int(s.stats.Established.Load()) >= MaxPending {
-		return fmt.Sprintf("%d connections are already opening (MaxPending)", MaxPending)
+		return fmt.Sprintf("%s: %d connections are already opening (MaxPending)", overLimit, MaxPending)
 	}
 	if s.conns[peer] >= MaxConnsPerAddr {
-		return fmt.Sprintf("the address has %d connections already (MaxConnsPerAddr)", MaxConnsPerAddr)
+		return fmt.Sprintf("%s: the address has %d connections already (MaxConnsPerAddr)", overLimit, MaxConnsPerAddr)
 	}
 	if s.prefixHeld(peer) {
 		return "it exceeded its max_prefix; refused until max_prefix_restart has passed or a reload"
