@@ -39,7 +39,7 @@ func TestRestartBesideLG(t *testing.T) {
 	port := storagetest.FreePort
 	tcpPort := port()
 	cfg := filepath.Join(dir, "vantage.yaml")
-	body := fmt.Sprintf(`collector: {listen: "127.0.0.1:%d"}
+	body := fmt.Sprintf(`collector: {listen: "127.0.0.1:%d", metrics_listen: ""}
 nats: {listen: "127.0.0.1:%d", store_dir: %q}
 clickhouse: {data_dir: %q, tcp_port: %d, http_port: %d}
 lg: {listen: "127.0.0.1:%d"}
