@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vantage-bgp/vantage/internal/testenv"
 )
 
 // dialMD5 connects from local to addr with key on the socket; ok says
@@ -36,7 +38,7 @@ func dialMD5(t *testing.T, local, addr, key string) bool {
 func TestMD5DualStack(t *testing.T) {
 	ln, err := Listen("[::]:0")
 	if err != nil {
-		t.Skipf("no IPv6 listener: %v", err)
+		testenv.Skipf(t, "no IPv6 listener: %v", err)
 	}
 	defer ln.Close()
 	go func() {
