@@ -45,8 +45,11 @@ type Collector struct {
 	// Name is the collector's host name in events ("host").
 	Name string `yaml:"name"`
 	// Listen is the BGP listen address, host:port.
-	Listen   string     `yaml:"listen"`
-	ASN      uint32     `yaml:"asn"`
+	Listen string `yaml:"listen"`
+	ASN    uint32 `yaml:"asn"`
+	// RouterID is the BGP identifier; unset, the collector derives one
+	// from Listen (a specific IPv4 address) or from the machine's id,
+	// never 127.0.0.1, which many speakers use too.
 	RouterID netip.Addr `yaml:"router_id"`
 	// Peers lists who may connect; a session is accepted from an address
 	// inside one of the prefixes (and with its ASN, unless 0).
@@ -191,10 +194,10 @@ type Log struct {
 func Default() Config {
 	return Config{
 		Collector: Collector{
-			Name:          "rrc-local",
-			Listen:        "127.0.0.1:1179",
-			ASN:           65000,
-			RouterID:      netip.MustParseAddr("127.0.0.1"),
+			Name:   "rrc-local",
+			Listen: "127.0.0.1:1179",
+			ASN:    65000,
+			// RouterID unset: derived from Listen (collector.DefaultRouterID).
 			Peers:         []PeerConfig{{Address: netip.MustParsePrefix("127.0.0.0/8")}},
 			Store:         true,
 			MetricsListen: "127.0.0.1:9179",
@@ -251,7 +254,7 @@ func (c Config) Validate() error {
 	if col.ASN == 0 {
 		bad("collector.asn", "must not be 0")
 	}
-	if !col.RouterID.Is4() {
+	if col.RouterID.IsValid() && !col.RouterID.Is4() {
 		bad("collector.router_id", "%q: want an IPv4 address (the BGP identifier)", addrString(col.RouterID))
 	}
 	if len(col.Peers) == 0 {

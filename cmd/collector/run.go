@@ -295,6 +295,9 @@ func collectorConfig(cfg config.Config) collector.Config {
 	c.Listen = cfg.Collector.Listen
 	c.ASN = cfg.Collector.ASN
 	c.RouterID = cfg.Collector.RouterID
+	if !c.RouterID.IsValid() {
+		c.RouterID = collector.DefaultRouterID(cfg.Collector.Listen)
+	}
 	c.IncludeRaw = cfg.Collector.StoreRaw
 	c.ShutdownTimeout = shutdownTimeout
 	c.Peers = nil
