@@ -38,9 +38,11 @@ type params struct {
 // when the build is complete.
 type meta struct {
 	Params params `json:"params"`
-	// Schema is the column lists of the tables when the set was built;
-	// a changed schema means a rebuild.
-	Schema string `json:"schema"`
+	// Schema is the column lists of the tables when the set was built,
+	// and SchemaVersion the version of the embedded migrations; a change
+	// of either means a rebuild.
+	Schema        string `json:"schema"`
+	SchemaVersion int    `json:"schema_version"`
 	// BaseUS is the time of the first current route; the history lies
 	// before it, back to OldestUS. Copies full-table copies make the
 	// history, each with Churn' of its routes withdrawn for a while.
@@ -52,6 +54,14 @@ type meta struct {
 	SeqPerCopy uint64  `json:"seq_per_copy"`
 
 	Build buildStats `json:"build"`
+
+	// The RIB snapshot built after the data set (storage.DB.Snapshot at
+	// the latest multiple of the snapshot interval): its time, or the
+	// error that building it ended with.
+	SnapUS     int64         `json:"snap_us,omitempty"`
+	SnapRoutes uint64        `json:"snap_routes,omitempty"`
+	SnapTook   time.Duration `json:"snap_took,omitempty"`
+	SnapErr    string        `json:"snap_err,omitempty"`
 }
 
 type buildStats struct {
@@ -133,7 +143,7 @@ func (m *meta) routeStep() int64 { return max(1, 600e6/int64(max(m.Params.Routes
 // build fills the database with the data set: peer events and the base
 // table through the storage package's insert path (DB.Insert, as the
 // collector's log consumer stores events), then the history in SQL.
-func build(ctx context.Context, db *storage.DB, a *admin, dbName string, d *dataset, m *meta, settleLimit time.Duration, logf func(string, ...any)) error {
+func build(ctx context.Context, db *storage.DB, a *admin, dbName string, d *dataset, m *meta, settleLimit, snapEvery time.Duration, logf func(string, ...any)) error {
 	st := &m.Build
 	st.Start = time.Now()
 
@@ -177,6 +187,25 @@ func build(ctx context.Context, db *storage.DB, a *admin, dbName string, d *data
 		return err
 	}
 	st.Settle = time.Since(t)
+
+	// A store runs storage.RunSnapshots (collector run): one snapshot,
+	// as the latest due one, with the server's default limits.
+	if snapEvery > 0 {
+		at := time.Now().Truncate(snapEvery)
+		t = time.Now()
+		n, err := db.Snapshot(ctx, at)
+		m.SnapTook = time.Since(t)
+		if err != nil {
+			m.SnapErr = err.Error()
+			logf("RIB snapshot at %s failed after %v: %v", at.UTC().Format(time.RFC3339), m.SnapTook.Round(time.Millisecond), err)
+		} else {
+			m.SnapUS, m.SnapRoutes = at.UnixMicro(), n
+			logf("RIB snapshot at %s: %d routes in %v", at.UTC().Format(time.RFC3339), n, m.SnapTook.Round(time.Millisecond))
+		}
+		if _, err := a.settle(ctx, dbName, settleLimit); err != nil {
+			return err
+		}
+	}
 	st.Total = time.Since(st.Start)
 	if st.CurrentRows, err = a.u64(ctx, "SELECT count() FROM routes_current"); err != nil {
 		return err
@@ -223,6 +252,7 @@ func insertPeerEvents(ctx context.Context, db *storage.DB, d *dataset, m *meta) 
 			if c != m.Copies {
 				down := ev(t-3e6, schema.TypePeerState)
 				down.State, down.Reason = schema.StateDown, "hold timer expired"
+				down.Routes = schema.RouteCounts{{Family: schema.IPv4Unicast}, {Family: schema.IPv6Unicast}}
 				events = append(events, down)
 			}
 			open := ev(t-2e6, schema.TypeOpen)
@@ -269,10 +299,19 @@ func insertBase(ctx context.Context, db *storage.DB, d *dataset, m *meta, logf f
 		defer close(batches)
 		batch := make([]schema.Event, 0, insertBatch)
 		step := m.routeStep()
+		// Each peer's routes per family so far: a live session puts its
+		// Adj-RIB-In's count of the UPDATE's family on the event.
+		counts := make([][2]uint64, len(d.peers))
 		for i := range d.slots {
+			fam, f := schema.IPv4Unicast, 0
+			if d.slots[i].prefix.Addr().Is6() {
+				fam, f = schema.IPv6Unicast, 1
+			}
 			for k := range d.peers {
 				var ev schema.Event
 				d.route(&ev, &d.slots[i], k, 0)
+				counts[k][f]++
+				ev.Routes = schema.RouteCounts{{Family: fam, Routes: counts[k][f]}}
 				ev.Host = host
 				ev.Seq = m.baseSeq(i)
 				ev.Timestamp = float64(m.BaseUS+int64(i)*step+int64(k)) / 1e6

@@ -55,6 +55,8 @@ const uiLimit = 1001
 
 // queryKinds are the five queries, through the storage functions
 // that lg's handlers call.
+// With a RIB snapshot, state at T is measured twice: T anywhere in the
+// history (mostly before the snapshot) and T after it.
 func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
 	oldest := time.UnixMicro(m.OldestUS)
 	randomAddr := func(rng *rand.Rand) netip.Addr {
@@ -68,7 +70,7 @@ func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
 		a, _ := netip.AddrFromSlice(b)
 		return a
 	}
-	return []*queryKind{
+	kinds := []*queryKind{
 		{
 			name: "longest match now", what: "DB.Routes{match: longest, address}", target: 20 * time.Millisecond,
 			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
@@ -82,6 +84,16 @@ func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
 			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
 				s := &d.slots[rng.IntN(len(d.slots))]
 				at := oldest.Add(time.Duration(rng.Int64N(int64(time.Since(oldest)))))
+				r, err := db.Routes(ctx, storage.RoutesQuery{Prefix: s.prefix, Match: storage.MatchExact, At: at, Limit: uiLimit})
+				return len(r), err
+			},
+		},
+		{
+			name: "state at T after the snapshot", what: "DB.Routes{match: exact, at: T >= snapshot}", target: 50 * time.Millisecond,
+			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
+				s := &d.slots[rng.IntN(len(d.slots))]
+				snap := time.UnixMicro(m.SnapUS)
+				at := snap.Add(time.Duration(rng.Int64N(int64(max(time.Since(snap), 1)))))
 				r, err := db.Routes(ctx, storage.RoutesQuery{Prefix: s.prefix, Match: storage.MatchExact, At: at, Limit: uiLimit})
 				return len(r), err
 			},
@@ -110,6 +122,10 @@ func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
 			},
 		},
 	}
+	if m.SnapUS == 0 {
+		kinds = slices.DeleteFunc(kinds, func(k *queryKind) bool { return k.name == "state at T after the snapshot" })
+	}
+	return kinds
 }
 
 // measure runs n queries of the kind one after the other (after warm-up
@@ -193,6 +209,10 @@ type ingester struct {
 	seq      []uint64
 	lastUS   []int64
 	start    int64
+	// Each peer's route count per family and its withdrawn routes, as the
+	// collector's Adj-RIB-In keeps them, for the events' Routes.
+	counts [][2]uint64
+	gone   []map[int32]bool
 
 	mu        sync.Mutex
 	pending   []schema.Event
@@ -216,8 +236,20 @@ func newIngester(db *storage.DB, d *dataset, lastSeq map[netip.Addr]uint64, rate
 	in := &ingester{db: db, d: d, rate: rate, perEvent: max(perEvent, 1), interval: interval, start: time.Now().Unix()}
 	in.seq = make([]uint64, len(d.peers))
 	in.lastUS = make([]int64, len(d.peers))
+	var n4, n6 uint64
+	for _, s := range d.slots {
+		if s.prefix.Addr().Is4() {
+			n4++
+		} else {
+			n6++
+		}
+	}
+	in.counts = make([][2]uint64, len(d.peers))
+	in.gone = make([]map[int32]bool, len(d.peers))
 	for k, p := range d.peers {
 		in.seq[k] = lastSeq[p.addr]
+		in.counts[k] = [2]uint64{n4, n6}
+		in.gone[k] = map[int32]bool{}
 	}
 	return in
 }
@@ -258,7 +290,9 @@ func (in *ingester) run(ctx context.Context, seed uint64) {
 			if now.Sub(lastKeepalive) >= 30*time.Second {
 				lastKeepalive = now
 				for k, p := range in.d.peers {
-					evs = append(evs, in.stamp(schema.Event{Type: schema.TypeKeepalive, Peer: p.addr, PeerASN: p.asn}, k, now))
+					ka := schema.Event{Type: schema.TypeKeepalive, Peer: p.addr, PeerASN: p.asn,
+						Routes: schema.RouteCounts{{Family: schema.IPv4Unicast, Routes: in.counts[k][0]}, {Family: schema.IPv6Unicast, Routes: in.counts[k][1]}}}
+					evs = append(evs, in.stamp(ka, k, now))
 				}
 			}
 			in.generated.Add(int64(len(evs)))
@@ -314,6 +348,7 @@ func (in *ingester) event(rng *rand.Rand, now time.Time) schema.Event {
 			set.Prefixes = append(set.Prefixes, d.slots[s].prefix)
 		}
 		ev.Withdrawn = []schema.NLRISet{set}
+		ev.Routes = in.count(k, slots, false)
 		if len(in.withdrawn) < 100_000 {
 			in.withdrawn = append(in.withdrawn, withdrawal{peer: k, slots: slots})
 		}
@@ -332,7 +367,28 @@ func (in *ingester) announce(rng *rand.Rand, k int, slots []int32) schema.Event 
 	for _, s := range slots[1:] {
 		a.Prefixes = append(a.Prefixes, in.d.slots[s].prefix)
 	}
+	ev.Routes = in.count(k, slots, true)
 	return ev
+}
+
+// count updates peer k's count for the slots (of one family) announced
+// or withdrawn and returns the family's count after the event.
+func (in *ingester) count(k int, slots []int32, announce bool) schema.RouteCounts {
+	fam, f := schema.IPv4Unicast, 0
+	if in.d.slots[slots[0]].prefix.Addr().Is6() {
+		fam, f = schema.IPv6Unicast, 1
+	}
+	for _, s := range slots {
+		switch gone := in.gone[k][s]; {
+		case announce && gone:
+			delete(in.gone[k], s)
+			in.counts[k][f]++
+		case !announce && !gone:
+			in.gone[k][s] = true
+			in.counts[k][f]--
+		}
+	}
+	return schema.RouteCounts{{Family: fam, Routes: in.counts[k][f]}}
 }
 
 func (in *ingester) insertLoop(ctx context.Context) {

@@ -47,6 +47,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
 )
 
@@ -89,6 +90,7 @@ type config struct {
 	insertRound int
 	settle      time.Duration
 	only        string
+	snapEvery   time.Duration
 }
 
 func main() {
@@ -118,6 +120,7 @@ func main() {
 	flag.DurationVar(&c.flushEvery, "flush", time.Second, "the ingest inserts what accumulated this often (clickhouse.flush_interval)")
 	flag.IntVar(&c.insertRound, "insert-rounds", 7, "interleaved rounds of the insert-rate comparison")
 	flag.DurationVar(&c.settle, "settle", 15*time.Minute, "after a build, wait at most this long for ClickHouse's merges to finish")
+	flag.DurationVar(&c.snapEvery, "snapshot-interval", 8*time.Hour, "clickhouse.snapshot_interval: after the build, one RIB snapshot at the latest multiple of it (0: none)")
 	flag.StringVar(&c.only, "only", "", "comma-separated parts to run: queries, bytes (default both); build: only build (or restore) the data set")
 	flag.Parse()
 	c.p.Routes, c.p.History, c.ingestRate, c.queries = int(routes), int(history), int(rate), int(queries)
@@ -168,7 +171,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	meter := &cpuMeter{pids: []int{os.Getpid()}}
 	metaPath := filepath.Join(c.dataDir, metaFile)
 	restored := false
-	if m, err := loadMeta(metaPath); err == nil && !c.rebuild && sameParams(m.Params, c.p) && haveSnapshot(c.dataDir, dbName) {
+	if m, err := loadMeta(metaPath); err == nil && !c.rebuild && sameParams(m.Params, c.p) && m.SchemaVersion == schema.Version() && haveSnapshot(c.dataDir, dbName) {
 		if err := restoreSnapshot(c.dataDir, dbName); err != nil {
 			logf("not restoring the data set as built (what earlier runs ingested stays): %v", err)
 		} else {
@@ -176,6 +179,13 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	}
 	cfg := storage.Config{Database: dbName, Server: storage.ServerConfig{DataDir: c.dataDir, TCPPort: c.tcpPort, HTTPPort: c.httpPort, ExitWithStarter: true}}
+	// A data set to build again is dropped before storage.Open, which
+	// would first migrate it to the current schema (copying the history).
+	if m, err := loadMeta(metaPath); err != nil || c.rebuild || !sameParams(m.Params, c.p) || m.SchemaVersion != schema.Version() {
+		if err := dropBefore(ctx, cfg.Server, c.dataDir, dbName); err != nil {
+			return err
+		}
+	}
 	db, err := storage.Open(ctx, cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
@@ -221,7 +231,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		reason = "no data set in " + c.dataDir
 	case !sameParams(m.Params, c.p):
 		reason = "other parameters"
-	case m.Schema != fp:
+	case m.Schema != fp || m.SchemaVersion != schema.Version():
 		reason = "the schema changed"
 	}
 	built := false
@@ -246,7 +256,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		defer a.conn.Close()
 		m = plan(c.p, len(d.slots), time.Now())
 		r0 := meter.read()
-		if err := build(ctx, db, a, dbName, d, m, c.settle, logf); err != nil {
+		if err := build(ctx, db, a, dbName, d, m, c.settle, c.snapEvery, logf); err != nil {
 			return fmt.Errorf("build: %w", err)
 		}
 		m.Build.Pool = poolTime
@@ -254,6 +264,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		if m.Schema, err = schemaPrint(ctx, a, dbName); err != nil {
 			return err
 		}
+		m.SchemaVersion = schema.Version()
 		if err := takeSnapshot(ctx, a, c.dataDir, dbName); err != nil {
 			return err
 		}
@@ -306,7 +317,41 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		}
 	}
 	rep.print(out)
+
+	// Give the disk back: what this run ingested (and the parts its
+	// merges left behind) goes, the data set as built stays.
+	a.conn.Close()
+	db.Close()
+	if haveSnapshot(c.dataDir, dbName) {
+		for i := 0; i < 60; i++ {
+			if pid, ok := storage.ServerPID(c.dataDir); !ok || !processAlive(pid) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if err := restoreSnapshot(c.dataDir, dbName); err != nil {
+			logf("the data set stays as this run left it: %v", err)
+		} else {
+			logf("data set reset to its snapshot: %s on disk in %s", human(dirSize(c.dataDir)), c.dataDir)
+		}
+	}
 	return nil
+}
+
+// dropBefore drops the data set's database, if the server holds one,
+// through a server handle of its own.
+func dropBefore(ctx context.Context, sc storage.ServerConfig, dataDir, dbName string) error {
+	srv, err := storage.StartServer(ctx, sc, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	a, err := openAdmin(srv.Addr(), dataDir, "default")
+	if err != nil {
+		return err
+	}
+	defer a.conn.Close()
+	return a.exec(ctx, "DROP DATABASE IF EXISTS "+dbName)
 }
 
 // runQueries measures every kind while the ingester runs, then reads the
@@ -451,6 +496,18 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "- build (%s, %s): %v in all: RIBs read %v, base table %d rows through DB.Insert %v (%.0f rows/s), history to %d rows by INSERT ... SELECT %v, merges settled %v\n",
 		built, b.Start.Format("2006-01-02 15:04"), b.Total.Round(time.Second), b.Pool.Round(time.Second), b.BaseRows, b.Base.Round(time.Second), b.BaseInsertRate,
 		b.HistoryRows, b.History.Round(time.Second), b.Settle.Round(time.Second))
+	switch {
+	case m.SnapErr != "":
+		fmt.Fprintf(w, "- RIB snapshot (storage.DB.Snapshot, as RunSnapshots makes every %v): **failed** after %v: %s\n", r.cfg.snapEvery, m.SnapTook.Round(time.Millisecond), m.SnapErr)
+	case m.SnapUS != 0:
+		fmt.Fprintf(w, "- RIB snapshot (storage.DB.Snapshot, as RunSnapshots makes every %v) at %s: %d routes in %v\n", r.cfg.snapEvery,
+			time.UnixMicro(m.SnapUS).UTC().Format(time.RFC3339), m.SnapRoutes, m.SnapTook.Round(time.Millisecond))
+	}
+	if r.cfg.snapEvery > 0 {
+		n := int64(p.HistoryDays) * 24 * int64(time.Hour) / int64(r.cfg.snapEvery)
+		fmt.Fprintf(w, "- a store that made a snapshot every %v over these %d days would hold %d of them: %d × %d routes = %.1f G rows in rib_snapshots, %.0fx the history; this one holds one\n",
+			r.cfg.snapEvery, p.HistoryDays, n, n, p.Peers*p.Routes, float64(n)*float64(p.Peers*p.Routes)/1e9, float64(n)*float64(p.Peers*p.Routes)/float64(max(p.History, 1)))
+	}
 	if r.built {
 		fmt.Fprintf(w, "- CPUs used during the build: %.2f by benchlg + clickhouse-server, %.2f by other processes\n", b.CPU.ours, b.CPU.others)
 	}
