@@ -6,8 +6,10 @@
 # then prints p50/p99 of the storage queries lg runs while 20k events/s are
 # stored, bytes on disk per event beside gzipped MRT, and the insert rate
 # beside an ENGINE = Null table. Needs clickhouse-server (make deps) and
-# ../shared/data. The full scale takes about 40 minutes and ~10 GB of disk;
-# to try it out:
+# ../shared/data. The full scale takes 15-25 minutes on 2 cores (build
+# 3-4 min the first time); the data set keeps ~3 GB, and a run grows it to
+# ~20 GB (the ingest's rows, merged-away parts) before resetting it at exit.
+# To try it out:
 #   scripts/bench-lg.sh -routes 100k -history 20M -queries 200 -budget 1m
 # Arguments go to internal/benchlg (-h lists them).
 set -euo pipefail
