@@ -92,29 +92,37 @@ func ASPathRegexp(s string) string {
 	return strings.ReplaceAll(s, "_", `(?:^|$|[ {},()\[\]])`)
 }
 
-// having returns the HAVING conditions of the filter, with their bound
-// arguments, on the route's latest event.
-func (f RouteFilter) having() ([]string, []any) {
+// conditions returns the filter as an SQL condition, with its bound
+// arguments, on the values col gives for each column name: the columns of
+// one stored row (rowValue) or of a route's latest event (latestValue).
+// It is "" when the filter is empty.
+func (f RouteFilter) conditions(col func(string) string) (string, []any) {
 	var conds []string
 	var args []any
 	if f.OriginASN != 0 {
-		conds = append(conds, "argMax(origin_asn, ts_us) = ?")
+		conds = append(conds, col("origin_asn")+" = toUInt32(?)")
 		args = append(args, f.OriginASN)
 	}
 	if f.ASPath != "" {
-		conds = append(conds, "match(argMax(as_path, ts_us), ?)")
+		conds = append(conds, "match("+col("as_path")+", ?)")
 		args = append(args, ASPathRegexp(f.ASPath))
 	}
 	if f.Community != nil {
-		conds = append(conds, "has(argMax(communities, ts_us), toUInt32(?))")
+		conds = append(conds, "has("+col("communities")+", toUInt32(?))")
 		args = append(args, f.Community.Uint32())
 	}
 	if f.LargeCommunity != nil {
-		conds = append(conds, "has(argMax(large_communities, ts_us), ?)")
+		conds = append(conds, "has("+col("large_communities")+", ?)")
 		args = append(args, f.LargeCommunity.String())
 	}
-	return conds, args
+	return strings.Join(conds, " AND "), args
 }
+
+// rowValue is a column of one stored row.
+func rowValue(col string) string { return col }
+
+// latestValue is a column of a route's latest event, in a GROUP BY route.
+func latestValue(col string) string { return "argMax(" + col + ", ts_us)" }
 
 // ErrBadQuery is wrapped by errors about the query rather than the store.
 var ErrBadQuery = errors.New("bad query")
@@ -211,6 +219,31 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		c, a := afterCondition(q.After)
 		where, args = append(where, c), append(args, a...)
 	}
+	// Now is read from the current state (a few rows per route); a time
+	// in the past from the latest snapshot before it and the events since.
+	var snap snapshotRef
+	if !q.At.IsZero() {
+		var err error
+		snap, err = db.snapshotAt(db.bounded(ctx), uint64(max(q.At.UnixMicro(), 0)), false)
+		if err != nil {
+			return nil, err
+		}
+	}
+	source := func(where []string, args []any) (string, []any) {
+		if q.At.IsZero() {
+			return "routes_current WHERE " + strings.Join(where, " AND "), args
+		}
+		from, args := routeSource(snap, where, args)
+		return from + " AS r", args
+	}
+	// A filter first selects the prefixes that have a row matching it (a
+	// scan of the filtered column only), so that only their routes are
+	// grouped; HAVING then keeps the routes whose latest event matches.
+	if c, a := q.Filter.conditions(rowValue); c != "" {
+		sub, subArgs := source(append(slices.Clone(where), c), append(slices.Clone(args), a...))
+		where = append(where, "(prefix, prefix_len) GLOBAL IN (SELECT prefix, prefix_len FROM "+sub+")")
+		args = append(args, subArgs...)
+	}
 	downs, err := db.lastDowns(ctx, q.At, q.Peer, q.Host)
 	if err != nil {
 		return nil, err
@@ -221,26 +254,15 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		having += " AND last_us > " + c
 		havingArgs = append(havingArgs, a...)
 	}
-	fc, fa := q.Filter.having()
-	for _, c := range fc {
+	if c, a := q.Filter.conditions(latestValue); c != "" {
 		having += " AND " + c
+		havingArgs = append(havingArgs, a...)
 	}
-	havingArgs = append(havingArgs, fa...)
 	limit := ""
 	if q.Limit > 0 && q.Match != MatchLongest {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)
 	}
-	// Now is read from the current state (a few rows per route); a time
-	// in the past from the latest snapshot before it and the events since.
-	from := "routes_current WHERE " + strings.Join(where, " AND ")
-	if !q.At.IsZero() {
-		snap, err := db.snapshotAt(db.bounded(ctx), uint64(max(q.At.UnixMicro(), 0)), false)
-		if err != nil {
-			return nil, err
-		}
-		from, args = routeSource(snap, where, args)
-		from += " AS r"
-	}
+	from, args := source(where, args)
 	args = append(args, havingArgs...)
 	sql := `SELECT ` + routeColumns(true) + `
 FROM ` + from + `

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -138,48 +139,72 @@ func (db *DB) Snapshot(ctx context.Context, at time.Time) (uint64, error) {
 		return fail(err)
 	}
 	// build inserts the snapshot's rows into the tables whose names end in
-	// suffix: on a cluster, each shard builds its own from its own rows
+	// suffix, one range of prefixes at a time (so that grouping a range's
+	// routes fits in memory whatever the RIB's size), and returns how many
+	// it holds. On a cluster, each shard builds its own from its own rows
 	// (the sharding key keeps a route's events and snapshot rows on one
 	// shard), with the down times and stale peers of the whole store.
-	build := func(conn driver.Conn, suffix string) error {
-		where, args := db.scope(nil, nil, t, netip.Addr{}, "")
-		from, args := routeSourceIn(prev, where, args, suffix)
-		having := "argMax(kind, ts_us) = 'announce'"
-		if c, a := downs.condition(); c != "" {
-			having += " AND max(ts_us) > " + c
-			args = append(args, a...)
+	build := func(conn driver.Conn, suffix string) (uint64, error) {
+		bounds, err := snapshotBounds(ctx, conn, suffix, snapshotRangeRows)
+		if err != nil {
+			return 0, err
 		}
-		sel := []string{"toUInt64(?)"}
-		sel = append(sel, routeKeyColumns...)
-		sel = append(sel, "argMax(ts, ts_us)", "max(ts_us)", "argMax(origin_asn, ts_us)")
-		for _, c := range routeAttrColumns {
-			sel = append(sel, "argMax("+c+", ts_us)")
+		var n uint64
+		for i := 0; i <= len(bounds); i++ {
+			rangeWhere, rangeArgs := prefixRange(bounds, i)
+			where, args := db.scope(nil, nil, t, netip.Addr{}, "")
+			where, args = append(where, rangeWhere...), append(args, rangeArgs...)
+			from, args := routeSourceIn(prev, where, args, suffix)
+			having := "argMax(kind, ts_us) = 'announce'"
+			if c, a := downs.condition(); c != "" {
+				having += " AND max(ts_us) > " + c
+				args = append(args, a...)
+			}
+			sel := []string{"toUInt64(?)"}
+			sel = append(sel, routeKeyColumns...)
+			sel = append(sel, "argMax(ts, ts_us)", "max(ts_us)", "argMax(origin_asn, ts_us)")
+			for _, c := range routeAttrColumns {
+				sel = append(sel, "argMax("+c+", ts_us)")
+			}
+			cols := slices.Concat([]string{"snap_us"}, routeKeyColumns, []string{"ts", "ts_us", "origin_asn"}, routeAttrColumns)
+			sql := "INSERT INTO rib_snapshots" + suffix + " (" + strings.Join(cols, ", ") + ")\nSELECT " + strings.Join(sel, ", ") +
+				"\nFROM " + from + "\nGROUP BY " + strings.Join(routeKeyColumns, ", ") + "\nHAVING " + having
+			if err := conn.Exec(ctx, sql, append([]any{us}, args...)...); err != nil {
+				return 0, err
+			}
+			// FINAL: a snapshot built again (or at once elsewhere) has the
+			// same rows twice until they merge.
+			var c uint64
+			q := "SELECT count() FROM rib_snapshots" + suffix + " FINAL WHERE " + strings.Join(append([]string{"snap_us = toUInt64(?)"}, rangeWhere...), " AND ")
+			if err := conn.QueryRow(ctx, q, append([]any{us}, rangeArgs...)...).Scan(&c); err != nil {
+				return 0, err
+			}
+			n += c
 		}
-		cols := slices.Concat([]string{"snap_us"}, routeKeyColumns, []string{"ts", "ts_us", "origin_asn"}, routeAttrColumns)
-		sql := "INSERT INTO rib_snapshots" + suffix + " (" + strings.Join(cols, ", ") + ")\nSELECT " + strings.Join(sel, ", ") +
-			"\nFROM " + from + "\nGROUP BY " + strings.Join(routeKeyColumns, ", ") + "\nHAVING " + having
-		return conn.Exec(ctx, sql, append([]any{us}, args...)...)
+		return n, nil
 	}
+	var n uint64
 	if len(db.shards) == 0 {
-		err = build(db.conn, "")
+		n, err = build(db.conn, "")
 	} else {
 		errs := make([]error, len(db.shards))
+		counts := make([]uint64, len(db.shards))
 		var wg sync.WaitGroup
 		for i, c := range db.shards {
 			wg.Go(func() {
-				if err := build(c, LocalSuffix); err != nil {
-					errs[i] = fmt.Errorf("shard %d: %w", i+1, err)
+				counts[i], errs[i] = build(c, LocalSuffix)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("shard %d: %w", i+1, errs[i])
 				}
 			})
 		}
 		wg.Wait()
 		err = errors.Join(errs...)
+		for _, c := range counts {
+			n += c
+		}
 	}
 	if err != nil {
-		return fail(err)
-	}
-	var n uint64
-	if err := db.conn.QueryRow(ctx, "SELECT count() FROM rib_snapshots FINAL WHERE snap_us = toUInt64(?)", us).Scan(&n); err != nil {
 		return fail(err)
 	}
 	if err := db.conn.Exec(ctx, "INSERT INTO rib_snapshot_runs (snap_us, made_us, complete, routes) SELECT toUInt64(?), toUInt64(?), 1, toUInt64(?)",
@@ -187,6 +212,72 @@ func (db *DB) Snapshot(ctx context.Context, at time.Time) (uint64, error) {
 		return fail(err)
 	}
 	return n, nil
+}
+
+// snapshotRangeRows is about the most rows of the current state in one
+// range of prefixes that Snapshot groups at a time: some hundred MB of
+// ClickHouse's memory. A variable for the tests, which split a few routes
+// into many ranges.
+var snapshotRangeRows uint64 = 500_000
+
+// snapshotBounds splits the prefixes of the current state (of the tables
+// whose names end in suffix) into ranges of about maxRows rows each, and
+// returns the ranges' bounds in order: range i is [bounds[i-1], bounds[i])
+// (prefixRange), the first without a lower bound and the last without an
+// upper one, so that the ranges hold every prefix whatever was stored
+// since. Prefixes are counted by bucket: their /16 for IPv4 (stored
+// IPv4-mapped, the first 14 bytes), their first 3 bytes otherwise.
+func snapshotBounds(ctx context.Context, conn driver.Conn, suffix string, maxRows uint64) ([][16]byte, error) {
+	rows, err := conn.Query(ctx, "SELECT substring(prefix, 1, if(afi = 1, 14, 3)) AS bucket, count() FROM routes_current"+suffix+
+		" GROUP BY bucket ORDER BY bucket")
+	if err != nil {
+		return nil, fmt.Errorf("prefix ranges: %w", err)
+	}
+	defer rows.Close()
+	type bucket struct {
+		start [16]byte
+		rows  uint64
+	}
+	var buckets []bucket
+	for rows.Next() {
+		var b bucket
+		var key string
+		if err := rows.Scan(&key, &b.rows); err != nil {
+			return nil, fmt.Errorf("prefix ranges: %w", err)
+		}
+		copy(b.start[:], key)
+		buckets = append(buckets, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("prefix ranges: %w", err)
+	}
+	slices.SortFunc(buckets, func(a, b bucket) int { return bytes.Compare(a.start[:], b.start[:]) })
+	var bounds [][16]byte
+	var inRange uint64
+	for _, b := range buckets {
+		if inRange > 0 && inRange+b.rows > maxRows {
+			if len(bounds) == 0 || bounds[len(bounds)-1] != b.start {
+				bounds = append(bounds, b.start)
+			}
+			inRange = 0
+		}
+		inRange += b.rows
+	}
+	return bounds, nil
+}
+
+// prefixRange returns the conditions, with their bound arguments, that
+// keep the prefixes of range i of bounds (see snapshotBounds).
+func prefixRange(bounds [][16]byte, i int) ([]string, []any) {
+	var where []string
+	var args []any
+	if i > 0 {
+		where, args = append(where, "prefix >= "+fixed16Param), append(args, fixed16Arg(bounds[i-1]))
+	}
+	if i < len(bounds) {
+		where, args = append(where, "prefix < "+fixed16Param), append(args, fixed16Arg(bounds[i]))
+	}
+	return where, args
 }
 
 // RunSnapshots builds a snapshot at every multiple of interval (Unix time)

@@ -49,13 +49,15 @@ func stateModel(events []schema.Event, atSec float64) []string {
 
 func stateAt(t *testing.T, db *DB, atSec float64) []string {
 	t.Helper()
-	routes, err := db.Routes(t.Context(), RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: MatchMore, At: at(atSec)})
-	if err != nil {
-		t.Fatalf("routes at %v s: %v", atSec, err)
-	}
 	var out []string
-	for _, r := range routes {
-		out = append(out, r.Peer.String()+" "+r.Prefix.String()+" "+r.Path.String())
+	for _, all := range []string{"0.0.0.0/0", "::/0"} {
+		routes, err := db.Routes(t.Context(), RoutesQuery{Prefix: netip.MustParsePrefix(all), Match: MatchMore, At: at(atSec)})
+		if err != nil {
+			t.Fatalf("routes at %v s: %v", atSec, err)
+		}
+		for _, r := range routes {
+			out = append(out, r.Peer.String()+" "+r.Prefix.String()+" "+r.Path.String())
+		}
 	}
 	slices.Sort(out)
 	return out
@@ -67,12 +69,16 @@ func stateAt(t *testing.T, db *DB, atSec float64) []string {
 // then with a snapshot made stale by an event stored late.
 func TestStateAtAnyTime(t *testing.T) {
 	db := testDB(t)
+	// Snapshots built in ranges of one bucket of prefixes each.
+	defer func(n uint64) { snapshotRangeRows = n }(snapshotRangeRows)
+	snapshotRangeRows = 1
 	peerC := netip.MustParseAddr("192.0.2.3")
 	events := []schema.Event{
 		state(10, peerA, 64500, schema.StateConnected),
 		state(10, peerC, 64503, schema.StateConnected),
 		announce(20, peerA, 64500, []uint32{64500, 1}, "10.0.0.0/8", "10.1.0.0/16"),
 		announce(21, peerC, 64503, []uint32{64503, 1}, "10.0.0.0/8"),
+		announce(22, peerC, 64503, []uint32{64503, 5}, "2001:db8::/32", "2001:db8:1::/48", "2a00::/12"),
 		announce(30, peerA, 64500, []uint32{64500, 2}, "10.0.0.0/8"),
 		withdraw(40, peerA, 64500, "10.1.0.0/16"),
 		state(50, peerA, 64500, schema.StateDown),
@@ -80,6 +86,7 @@ func TestStateAtAnyTime(t *testing.T) {
 		announce(70, peerA, 64500, []uint32{64500, 3}, "10.2.0.0/16"),
 		announce(80, peerA, 64500, []uint32{64500, 4}, "10.0.0.0/8"),
 		withdraw(90, peerC, 64503, "10.0.0.0/8"),
+		withdraw(91, peerC, 64503, "2001:db8:1::/48"),
 	}
 	store(t, db, events...)
 	times := []float64{5, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95}
