@@ -113,7 +113,7 @@ func (s *Server) dial(ctx context.Context, peer netip.Addr, r PeerRule) {
 				}
 				s.stats.DialFailures.Add(1)
 				log.Info("cannot connect to the neighbor; retrying", "addr", target, "err", err, "in", backoff)
-			} else if sess := s.accept(ctx, conn); sess != nil {
+			} else if sess := s.accept(ctx, conn, true); sess != nil {
 				select {
 				case <-sess.finished:
 				case <-ctx.Done():

@@ -61,7 +61,15 @@ type Config struct {
 	// ShutdownTimeout bounds how long Serve, once its context ends, waits
 	// for the sinks to take the last events (default 5s).
 	ShutdownTimeout time.Duration
+	// OpenTimeout bounds how long a new connection may go without an
+	// OPEN (RFC 4271's large OpenSent hold timer; default 4m): then it
+	// gets a NOTIFICATION 4/0 (hold timer expired) and is closed.
+	OpenTimeout time.Duration
 }
+
+// DefaultOpenTimeout is Config.OpenTimeout's default: the hold time
+// RFC 4271 8.2.2 suggests for OpenSent.
+const DefaultOpenTimeout = 4 * time.Minute
 
 // DefaultConfig is the configuration of a collector tried out with no
 // config file: loopback only, any peer in 127.0.0.0/8 with any AS.
@@ -73,6 +81,7 @@ func DefaultConfig() Config {
 		RouterID:        DefaultRouterID("127.0.0.1:1179"),
 		HoldTime:        90 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
+		OpenTimeout:     DefaultOpenTimeout,
 		Peers:           []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
 		AddPath:         true,
 	}
@@ -93,6 +102,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("collector.hold_time %s: must be 0 or 3s-65535s", c.HoldTime)
 	case c.ShutdownTimeout <= 0:
 		return errors.New("collector: shutdown timeout must be positive")
+	case c.OpenTimeout < 0:
+		return fmt.Errorf("collector.open_timeout %s: must not be negative", c.OpenTimeout)
 	case len(c.Peers) == 0:
 		return errors.New("collector.peers: at least one rule is needed, or no peer can connect")
 	}
@@ -166,8 +177,10 @@ func (s *Server) Resume(peers []PeerResume) {
 const ReasonCollectorRestart = "collector restart"
 
 // peerCounters keep the per-peer sequence without gaps and a strictly
-// increasing timestamp, across sessions.
+// increasing timestamp, across sessions; mu guards them and orders the
+// peer's events into the queue.
 type peerCounters struct {
+	mu     sync.Mutex
 	seq    uint64
 	lastUS int64
 }
@@ -176,6 +189,9 @@ type peerCounters struct {
 func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 	if !cfg.RouterID.IsValid() {
 		cfg.RouterID = DefaultRouterID(cfg.Listen)
+	}
+	if cfg.OpenTimeout == 0 {
+		cfg.OpenTimeout = DefaultOpenTimeout
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -287,7 +303,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			continue
 		}
 		backoff = 0
-		s.accept(ctx, conn)
+		s.accept(ctx, conn, false)
 	}
 	cancel()
 	s.wg.Wait()
@@ -300,8 +316,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // accept checks the peer against the rules and starts its session, which
-// it returns (nil if the connection is refused).
-func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
+// it returns (nil if the connection is refused). active says the
+// collector opened the connection (to an active neighbor). The session
+// becomes the peer's only once the peer's OPEN arrives (claim): until
+// then, a connection from the address of a peer whose session is up does
+// not touch that session.
+func (s *Server) accept(ctx context.Context, conn net.Conn, active bool) *session {
 	ap, err := netip.ParseAddrPort(conn.RemoteAddr().String())
 	if err != nil {
 		conn.Close()
@@ -342,18 +362,9 @@ func (s *Server) accept(ctx context.Context, conn net.Conn) *session {
 			return nil
 		}
 	}
-	sess := newSession(s, conn, peer, rule)
-	s.mu.Lock()
-	old := s.sessions[peer]
-	s.sessions[peer] = sess
-	s.mu.Unlock()
-	if old != nil {
-		// The peer reconnected: the old connection is dead or stale.
-		old.log.Info("peer reconnected; closing the previous session")
-		old.stop()
-	}
+	sess := newSession(s, conn, peer, rule, active)
 	s.wg.Go(func() {
-		sess.run(ctx, old)
+		sess.run(ctx)
 		s.mu.Lock()
 		if s.sessions[peer] == sess {
 			delete(s.sessions, peer)
@@ -402,10 +413,13 @@ func (s *Server) refuse(peer netip.Addr, rule PeerRule) (reason string) {
 	if rule.MaxSessions == 0 {
 		return ""
 	}
+	// Addresses of the range with a connection, opening or established.
 	n := 0
-	for a, ss := range s.sessions {
-		if a != peer && ss.rule.Prefix == rule.Prefix {
-			n++
+	for a := range s.conns {
+		if a != peer && rule.Prefix.Contains(a) {
+			if r, _ := matchRule(s.rules, a); r.Prefix == rule.Prefix {
+				n++
+			}
 		}
 	}
 	if n >= rule.MaxSessions {
@@ -441,9 +455,14 @@ func matchRule(rules []PeerRule, a netip.Addr) (PeerRule, bool) {
 
 // emit stamps an event with the peer's next sequence number, a strictly
 // increasing timestamp and an ID, and queues it for the sinks. It blocks
-// when the sinks are behind.
+// when the sinks are behind. The events of one peer are queued in the
+// order of their sequence numbers, even from two connections of the peer
+// at once (a collision).
 func (s *Server) emit(ev *schema.Event, at time.Time) {
-	s.stamp(ev, at)
+	pc := s.counters(ev.Peer)
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	s.stampLocked(pc, ev, at)
 	s.stats.Events.Add(1)
 	s.in <- *ev
 }
@@ -451,12 +470,26 @@ func (s *Server) emit(ev *schema.Event, at time.Time) {
 // stamp sets the envelope of an event: host, the peer's next sequence
 // number, a strictly increasing timestamp and the id.
 func (s *Server) stamp(ev *schema.Event, at time.Time) {
+	pc := s.counters(ev.Peer)
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	s.stampLocked(pc, ev, at)
+}
+
+// counters returns the peer's counters, made when new.
+func (s *Server) counters(peer netip.Addr) *peerCounters {
 	s.mu.Lock()
-	pc := s.peers[ev.Peer]
+	defer s.mu.Unlock()
+	pc := s.peers[peer]
 	if pc == nil {
 		pc = &peerCounters{}
-		s.peers[ev.Peer] = pc
+		s.peers[peer] = pc
 	}
+	return pc
+}
+
+// stampLocked is stamp with pc, the peer's counters, locked.
+func (s *Server) stampLocked(pc *peerCounters, ev *schema.Event, at time.Time) {
 	pc.seq++
 	us := at.UnixMicro()
 	if us <= pc.lastUS {
@@ -464,7 +497,6 @@ func (s *Server) stamp(ev *schema.Event, at time.Time) {
 	}
 	pc.lastUS = us
 	ev.Seq = pc.seq
-	s.mu.Unlock()
 	ev.Timestamp = float64(us) / 1e6
 	ev.Host = s.cfg.Host
 	ev.ID = eventID(s.cfg.Host, s.started.Unix(), ev.Peer, ev.Seq)

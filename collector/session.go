@@ -13,15 +13,12 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/schema"
 )
-
-// openTimeout bounds how long a new connection may take to complete the
-// OPEN exchange (RFC 4271 suggests a large hold time in OpenSent).
-const openTimeout = 90 * time.Second
 
 // session is one BGP session with a peer, from TCP accept to close.
 type session struct {
@@ -30,6 +27,10 @@ type session struct {
 	peer netip.Addr
 	rule PeerRule
 	log  *slog.Logger
+	// active: the collector opened the connection.
+	active bool
+	// established is set once the OPEN exchange is complete.
+	established atomic.Bool
 
 	wmu      sync.Mutex // serializes writes to conn; guards sentNote
 	stopped  chan struct{}
@@ -54,12 +55,13 @@ type session struct {
 	rib adjRIBIn
 }
 
-func newSession(s *Server, conn net.Conn, peer netip.Addr, rule PeerRule) *session {
+func newSession(s *Server, conn net.Conn, peer netip.Addr, rule PeerRule, active bool) *session {
 	return &session{
 		srv:      s,
 		conn:     conn,
 		peer:     peer,
 		rule:     rule,
+		active:   active,
 		log:      s.log.With("peer", peer.String()),
 		stopped:  make(chan struct{}),
 		finished: make(chan struct{}),
@@ -75,6 +77,26 @@ func (ss *session) stop() {
 	})
 }
 
+// isFinished says whether run has returned.
+func (ss *session) isFinished() bool {
+	select {
+	case <-ss.finished:
+		return true
+	default:
+		return false
+	}
+}
+
+// isStopped says whether stop was called.
+func (ss *session) isStopped() bool {
+	select {
+	case <-ss.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
 // errClosedByPeer ends a session whose peer sent a NOTIFICATION or closed
 // the connection.
 var errClosedByPeer = errors.New("closed by peer")
@@ -83,14 +105,10 @@ var errClosedByPeer = errors.New("closed by peer")
 // peer connected again).
 var errSessionStopped = errors.New("session stopped")
 
-// run drives the session. prev, if not nil, is the session this one
-// replaces; run waits for it to end so that events stay in order.
-func (ss *session) run(ctx context.Context, prev *session) {
+// run drives the session.
+func (ss *session) run(ctx context.Context) {
 	defer close(ss.finished)
 	defer ss.conn.Close()
-	if prev != nil {
-		<-prev.finished
-	}
 	stopOnCancel := context.AfterFunc(ctx, func() {
 		ss.notify(bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeAdminShutdown})
 		ss.stop()
@@ -102,12 +120,16 @@ func (ss *session) run(ctx context.Context, prev *session) {
 	ss.srv.stats.Connections.Add(-1)
 	if err != nil {
 		ss.log.Warn("session not established", "err", err)
-		// A connection the collector refused (wrong AS, bad OPEN):
-		// its NOTIFICATION and a down state with the reason, so that
-		// the refusal shows in the stream and in the peers.
+		// A connection the collector refused (wrong AS, bad OPEN, no
+		// OPEN in time): its NOTIFICATION and a down state with the
+		// reason, so that the refusal shows in the stream and in the
+		// peers; no down state when the peer has another session (a
+		// collision), which this one says nothing of.
 		if n, at := ss.sentNotification(); n != nil {
 			ss.emitNotification(*n, true, at)
-			ss.emitState(schema.StateDown, notificationOf(n, true), "rejected: "+err.Error())
+			if !ss.srv.hasOther(ss) {
+				ss.emitState(schema.StateDown, notificationOf(n, true), "rejected: "+err.Error())
+			}
 		}
 		return
 	}
@@ -155,9 +177,12 @@ func (ss *session) run(ctx context.Context, prev *session) {
 	ss.emitState(schema.StateDown, note, downReason(err))
 }
 
-// establish exchanges OPEN and KEEPALIVE messages.
+// establish exchanges OPEN and KEEPALIVE messages. A peer that sends no
+// OPEN within the OpenTimeout, or no KEEPALIVE after it within the hold
+// time, gets a NOTIFICATION 4/0 (hold timer expired).
 func (ss *session) establish() error {
-	ss.conn.SetDeadline(time.Now().Add(openTimeout))
+	wait := ss.srv.cfg.OpenTimeout
+	ss.conn.SetDeadline(time.Now().Add(wait))
 	defer ss.conn.SetDeadline(time.Time{})
 
 	mine := ss.openMessage()
@@ -168,6 +193,9 @@ func (ss *session) establish() error {
 	r := bufio.NewReader(ss.conn)
 	h, body, theirsRaw, err := bgpwire.ReadMessage(r, nil, bgpwire.MaxMessageLen)
 	if err != nil {
+		if ss.timedOut(err) {
+			return fmt.Errorf("no OPEN within %s (open timer)", wait)
+		}
 		return ss.fail("read OPEN", err)
 	}
 	switch h.Type {
@@ -200,12 +228,27 @@ func (ss *session) establish() error {
 		return fmt.Errorf("bad BGP identifier %s", theirs.RouterID)
 	}
 	ss.negotiate(mine, theirs)
+	prev, err := ss.srv.claim(ss, theirs)
+	if err != nil {
+		ss.notify(bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeCollisionResolution})
+		return err
+	}
+	if prev != nil {
+		<-prev.finished
+	}
 
 	if err := ss.write(bgpwire.AppendKeepalive(nil)); err != nil {
 		return fmt.Errorf("send KEEPALIVE: %w", err)
 	}
+	if ss.hold > 0 {
+		wait = ss.hold
+		ss.conn.SetDeadline(time.Now().Add(wait))
+	}
 	h, body, _, err = bgpwire.ReadMessage(r, nil, ss.maxLen)
 	if err != nil {
+		if ss.timedOut(err) {
+			return fmt.Errorf("no KEEPALIVE within %s after the OPEN", wait)
+		}
 		return ss.fail("read KEEPALIVE", err)
 	}
 	switch h.Type {
@@ -220,7 +263,18 @@ func (ss *session) establish() error {
 	}
 	ss.reader = r
 	ss.upSince = time.Now()
+	ss.established.Store(true)
 	return nil
+}
+
+// timedOut says whether err is the OPEN exchange's timer running out (and
+// not stop's deadline); if so it sends the NOTIFICATION 4/0.
+func (ss *session) timedOut(err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) || ss.isStopped() {
+		return false
+	}
+	ss.notify(bgpwire.Notification{Code: bgpwire.CodeHoldTimerExpired})
+	return true
 }
 
 // openMessage is the OPEN the collector sends.

@@ -3,7 +3,7 @@
 //
 //	collector:  {name, listen, asn, router_id, peers: [{address, asn, description, password, ttl_security,
 //	            active, port, hold_time, max_prefix, max_prefix_restart, max_sessions, disabled}],
-//	            store, metrics_listen, store_raw}
+//	            store, metrics_listen, store_raw, open_timeout}
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read}
@@ -65,6 +65,9 @@ type Collector struct {
 	// Without it, the MRT export of live sessions has their state changes
 	// only.
 	StoreRaw bool `yaml:"store_raw"`
+	// OpenTimeout is how long a new connection may go without sending
+	// its OPEN: then it gets a NOTIFICATION 4/0 and is closed.
+	OpenTimeout time.Duration `yaml:"open_timeout"`
 }
 
 // PeerConfig admits BGP peers: one neighbor (a /32 or /128) or a range of
@@ -201,6 +204,7 @@ func Default() Config {
 			Peers:         []PeerConfig{{Address: netip.MustParsePrefix("127.0.0.0/8")}},
 			Store:         true,
 			MetricsListen: "127.0.0.1:9179",
+			OpenTimeout:   4 * time.Minute,
 		},
 		NATS: NATS{
 			Listen:        "127.0.0.1:4222",
@@ -295,6 +299,9 @@ func (c Config) Validate() error {
 
 	if col.MetricsListen != "" {
 		hostPort("collector.metrics_listen", col.MetricsListen)
+	}
+	if col.OpenTimeout < time.Second {
+		bad("collector.open_timeout", "%v: want at least 1s (default 4m)", col.OpenTimeout)
 	}
 
 	n := c.NATS
