@@ -39,6 +39,10 @@ type Options struct {
 	MaxBytes   int64
 	Duplicates time.Duration
 	Replicas   int
+	// Existing uses the stream as it is, without creating or changing it
+	// (a reader such as lg, whose config must not change the collector's
+	// retention); Dial fails while the stream does not exist.
+	Existing bool
 }
 
 // Conn is a connection to NATS with JetStream and the events stream.
@@ -131,6 +135,15 @@ func Dial(ctx context.Context, o Options, log *slog.Logger) (*Conn, error) {
 		return nil, fmt.Errorf("NATS JetStream: %w", err)
 	}
 	c := &Conn{NC: nc, JS: js, log: log}
+	if o.Existing {
+		s, err := js.Stream(ctx, StreamName)
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("JetStream stream %s at %s: %w", StreamName, o.URL, err)
+		}
+		c.Stream = s
+		return c, nil
+	}
 	if err := c.ensureStream(ctx, o); err != nil {
 		nc.Close()
 		return nil, err

@@ -49,6 +49,9 @@ type Options struct {
 	// export of a window that ends less than WriteLag ago is answered
 	// with the header X-Vantage-Incomplete: true.
 	WriteLag time.Duration
+	// Live serves the RIS Live stream (/v1/ws/, /v1/stream/) when set;
+	// its owner runs it (Live.Run). Nil: those answer 503.
+	Live *Live
 }
 
 // Defaults of Options.
@@ -82,6 +85,8 @@ type server struct {
 //	GET /api/v1/search     routes by origin, AS-path expression or community (at, prefix, peer, collector, limit)
 //	GET /api/v1/mrt/updates messages and session changes of a window as BGP4MP_ET, gzip or bz2 (from, to, peer, collector, format)
 //	GET /api/v1/mrt/rib    the routes current at a time as TABLE_DUMP_V2, gzip or bz2 (at, peer, collector, format)
+//	GET /v1/ws/            RIS Live's WebSocket stream of the event log (Options.Live)
+//	GET /v1/stream/        the same as JSON lines, subscription in X-RIS-Subscribe
 //	GET /healthz           200 when ClickHouse answers, else 503
 func New(store Store, opts Options) http.Handler {
 	if opts.Log == nil {
@@ -117,6 +122,10 @@ func New(store Store, opts Options) http.Handler {
 	e.GET("/api/v1/search", s.search)
 	e.GET("/api/v1/mrt/updates", s.mrtUpdates)
 	e.GET("/api/v1/mrt/rib", s.mrtRIB)
+	e.GET("/v1/ws/", s.liveWS)
+	e.GET("/v1/ws", s.liveWS)
+	e.GET("/v1/stream/", s.liveStream)
+	e.GET("/v1/stream", s.liveStream)
 	return e
 }
 

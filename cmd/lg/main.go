@@ -3,7 +3,7 @@
 //
 //	lg [-config FILE]
 //
-// It reads the lg, clickhouse and log sections of the shared config file
+// It reads the lg, clickhouse, nats and log sections of the shared config file
 // (built-in defaults without -config). With no clickhouse.dsn it starts, or
 // reuses, the local clickhouse-server that the collector also uses, and
 // restarts it if it dies. SIGINT or SIGTERM shut it down cleanly: in-flight
@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,6 +83,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer db.Close()
 
+	// The live stream (/v1/ws/, /v1/stream/) reads the event log.
+	live := web.NewLive(web.LiveOptions{Log: log.With("component", "live")})
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	bg.Go(func() { runLive(liveCtx, cfg, live, log.With("component", "nats")) })
+
 	ln, err := net.Listen("tcp", cfg.LG.Listen)
 	if err != nil {
 		return fmt.Errorf("lg.listen %s: %w", cfg.LG.Listen, err)
@@ -94,7 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		// the log's delay: MRT exports of later windows say they may lack
 		// some.
 		Handler: web.New(db, web.Options{Log: log.With("component", "web"), QueryTimeout: 3 * cfg.LG.QueryTimeout,
-			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second}),
+			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second, Live: live}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
@@ -115,6 +124,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	live.Close() // streams end, so that Shutdown need not wait for them
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdown)

@@ -1,0 +1,270 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// This file owns one client of the live stream (a WebSocket or a
+// /v1/stream/ request): its subscriptions, its bounded queue, and its
+// replay of the log when it resumes.
+
+// client is one connection. The hub writes to out (never blocking: a full
+// queue kills the client); the connection's handler writes control
+// messages to ctl and one writer goroutine sends both.
+type client struct {
+	live *Live
+	out  chan []byte // ris_message frames
+	ctl  chan []byte // pong, ris_error, ris_subscribe_ok, ...
+
+	dead     chan struct{} // closed by kill
+	deadOnce sync.Once
+	deadErr  error // why, set before dead is closed
+
+	after uint64 // the hub sends events after this sequence; guarded by live.mu
+
+	subMu      sync.Mutex                     // serializes changes of subs
+	subs       atomic.Pointer[[]*subscription] // read by the hub
+	includeRaw atomic.Bool
+	ack        atomic.Bool
+}
+
+func (l *Live) newClient() *client {
+	c := &client{live: l, out: make(chan []byte, l.opts.QueueLen), ctl: make(chan []byte, 64), dead: make(chan struct{})}
+	c.subs.Store(&[]*subscription{})
+	return c
+}
+
+// errTooSlow is the final error of a client dropped by the hub.
+func errTooSlow(queue int) error {
+	return fmt.Errorf("client too slow: more than %d messages waiting; closing the connection (see socketOptions and filters to receive less)", queue)
+}
+
+// kill ends the client with a final error; the first call wins.
+func (c *client) kill(err error) {
+	c.deadOnce.Do(func() {
+		c.deadErr = err
+		close(c.dead)
+	})
+}
+
+// frameFor returns the frame to send for ev, or nil when no subscription
+// matches it.
+func (c *client) frameFor(ev *liveEvent) []byte {
+	for _, s := range *c.subs.Load() {
+		if s.match(ev) {
+			return ev.frame(c.includeRaw.Load())
+		}
+	}
+	return nil
+}
+
+// subscribe adds subscriptions (one already there is kept once).
+func (c *client) subscribe(add []*subscription) {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	cur := *c.subs.Load()
+	next := make([]*subscription, 0, len(cur)+len(add))
+	next = append(next, cur...)
+	for _, s := range add {
+		dup := false
+		for _, o := range next {
+			if o.key == s.key {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			next = append(next, s)
+		}
+	}
+	c.subs.Store(&next)
+}
+
+// unsubscribe removes the subscriptions equal to those given; it returns
+// how many it removed.
+func (c *client) unsubscribe(del []*subscription) int {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	cur := *c.subs.Load()
+	next := make([]*subscription, 0, len(cur))
+	for _, o := range cur {
+		keep := true
+		for _, s := range del {
+			if o.key == s.key {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			next = append(next, o)
+		}
+	}
+	c.subs.Store(&next)
+	return len(cur) - len(next)
+}
+
+// send queues a control message; false when the client is gone.
+func (c *client) send(ctx context.Context, frame []byte) bool {
+	select {
+	case c.ctl <- frame:
+		return true
+	case <-c.dead:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// sendError queues a ris_error.
+func (c *client) sendError(ctx context.Context, msg string) bool {
+	return c.send(ctx, errorFrame(msg))
+}
+
+func errorFrame(msg string) []byte {
+	data, _ := json.Marshal(struct {
+		Message string `json:"message"`
+	}{msg})
+	return appendFrame(nil, "ris_error", data)
+}
+
+// next returns the next frame to write: control messages first. final is
+// set for the last one (the error that ends a killed client); ok is false
+// when ctx ended.
+func (c *client) next(ctx context.Context) (frame []byte, final, ok bool) {
+	select {
+	case f := <-c.ctl:
+		return f, false, true
+	default:
+	}
+	select {
+	case f := <-c.ctl:
+		return f, false, true
+	case f := <-c.out:
+		select {
+		case <-c.dead: // killed: the queue is not worth sending
+			return errorFrame(c.deadErr.Error()), true, true
+		default:
+		}
+		return f, false, true
+	case <-c.dead:
+		return errorFrame(c.deadErr.Error()), true, true
+	case <-ctx.Done():
+		return nil, false, false
+	case <-c.live.done:
+		return nil, false, false
+	}
+}
+
+// pending reports whether a frame is waiting (the stream flushes when
+// none is).
+func (c *client) pending() bool { return len(c.ctl)+len(c.out) > 0 }
+
+// resumeSeq is the log sequence a resume point starts at.
+func (l *Live) resumeSeq(ctx context.Context, r resumePoint) (uint64, error) {
+	log := l.eventLog()
+	if log == nil {
+		return 0, errors.New(r.String() + ": lg is not connected to the event log yet")
+	}
+	if r.afterID != "" {
+		seq, err := log.SeqOf(ctx, r.afterID)
+		if err != nil {
+			return 0, fmt.Errorf("afterId %q: %w", r.afterID, err)
+		}
+		return seq + 1, nil
+	}
+	seq, err := log.SeqAt(ctx, r.since)
+	if err != nil {
+		return 0, fmt.Errorf("since %s: %w", r.since.UTC().Format(time.RFC3339Nano), err)
+	}
+	return seq, nil
+}
+
+// resume replays the log from r for c, then joins the hub. A resume point
+// the log cannot find is reported with a ris_error, and c streams from now.
+func (c *client) resume(ctx context.Context, r resumePoint) {
+	start, err := c.live.resumeSeq(ctx, r)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		c.live.joinNow(c)
+		c.sendError(ctx, err.Error()+"; streaming from now on")
+		return
+	}
+	if err := c.replay(ctx, start); err != nil && ctx.Err() == nil {
+		c.kill(fmt.Errorf("reading the event log: %v", err))
+	}
+}
+
+// logMsg is a message of the log as Follow hands it over.
+type logMsg struct {
+	seq  uint64
+	data []byte
+}
+
+// replay sends c the matching events from sequence start on, until it has
+// caught up with the hub, and joins it there.
+func (c *client) replay(ctx context.Context, start uint64) error {
+	reached := start - 1
+	if c.live.joinAfter(c, reached) {
+		return nil
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	msgs := make(chan logMsg, 256)
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		errc <- c.live.eventLog().Follow(fctx, start, func(seq uint64, data []byte) error {
+			select {
+			case msgs <- logMsg{seq, data}:
+				return nil
+			case <-fctx.Done():
+				return fctx.Err()
+			}
+		})
+	})
+	defer wg.Wait()
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var ev liveEvent
+	for {
+		select {
+		case m := <-msgs:
+			ev.reset(m.seq, m.data)
+			if err := ev.ev.DecodeJSON(m.data); err == nil {
+				if f := c.frameFor(&ev); f != nil {
+					select {
+					case c.out <- f:
+					case <-c.dead:
+						return nil
+					case <-ctx.Done():
+						return nil
+					}
+				}
+			}
+			reached = m.seq
+			if c.live.posA.Load() <= reached && c.live.joinAfter(c, reached) {
+				return nil
+			}
+		case <-tick.C:
+			if c.live.joinAfter(c, reached) {
+				return nil
+			}
+		case err := <-errc:
+			if err == nil || errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return err
+		case <-c.dead:
+			return nil
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
