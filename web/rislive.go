@@ -59,7 +59,7 @@ type Live struct {
 	mu      sync.Mutex
 	log     EventLog // set by Run
 	ready   bool     // pos is known: Run has read the log's end
-	pos     uint64 // sequence of the last event dispatched
+	pos     uint64   // sequence of the last event dispatched
 	clients map[*client]struct{}
 	hosts   map[string]struct{} // collectors seen, for request_rrc_list
 

@@ -28,7 +28,7 @@ type client struct {
 
 	after uint64 // the hub sends events after this sequence; guarded by live.mu
 
-	subMu      sync.Mutex                     // serializes changes of subs
+	subMu      sync.Mutex                      // serializes changes of subs
 	subs       atomic.Pointer[[]*subscription] // read by the hub
 	includeRaw atomic.Bool
 	ack        atomic.Bool
