@@ -72,11 +72,7 @@ func (s *server) liveStream(c echo.Context) error {
 		if !ok {
 			return nil
 		}
-		timeout := l.opts.WriteTimeout
-		if final {
-			timeout = min(timeout, 5*time.Second)
-		}
-		_ = rc.SetWriteDeadline(time.Now().Add(timeout))
+		_ = rc.SetWriteDeadline(time.Now().Add(l.opts.WriteTimeout))
 		// f is shared with other clients: never append to it.
 		if _, err := w.Write(f); err != nil {
 			return nil

@@ -119,11 +119,7 @@ func (l *Live) writeWS(ctx context.Context, conn *websocket.Conn, c *client) {
 			conn.Close(websocket.StatusNormalClosure, "")
 			return
 		}
-		timeout := l.opts.WriteTimeout
-		if final {
-			timeout = min(timeout, 5*time.Second)
-		}
-		wctx, cancel := context.WithTimeout(ctx, timeout)
+		wctx, cancel := context.WithTimeout(ctx, l.opts.WriteTimeout)
 		err := conn.Write(wctx, websocket.MessageText, f)
 		cancel()
 		if err != nil {
