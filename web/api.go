@@ -38,8 +38,12 @@ type peerJSON struct {
 	Since      float64 `json:"since,omitempty"`
 	Uptime     int64   `json:"uptime,omitempty"`
 	LastUpdate float64 `json:"last_update,omitempty"`
-	IPv4       uint64  `json:"prefixes_ipv4"`
-	IPv6       uint64  `json:"prefixes_ipv6"`
+	// LastDown is when the session last went down (Unix seconds), and
+	// LastDownReason why: the NOTIFICATION's text or the collector's.
+	LastDown       float64 `json:"last_down,omitempty"`
+	LastDownReason string  `json:"last_down_reason,omitempty"`
+	IPv4           uint64  `json:"prefixes_ipv4"`
+	IPv6           uint64  `json:"prefixes_ipv6"`
 	// Routes counts the current routes per family:
 	// {"ipv4/unicast": 912345, ...}.
 	Routes schema.RouteCounts `json:"routes,omitempty"`
@@ -48,9 +52,39 @@ type peerJSON struct {
 func (s *server) peers(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
 	defer cancel()
-	peers, err := s.store.Peers(ctx)
+	out, err := s.loadPeers(ctx)
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"peers": out})
+}
+
+// peerDowner is implemented by stores that keep why sessions went down
+// (*storage.DB).
+type peerDowner interface {
+	PeerDowns(ctx context.Context) ([]storage.PeerDown, error)
+}
+
+// loadPeers returns the peers as /api/v1/peers and the peers page show
+// them.
+func (s *server) loadPeers(ctx context.Context) ([]peerJSON, error) {
+	peers, err := s.store.Peers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		host string
+		peer netip.Addr
+	}
+	downs := map[key]storage.PeerDown{}
+	if pd, ok := s.store.(peerDowner); ok {
+		ds, err := pd.PeerDowns(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range ds {
+			downs[key{d.Host, d.Address}] = d
+		}
 	}
 	now := time.Now()
 	out := make([]peerJSON, 0, len(peers))
@@ -59,6 +93,9 @@ func (s *server) peers(c echo.Context) error {
 			Host: p.Host, Peer: p.Address, PeerASN: p.ASN, State: p.State.String(),
 			Since: unixSeconds(p.Since), LastUpdate: unixSeconds(p.LastUpdate), LastSeen: unixSeconds(p.LastSeen),
 			IPv4: p.IPv4Routes, IPv6: p.IPv6Routes, Routes: p.Routes,
+		}
+		if d, ok := downs[key{p.Host, p.Address}]; ok {
+			j.LastDown, j.LastDownReason = unixSeconds(d.Time), d.Reason
 		}
 		if j.State == "" {
 			j.State = "unknown"
@@ -70,7 +107,7 @@ func (s *server) peers(c echo.Context) error {
 		}
 		out = append(out, j)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"peers": out})
+	return out, nil
 }
 
 // routeJSON is a route in /api/v1/routes; the names are the event's.
@@ -135,41 +172,8 @@ func (s *server) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if v := c.QueryParam("origin"); v != "" {
-		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(v), "AS"), 10, 32)
-		if err != nil || n == 0 {
-			return badRequest("origin", v, "want an AS number such as 64496 or AS64496")
-		}
-		q.Filter.OriginASN = uint32(n)
-	}
-	if v := c.QueryParam("aspath"); v != "" {
-		if len(v) > 256 {
-			return badRequest("aspath", v[:32]+"...", "longer than 256 characters")
-		}
-		if _, err := regexp.Compile(storage.ASPathRegexp(v)); err != nil {
-			return badRequest("aspath", v, "not a regular expression (RE2; _ matches a boundary): "+err.Error())
-		}
-		q.Filter.ASPath = v
-	}
-	if v := c.QueryParam("community"); v != "" {
-		parts := strings.Split(v, ":")
-		var nums []uint32
-		for _, p := range parts {
-			n, err := strconv.ParseUint(p, 10, 32)
-			if err != nil {
-				nums = nil
-				break
-			}
-			nums = append(nums, uint32(n))
-		}
-		switch {
-		case len(nums) == 2 && nums[0] <= 0xffff && nums[1] <= 0xffff:
-			q.Filter.Community = &schema.Community{uint16(nums[0]), uint16(nums[1])}
-		case len(nums) == 3:
-			q.Filter.LargeCommunity = &schema.LargeCommunity{nums[0], nums[1], nums[2]}
-		default:
-			return badRequest("community", v, "want a standard community ASN:VALUE (65000:100) or a large one GLOBAL:LOCAL1:LOCAL2")
-		}
+	if q.Filter, err = parseFilter(c.QueryParam("origin"), c.QueryParam("aspath"), c.QueryParam("community")); err != nil {
+		return err
 	}
 	if q.Filter == (storage.RouteFilter{}) {
 		return echo.NewHTTPError(http.StatusBadRequest, "origin, aspath, community: give at least one")
@@ -177,25 +181,75 @@ func (s *server) search(c echo.Context) error {
 	return s.answerRoutes(c, q)
 }
 
+// parseFilter reads the filters of /api/v1/search; an empty value is
+// not a filter.
+func parseFilter(origin, aspath, community string) (storage.RouteFilter, error) {
+	var f storage.RouteFilter
+	if v := origin; v != "" {
+		n, ok := parseASN(v)
+		if !ok {
+			return f, badRequest("origin", v, "want an AS number such as 64496 or AS64496")
+		}
+		f.OriginASN = n
+	}
+	if v := aspath; v != "" {
+		if len(v) > 256 {
+			return f, badRequest("aspath", v[:32]+"...", "longer than 256 characters")
+		}
+		if _, err := regexp.Compile(storage.ASPathRegexp(v)); err != nil {
+			return f, badRequest("aspath", v, "not a regular expression (RE2; _ matches a boundary): "+err.Error())
+		}
+		f.ASPath = v
+	}
+	if v := community; v != "" {
+		std, large, ok := parseCommunity(v)
+		if !ok {
+			return f, badRequest("community", v, "want a standard community ASN:VALUE (65000:100) or a large one GLOBAL:LOCAL1:LOCAL2")
+		}
+		f.Community, f.LargeCommunity = std, large
+	}
+	return f, nil
+}
+
+// parseASN reads 64496 or AS64496 (not 0).
+func parseASN(s string) (uint32, bool) {
+	n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToUpper(s), "AS"), 10, 32)
+	return uint32(n), err == nil && n != 0
+}
+
+// parseCommunity reads a standard community A:B, a large one A:B:C, or a
+// well-known community's name (NO_EXPORT).
+func parseCommunity(s string) (*schema.Community, *schema.LargeCommunity, bool) {
+	if c, ok := wellKnownByName(s); ok {
+		return &c, nil, true
+	}
+	var nums []uint32
+	for _, p := range strings.Split(s, ":") {
+		n, err := strconv.ParseUint(p, 10, 32)
+		if err != nil {
+			return nil, nil, false
+		}
+		nums = append(nums, uint32(n))
+	}
+	switch {
+	case len(nums) == 2 && nums[0] <= 0xffff && nums[1] <= 0xffff:
+		return &schema.Community{uint16(nums[0]), uint16(nums[1])}, nil, true
+	case len(nums) == 3:
+		return nil, &schema.LargeCommunity{nums[0], nums[1], nums[2]}, true
+	}
+	return nil, nil, false
+}
+
 // answerRoutes runs a routes query and writes the page.
 func (s *server) answerRoutes(c echo.Context, q storage.RoutesQuery) error {
 	limit := q.Limit
-	q.Limit++ // one more tells whether the answer was cut
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
 	defer cancel()
-	routes, err := s.store.Routes(ctx, q)
-	if errors.Is(err, storage.ErrBadQuery) {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
-	}
+	routes, next, err := s.queryRoutes(ctx, q)
 	if err != nil {
 		return err
 	}
-	truncated := len(routes) > limit
-	next := ""
-	if truncated {
-		routes = routes[:limit]
-		next = routes[limit-1].Key().Cursor()
-	}
+	truncated := next != ""
 	out := make([]routeJSON, 0, len(routes))
 	for _, r := range routes {
 		out = append(out, routeToJSON(r))
@@ -219,6 +273,25 @@ func (s *server) answerRoutes(c echo.Context, q storage.RoutesQuery) error {
 		resp["next"] = next
 	}
 	return c.JSON(http.StatusOK, resp)
+}
+
+// queryRoutes returns a page of q.Limit routes, and the cursor of the
+// next page when there are more.
+func (s *server) queryRoutes(ctx context.Context, q storage.RoutesQuery) ([]storage.Route, string, error) {
+	limit := q.Limit
+	q.Limit++ // one more tells whether the answer was cut
+	routes, err := s.store.Routes(ctx, q)
+	if errors.Is(err, storage.ErrBadQuery) {
+		return nil, "", echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if len(routes) > limit {
+		routes = routes[:limit]
+		return routes, routes[limit-1].Key().Cursor(), nil
+	}
+	return routes, "", nil
 }
 
 func routeToJSON(r storage.Route) routeJSON {

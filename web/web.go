@@ -14,8 +14,6 @@ package web
 
 import (
 	"context"
-	"embed"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -25,9 +23,6 @@ import (
 
 	"github.com/vantage-bgp/vantage/storage"
 )
-
-//go:embed ui
-var uiFiles embed.FS
 
 // Options tunes the looking glass. The zero value means the defaults.
 type Options struct {
@@ -52,6 +47,8 @@ type Options struct {
 	// Live serves the RIS Live stream (/v1/ws/, /v1/stream/) when set;
 	// its owner runs it (Live.Run). Nil: those answer 503.
 	Live *Live
+	// Limits are the per-client limits, API tokens and CORS origins.
+	Limits Limits
 }
 
 // Defaults of Options.
@@ -71,24 +68,27 @@ type Store interface {
 var _ Store = (*storage.DB)(nil)
 
 type server struct {
-	store Store
-	opts  Options
-	log   *slog.Logger
+	store      Store
+	opts       Options
+	log        *slog.Logger
+	metrics    *metrics
+	openapiDoc []byte
+	pages      *pages
 }
 
-// New returns the looking glass handler:
+// New returns the looking glass handler: the paths of endpoints.go (the
+// web UI, /api/v1/ and its OpenAPI description, /healthz, /metrics). HEAD
+// is answered wherever GET is.
 //
-//	GET /                  web UI
-//	GET /api/v1/peers      peers with state, ASN, uptime, route counts
-//	GET /api/v1/routes     routes per peer (prefix, match, at, peer, collector, limit)
-//	GET /api/v1/history    a prefix's announcements and withdrawals (prefix, match, from, to, peer, collector, limit)
-//	GET /api/v1/search     routes by origin, AS-path expression or community (at, prefix, peer, collector, limit)
-//	GET /api/v1/mrt/updates messages and session changes of a window as BGP4MP_ET, gzip or bz2 (from, to, peer, collector, format)
-//	GET /api/v1/mrt/rib    the routes current at a time as TABLE_DUMP_V2, gzip or bz2 (at, peer, collector, format)
 //	GET /v1/ws/            RIS Live's WebSocket stream of the event log (Options.Live)
 //	GET /v1/stream/        the same as JSON lines, subscription in X-RIS-Subscribe
-//	GET /healthz           200 when ClickHouse answers, else 503
 func New(store Store, opts Options) http.Handler {
+	e, _ := newServer(store, opts)
+	return e
+}
+
+// newServer returns the echo instance and the server behind it.
+func newServer(store Store, opts Options) (*echo.Echo, *server) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -105,17 +105,33 @@ func New(store Store, opts Options) http.Handler {
 	if opts.WriteLag <= 0 {
 		opts.WriteLag = DefaultWriteLag
 	}
-	s := &server{store: store, opts: opts, log: opts.Log}
+	doc, err := openAPI()
+	if err != nil {
+		panic("web: openapi: " + err.Error()) // endpoints.go is static: a test builds it
+	}
+	s := &server{store: store, opts: opts, log: opts.Log, metrics: newMetrics(), openapiDoc: doc, pages: newPages()}
+	g := newGuard(opts.Limits, s.metrics)
 
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(middleware.Recover())
-	e.Use(s.logRequests)
+	e.IPExtractor = g.ipExtractor()
+	e.Pre(headAsGet)
+	if cors := g.cors(); cors != nil {
+		e.Pre(cors)
+	}
+	e.Use(s.metrics.middleware, middleware.Recover(), s.logRequests, g.middleware, checkParams)
 
-	e.GET("/", s.index)
+	e.GET("/", s.uiIndex)
+	e.GET("/search", s.uiSearch)
+	e.GET("/peers", s.uiPeers)
+	e.GET("/peer", s.uiPeer)
+	e.GET("/history", s.uiHistory)
+	e.GET("/static/*", s.uiStatic)
 	e.GET("/healthz", s.healthz)
+	e.GET("/metrics", s.metrics.handler)
+	e.GET("/api/v1/openapi.json", s.openapi)
 	e.GET("/api/v1/peers", s.peers)
 	e.GET("/api/v1/routes", s.routes)
 	e.GET("/api/v1/history", s.history)
@@ -126,7 +142,7 @@ func New(store Store, opts Options) http.Handler {
 	e.GET("/v1/ws", s.liveWS)
 	e.GET("/v1/stream/", s.liveStream)
 	e.GET("/v1/stream", s.liveStream)
-	return e
+	return e, s
 }
 
 // badRequest is a 400 error about a request parameter.
@@ -144,28 +160,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	code, msg := http.StatusInternalServerError, "the store failed; the looking glass's log says why"
-	var he *echo.HTTPError
-	var le *storage.LimitError
-	switch {
-	case errors.As(err, &he):
-		code = he.Code
-		if m, ok := he.Message.(string); ok {
-			msg = m
-		} else {
-			msg = http.StatusText(code)
-		}
-	case errors.As(err, &le):
-		code = http.StatusUnprocessableEntity
-		msg = storage.ErrQueryTooExpensive.Error() + ": " + le.Reason + "; narrow the prefix, peer or time window"
-		s.log.Info("query refused", "method", c.Request().Method, "path", c.Request().URL.Path, "query", c.QueryString(), "err", err)
-	case errors.Is(err, context.DeadlineExceeded):
-		code = http.StatusServiceUnavailable
-		msg = "the store did not answer within " + s.opts.QueryTimeout.String()
-	}
-	if code >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "query", c.QueryString(), "err", err)
-	}
+	code, msg := s.errorStatus(c, err)
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(code)
 	} else {
@@ -186,14 +181,6 @@ func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return err
 	}
-}
-
-func (s *server) index(c echo.Context) error {
-	b, err := uiFiles.ReadFile("ui/index.html")
-	if err != nil {
-		return err
-	}
-	return c.HTMLBlob(http.StatusOK, b)
 }
 
 func (s *server) healthz(c echo.Context) error {
