@@ -6,7 +6,8 @@
 //	            store, metrics_listen, store_raw, open_timeout}
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
-//	lg:         {listen, query_timeout, max_rows_to_read}
+//	lg:         {listen, query_timeout, max_rows_to_read, rate_limit, rate_burst, max_concurrent,
+//	            tokens, cors_origins, trusted_proxies}
 //	mrt:        {dir, updates_interval, rib_interval}
 //	log:        {level, format}
 //
@@ -174,6 +175,23 @@ type LG struct {
 	// a 422 that says so.
 	QueryTimeout  time.Duration `yaml:"query_timeout"`
 	MaxRowsToRead uint64        `yaml:"max_rows_to_read"`
+	// RateLimit is the requests per second one client (an address, or an
+	// API token) may make on average, RateBurst how many at once beyond
+	// that (0: twice RateLimit); MaxConcurrent the requests it may have
+	// in progress. 0: no limit. Over a limit: 429 with Retry-After.
+	RateLimit     int `yaml:"rate_limit"`
+	RateBurst     int `yaml:"rate_burst"`
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// Tokens, when set, are the API tokens: /api/ requests must send one
+	// as "Authorization: Bearer TOKEN" (401 without). The web UI stays
+	// open.
+	Tokens []string `yaml:"tokens"`
+	// CORSOrigins are the origins whose pages may call the API from a
+	// browser, such as https://noc.example.net, or "*" for any.
+	CORSOrigins []string `yaml:"cors_origins"`
+	// TrustedProxies are the reverse proxies (prefixes) whose
+	// X-Forwarded-For names the client the limits count.
+	TrustedProxies []netip.Prefix `yaml:"trusted_proxies"`
 }
 
 // MRT configures the rolling MRT files `collector run` writes, as RIS
@@ -226,7 +244,8 @@ func Default() Config {
 			BatchSize:        50_000,
 			SnapshotInterval: 8 * time.Hour,
 		},
-		LG:  LG{Listen: "127.0.0.1:8080", QueryTimeout: 10 * time.Second, MaxRowsToRead: 100_000_000},
+		LG: LG{Listen: "127.0.0.1:8080", QueryTimeout: 10 * time.Second, MaxRowsToRead: 100_000_000,
+			RateLimit: 100, MaxConcurrent: 16},
 		MRT: MRT{UpdatesInterval: 5 * time.Minute, RIBInterval: 8 * time.Hour},
 		Log: Log{Level: "info", Format: "text"},
 	}
@@ -413,6 +432,26 @@ func (c Config) Validate() error {
 	}
 	if c.LG.MaxRowsToRead < 1 {
 		bad("lg.max_rows_to_read", "must be at least 1")
+	}
+	for key, n := range map[string]int{"lg.rate_limit": c.LG.RateLimit, "lg.rate_burst": c.LG.RateBurst, "lg.max_concurrent": c.LG.MaxConcurrent} {
+		if n < 0 {
+			bad(key, "%d: must not be negative (0: no limit)", n)
+		}
+	}
+	for i, t := range c.LG.Tokens {
+		if len(t) < 16 || strings.ContainsAny(t, " \t\r\n") {
+			bad(fmt.Sprintf("lg.tokens[%d]", i), "want at least 16 characters without spaces (openssl rand -hex 16 makes one)")
+		}
+	}
+	for i, o := range c.LG.CORSOrigins {
+		if u, err := url.Parse(o); o != "*" && (err != nil || u.Scheme == "" || u.Host == "" || u.Path != "") {
+			bad(fmt.Sprintf("lg.cors_origins[%d]", i), "%q: want an origin such as https://noc.example.net, or *", o)
+		}
+	}
+	for i, p := range c.LG.TrustedProxies {
+		if p != p.Masked() {
+			bad(fmt.Sprintf("lg.trusted_proxies[%d]", i), "%s has host bits set; did you mean %s?", p, p.Masked())
+		}
 	}
 
 	switch c.Log.Level {

@@ -54,6 +54,12 @@ func TestParse(t *testing.T) {
 		}},
 		{"no shards", "clickhouse: {shards: []}", func(*Config) {}},
 		{"anchors", "lg: &l {listen: '0.0.0.0:80'}\n", func(c *Config) { c.LG.Listen = "0.0.0.0:80" }},
+		{"lg access", "lg: {rate_limit: 5, rate_burst: 9, max_concurrent: 2, tokens: [0123456789abcdef], cors_origins: ['*', 'https://noc.example.net'], trusted_proxies: [127.0.0.1/32]}", func(c *Config) {
+			c.LG.RateLimit, c.LG.RateBurst, c.LG.MaxConcurrent = 5, 9, 2
+			c.LG.Tokens = []string{"0123456789abcdef"}
+			c.LG.CORSOrigins = []string{"*", "https://noc.example.net"}
+			c.LG.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		}},
 		{"lg limits", "lg: {query_timeout: 30s, max_rows_to_read: 5000}", func(c *Config) {
 			c.LG.QueryTimeout = 30 * time.Second
 			c.LG.MaxRowsToRead = 5000
@@ -125,6 +131,12 @@ func TestParseErrors(t *testing.T) {
 		{"mrt: {updates_interval: 7m}", []string{"mrt.updates_interval: 7m0s: want whole seconds that divide a day (5m, 8h)"}},
 		{"mrt: {rib_interval: 0s}", []string{"mrt.rib_interval: 0s: want whole seconds that divide a day"}},
 		{"lg: {max_rows_to_read: 0}", []string{"lg.max_rows_to_read: must be at least 1"}},
+		{"lg: {rate_limit: -1}", []string{"lg.rate_limit: -1: must not be negative (0: no limit)"}},
+		{"lg: {max_concurrent: -2}", []string{"lg.max_concurrent: -2: must not be negative"}},
+		{"lg: {tokens: [short]}", []string{"lg.tokens[0]: want at least 16 characters without spaces"}},
+		{"lg: {cors_origins: ['noc.example.net']}", []string{`lg.cors_origins[0]: "noc.example.net": want an origin such as https://noc.example.net, or *`}},
+		{"lg: {trusted_proxies: [10.0.0.1/8]}", []string{"lg.trusted_proxies[0]: 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?"}},
+		{"lg: {cors: ['*']}", []string{"lg.cors: unknown key; known keys here: listen, query_timeout, max_rows_to_read, rate_limit, rate_burst, max_concurrent, tokens, cors_origins, trusted_proxies"}},
 		{"lg: {max_rows_to_read: -1}", []string{"lg.max_rows_to_read: \"-1\" is not a whole number"}},
 		{"lg: {listen: [a]}", []string{"lg.listen: want a single value"}},
 		{"log: {level: loud, format: xml}", []string{`log.level: "loud"`, `log.format: "xml"`}},

@@ -102,17 +102,18 @@ func (g *guard) cors() echo.MiddlewareFunc {
 	})
 }
 
-// headAsGet routes a HEAD request to the GET handler of its path; the
-// http.Server discards what the handler writes as the body.
-func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if r := c.Request(); r.Method == http.MethodHead {
+// headAsGet serves a HEAD request as the GET of its path: echo routes by
+// the request's method, and the http.Server, which still sees HEAD,
+// discards what the handler writes as the body.
+func headAsGet(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
 			get := *r
 			get.Method = http.MethodGet
-			c.SetRequest(&get)
+			r = &get
 		}
-		return next(c)
-	}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // middleware checks the token and the client's limits.

@@ -84,7 +84,7 @@ type server struct {
 //	GET /v1/stream/        the same as JSON lines, subscription in X-RIS-Subscribe
 func New(store Store, opts Options) http.Handler {
 	e, _ := newServer(store, opts)
-	return e
+	return headAsGet(e)
 }
 
 // newServer returns the echo instance and the server behind it.
@@ -117,7 +117,6 @@ func newServer(store Store, opts Options) (*echo.Echo, *server) {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = g.ipExtractor()
-	e.Pre(headAsGet)
 	if cors := g.cors(); cors != nil {
 		e.Pre(cors)
 	}

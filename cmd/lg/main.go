@@ -103,7 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		// the log's delay: MRT exports of later windows say they may lack
 		// some.
 		Handler: web.New(db, web.Options{Log: log.With("component", "web"), QueryTimeout: 3 * cfg.LG.QueryTimeout,
-			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second, Live: live}),
+			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second, Live: live, Limits: limits(cfg.LG)}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
@@ -132,6 +132,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		err = errors.Join(err, e)
 	}
 	return errors.Join(err, db.Close())
+}
+
+// limits are the web package's limits from the lg section.
+func limits(c config.LG) web.Limits {
+	return web.Limits{Rate: c.RateLimit, Burst: c.RateBurst, MaxConcurrent: c.MaxConcurrent,
+		Tokens: c.Tokens, CORSOrigins: c.CORSOrigins, TrustedProxies: c.TrustedProxies}
 }
 
 // uiURL is the address to open in a browser: a wildcard listen address is
