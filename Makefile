@@ -22,9 +22,10 @@ help: ## list the targets
 deps: ## install what `make run` needs (Debian/Ubuntu packages), if missing
 	@./scripts/apt-install.sh $(RUN_PKGS)
 
-deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump, nats-server; chDB (npm)
+deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump, nats-server; chDB and ws (npm)
 	@./scripts/apt-install.sh $(TEST_PKGS)
 	@./scripts/chdb/install.sh
+	@./scripts/rislive/install.sh
 
 build: ## build bin/collector and bin/lg
 	$(GO) build -tags '$(TAGS)' -o $(BIN)/ ./cmd/collector ./cmd/lg
