@@ -60,8 +60,10 @@ type Live struct {
 	log     EventLog // set by Run
 	ready   bool     // pos is known: Run has read the log's end
 	pos     uint64   // sequence of the last event dispatched
-	clients map[*client]struct{}
-	hosts   map[string]struct{} // collectors seen, for request_rrc_list
+	clients map[*client]struct{} // joined clients
+	index   *subIndex            // their subscriptions
+	hosts   map[string]struct{}  // collectors seen, for request_rrc_list
+	dropped []*client            // scratch of advance
 
 	// atomic copy of pos, for a replay's cheap "have I caught up?" check.
 	posA atomic.Uint64
@@ -87,7 +89,7 @@ func NewLive(opts LiveOptions) *Live {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Live{opts: opts, lg: opts.Log, clients: map[*client]struct{}{}, hosts: map[string]struct{}{}, done: make(chan struct{})}
+	return &Live{opts: opts, lg: opts.Log, clients: map[*client]struct{}{}, index: newSubIndex(), hosts: map[string]struct{}{}, done: make(chan struct{})}
 }
 
 // Close ends every client's connection (a WebSocket with a normal
@@ -161,20 +163,61 @@ func (l *Live) advance(seq uint64, ev *liveEvent) {
 	if _, ok := l.hosts[ev.ev.Host]; !ok && len(l.hosts) < 10_000 {
 		l.hosts[ev.ev.Host] = struct{}{}
 	}
-	for c := range l.clients {
-		if seq <= c.after {
-			continue
+	l.index.candidates(ev, func(r subRef) {
+		c := r.c
+		if c.sentSeq == seq || seq <= c.after || !r.s.match(ev) {
+			return
 		}
-		f := c.frameFor(ev)
-		if f == nil {
-			continue
-		}
+		c.sentSeq = seq // once per event, however many subscriptions match
 		select {
-		case c.out <- f:
+		case c.out <- ev.frame(c.includeRaw.Load()):
 		default:
-			delete(l.clients, c)
+			l.dropped = append(l.dropped, c)
+		}
+	})
+	for _, c := range l.dropped {
+		if _, ok := l.clients[c]; ok {
+			l.unjoin(c)
 			l.Dropped.Add(1)
 			c.kill(errTooSlow(l.opts.QueueLen))
+		}
+	}
+	clear(l.dropped)
+	l.dropped = l.dropped[:0]
+}
+
+// join adds c to the joined clients and its subscriptions to the index;
+// l.mu is held.
+func (l *Live) join(c *client) {
+	l.clients[c] = struct{}{}
+	for _, s := range *c.subs.Load() {
+		l.index.add(subRef{c, s})
+	}
+}
+
+// unjoin is the reverse of join; l.mu is held.
+func (l *Live) unjoin(c *client) {
+	if _, ok := l.clients[c]; !ok {
+		return
+	}
+	delete(l.clients, c)
+	for _, s := range *c.subs.Load() {
+		l.index.remove(subRef{c, s})
+	}
+}
+
+// subscriptionsChanged updates the index after c's subscriptions changed
+// (c.subMu is held): added ones are indexed when c is joined, removed ones
+// are dropped from it in any case.
+func (l *Live) subscriptionsChanged(c *client, added, removed []*subscription) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range removed {
+		l.index.remove(subRef{c, s})
+	}
+	if _, ok := l.clients[c]; ok {
+		for _, s := range added {
+			l.index.add(subRef{c, s})
 		}
 	}
 }
@@ -184,7 +227,7 @@ func (l *Live) joinNow(c *client) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.after = l.pos
-	l.clients[c] = struct{}{}
+	l.join(c)
 }
 
 // joinAfter makes c receive every event after seq, if the hub has not
@@ -196,7 +239,7 @@ func (l *Live) joinAfter(c *client, seq uint64) bool {
 		return false
 	}
 	c.after = seq
-	l.clients[c] = struct{}{}
+	l.join(c)
 	return true
 }
 
@@ -204,7 +247,7 @@ func (l *Live) joinAfter(c *client, seq uint64) bool {
 func (l *Live) leave(c *client) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.clients, c)
+	l.unjoin(c)
 }
 
 // Hosts returns the collectors whose events the hub has seen, sorted.

@@ -26,7 +26,9 @@ type client struct {
 	deadOnce sync.Once
 	deadErr  error // why, set before dead is closed
 
-	after uint64 // the hub sends events after this sequence; guarded by live.mu
+	// Guarded by live.mu: the hub sends events after sequence after;
+	// sentSeq is the last event it sent.
+	after, sentSeq uint64
 
 	subMu      sync.Mutex                      // serializes changes of subs
 	subs       atomic.Pointer[[]*subscription] // read by the hub
@@ -71,6 +73,7 @@ func (c *client) subscribe(add []*subscription) {
 	cur := *c.subs.Load()
 	next := make([]*subscription, 0, len(cur)+len(add))
 	next = append(next, cur...)
+	var added []*subscription
 	for _, s := range add {
 		dup := false
 		for _, o := range next {
@@ -81,9 +84,11 @@ func (c *client) subscribe(add []*subscription) {
 		}
 		if !dup {
 			next = append(next, s)
+			added = append(added, s)
 		}
 	}
 	c.subs.Store(&next)
+	c.live.subscriptionsChanged(c, added, nil)
 }
 
 // unsubscribe removes the subscriptions equal to those given; it returns
@@ -93,6 +98,7 @@ func (c *client) unsubscribe(del []*subscription) int {
 	defer c.subMu.Unlock()
 	cur := *c.subs.Load()
 	next := make([]*subscription, 0, len(cur))
+	var removed []*subscription
 	for _, o := range cur {
 		keep := true
 		for _, s := range del {
@@ -103,10 +109,13 @@ func (c *client) unsubscribe(del []*subscription) int {
 		}
 		if keep {
 			next = append(next, o)
+		} else {
+			removed = append(removed, o)
 		}
 	}
 	c.subs.Store(&next)
-	return len(cur) - len(next)
+	c.live.subscriptionsChanged(c, nil, removed)
+	return len(removed)
 }
 
 // send queues a control message; false when the client is gone.

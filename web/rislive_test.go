@@ -350,6 +350,16 @@ func TestLiveFilters(t *testing.T) {
 			}
 		})
 	}
+	// Closed sockets leave nothing behind in the hub.
+	for _, c := range clients {
+		c.conn.Close(websocket.StatusNormalClosure, "")
+	}
+	waitFor(t, "the hub to forget the closed sockets", func() bool {
+		env.live.mu.Lock()
+		defer env.live.mu.Unlock()
+		x := env.live.index
+		return len(env.live.clients) == 0 && len(x.byPrefix) == 0 && len(x.other) == 0 && x.lens == [2][129]int{}
+	})
 }
 
 // TestLiveMessageFormat checks a ris_message frame: RIS Live's fields
