@@ -57,9 +57,9 @@ type Live struct {
 	lg   *slog.Logger
 
 	mu      sync.Mutex
-	log     EventLog // set by Run
-	ready   bool     // pos is known: Run has read the log's end
-	pos     uint64   // sequence of the last event dispatched
+	log     EventLog             // set by Run
+	ready   bool                 // pos is known: Run has read the log's end
+	pos     uint64               // sequence of the last event dispatched
 	clients map[*client]struct{} // joined clients
 	index   *subIndex            // their subscriptions
 	hosts   map[string]struct{}  // collectors seen, for request_rrc_list
