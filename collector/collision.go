@@ -14,7 +14,9 @@ var errCollision = errors.New("connection collision: the peer has a session alre
 // (theirs) has arrived, resolving a collision with a session the peer
 // has already (RFC 4271 6.8):
 //   - with an established session, the new connection loses
-//     (errCollision);
+//     (errCollision), unless both sessions' OPENs have the graceful
+//     restart capability: then the peer restarted, and the old session
+//     ends as if its connection had been reset (RFC 4724 4.2);
 //   - with one that has the peer's OPEN but not yet its KEEPALIVE
 //     (OpenConfirm), the connection opened by the side with the lower BGP
 //     identifier is closed; when both came from the peer, the new one.
@@ -31,6 +33,15 @@ func (s *Server) claim(ss *session, theirs *bgpwire.Open) (prev *session, err er
 		return nil, nil
 	}
 	if old.established.Load() {
+		if _, gr := theirs.Capability(bgpwire.CapGracefulRestart); gr && old.peerGR != nil {
+			// RFC 4724 4.2: the peer restarted; the old session ends as
+			// if its connection had been reset, keeping its routes.
+			old.log.Info("the peer opened a new session with graceful restart: ending this one, keeping its routes")
+			old.restarted.Store(true)
+			old.stop()
+			s.sessions[ss.peer] = ss
+			return old, nil
+		}
 		return nil, errCollision
 	}
 	loser := ss

@@ -5,7 +5,11 @@
 // to the sinks (the NATS bus, ClickHouse storage) through a fan-out.
 // Each session keeps the routes its peer has announced (adjRIBIn) and
 // puts the peer's route count per family on its UPDATE, KEEPALIVE and
-// down events (schema.Event.Routes).
+// down events (schema.Event.Routes). Connection collisions are resolved
+// as RFC 4271 6.8 says (collision.go); the collector is a graceful
+// restart helper (gracefulrestart.go): a restarting peer's routes are
+// kept, stale, in a restart the Server holds until the peer's new
+// session takes them.
 //
 // Lifecycle: New builds a Server; Run listens and serves until its context
 // is cancelled, then closes every session (sending a Cease NOTIFICATION),

@@ -65,7 +65,16 @@ type Config struct {
 	// OPEN (RFC 4271's large OpenSent hold timer; default 4m): then it
 	// gets a NOTIFICATION 4/0 (hold timer expired) and is closed.
 	OpenTimeout time.Duration
+	// GracefulRestart makes the collector a graceful restart helper
+	// (RFC 4724, RFC 8538): see gracefulrestart.go.
+	GracefulRestart bool
+	// StaleTime bounds how long a restarting peer's stale routes wait
+	// for its End-of-RIB once its new session is up (default 6m).
+	StaleTime time.Duration
 }
+
+// DefaultStaleTime is Config.StaleTime's default (FRR's stalepath-time).
+const DefaultStaleTime = 6 * time.Minute
 
 // DefaultOpenTimeout is Config.OpenTimeout's default: the hold time
 // RFC 4271 8.2.2 suggests for OpenSent.
@@ -82,6 +91,8 @@ func DefaultConfig() Config {
 		HoldTime:        90 * time.Second,
 		ShutdownTimeout: 5 * time.Second,
 		OpenTimeout:     DefaultOpenTimeout,
+		GracefulRestart: true,
+		StaleTime:       DefaultStaleTime,
 		Peers:           []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.0/8")}},
 		AddPath:         true,
 	}
@@ -104,6 +115,8 @@ func (c *Config) Validate() error {
 		return errors.New("collector: shutdown timeout must be positive")
 	case c.OpenTimeout < 0:
 		return fmt.Errorf("collector.open_timeout %s: must not be negative", c.OpenTimeout)
+	case c.StaleTime < 0:
+		return fmt.Errorf("collector.stale_time %s: must not be negative", c.StaleTime)
 	case len(c.Peers) == 0:
 		return errors.New("collector.peers: at least one rule is needed, or no peer can connect")
 	}
@@ -134,6 +147,9 @@ type Server struct {
 	conns    map[netip.Addr]int
 	live     int
 	sessions map[netip.Addr]*session
+	// restarts holds the stale routes of peers restarting gracefully
+	// that no session has taken.
+	restarts map[netip.Addr]*restart
 	peers    map[netip.Addr]*peerCounters
 	resumed  []PeerResume
 	started  time.Time
@@ -193,6 +209,9 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 	if cfg.OpenTimeout == 0 {
 		cfg.OpenTimeout = DefaultOpenTimeout
 	}
+	if cfg.StaleTime == 0 {
+		cfg.StaleTime = DefaultStaleTime
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -210,6 +229,7 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		prefixHold: map[netip.Addr]time.Time{},
 		conns:      map[netip.Addr]int{},
 		sessions:   map[netip.Addr]*session{},
+		restarts:   map[netip.Addr]*restart{},
 		peers:      map[netip.Addr]*peerCounters{},
 		started:    time.Now(),
 		ready:      make(chan struct{}),

@@ -31,6 +31,17 @@ type session struct {
 	active bool
 	// established is set once the OPEN exchange is complete.
 	established atomic.Bool
+	// peerGR is the peer's graceful restart capability (nil: none, or
+	// the collector's is off); grNotify: both sent the N bit (RFC 8538).
+	peerGR   *bgpwire.GracefulRestart
+	grNotify atomic.Bool
+	// restarted: the peer opened a new session with graceful restart
+	// while this one was up.
+	restarted atomic.Bool
+	// stale holds the routes of the peer's previous session, kept by
+	// graceful restart, until the End-of-RIB or staleUntil.
+	stale      *restart
+	staleUntil time.Time
 
 	wmu      sync.Mutex // serializes writes to conn; guards sentNote
 	stopped  chan struct{}
@@ -120,6 +131,10 @@ func (ss *session) run(ctx context.Context) {
 	ss.srv.stats.Connections.Add(-1)
 	if err != nil {
 		ss.log.Warn("session not established", "err", err)
+		if ss.stale != nil {
+			ss.srv.holdRestart(ss.stale) // for the next try, until the same time
+			ss.stale = nil
+		}
 		// A connection the collector refused (wrong AS, bad OPEN, no
 		// OPEN in time): its NOTIFICATION and a down state with the
 		// reason, so that the refusal shows in the stream and in the
@@ -157,6 +172,7 @@ func (ss *session) run(ctx context.Context) {
 			ss.log.Warn("sending End-of-RIB failed", "err", err)
 		}
 	}
+	ss.startStale()
 
 	var wg sync.WaitGroup
 	kaDone := make(chan struct{})
@@ -174,6 +190,14 @@ func (ss *session) run(ctx context.Context) {
 		note = notificationOf(ss.recvNote, false)
 	}
 	ss.log.Info("session down", "err", err, "up", time.Since(ss.upSince).Round(time.Second))
+	if kept := ss.keptFamilies(err); len(kept) > 0 {
+		ss.restartGracefully(err, note, kept)
+		return
+	}
+	if ss.stale != nil {
+		ss.rib.merge(&ss.stale.stale) // down: the stale routes go too
+		ss.stale = nil
+	}
 	ss.emitState(schema.StateDown, note, downReason(err))
 }
 
@@ -236,6 +260,7 @@ func (ss *session) establish() error {
 	if prev != nil {
 		<-prev.finished
 	}
+	ss.stale = ss.srv.takeRestart(ss.peer)
 
 	if err := ss.write(bgpwire.AppendKeepalive(nil)); err != nil {
 		return fmt.Errorf("send KEEPALIVE: %w", err)
@@ -308,6 +333,9 @@ func (ss *session) openMessage() *bgpwire.Open {
 	if len(addPath) > 0 {
 		o.Capabilities = append(o.Capabilities, bgpwire.AddPathCapability(addPath...))
 	}
+	if cfg.GracefulRestart {
+		o.Capabilities = append(o.Capabilities, grCapability())
+	}
 	return o
 }
 
@@ -322,6 +350,13 @@ func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
 	ss.opts.ExtendedMessage = myExt && theirExt
 	ss.maxLen = ss.opts.MaxLen()
 	ss.families = commonFamilies(mine, theirs)
+	if _, ok := mine.Capability(bgpwire.CapGracefulRestart); ok {
+		if c, ok := theirs.Capability(bgpwire.CapGracefulRestart); ok {
+			gr := c.GracefulRestart
+			ss.peerGR = &gr
+			ss.grNotify.Store(gr.Flags&grFlagNotification != 0)
+		}
+	}
 	ss.theirFamilies = theirs.Families()
 	// ADD-PATH for a family when we receive and they send (RFC 7911).
 	var receive []bgpwire.Family
@@ -399,7 +434,7 @@ func (ss *session) receive() error {
 			// Every family's count: a periodic refresh for consumers
 			// that joined late or missed an UPDATE.
 			ev := ss.event(schema.TypeKeepalive, msg)
-			ev.Routes = ss.rib.counts()
+			ev.Routes = ss.withStale(ss.rib.counts())
 			ss.srv.emit(&ev, now)
 		case bgpwire.MsgNotification:
 			n, _ := bgpwire.DecodeNotification(body)
@@ -419,6 +454,7 @@ func (ss *session) receive() error {
 			ss.notify(bgpwire.Notification{Code: bgpwire.CodeFSM})
 			return errors.New("OPEN received on an established session")
 		}
+		ss.staleTimeout(now)
 	}
 }
 
@@ -445,7 +481,11 @@ func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Ti
 	ev := ss.event(schema.TypeUpdate, msg)
 	FillUpdate(&ev, u)
 	ss.rib.apply(&ev)
+	ss.staleUpdate(&ev)
 	ss.srv.emit(&ev, now)
+	if !ev.EndOfRIB.IsZero() {
+		ss.staleEndOfRIB(ev.EndOfRIB)
+	}
 	return nil
 }
 
@@ -470,6 +510,7 @@ func (ss *session) notify(n bgpwire.Notification) {
 	if ss.sentNote != nil {
 		return
 	}
+	n = ss.hardReset(n)
 	ss.sentNote = &n
 	ss.sentAt = time.Now()
 	ss.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))

@@ -3,7 +3,8 @@
 //
 //	collector:  {name, listen, asn, router_id, peers: [{address, asn, description, password, ttl_security,
 //	            active, port, hold_time, max_prefix, max_prefix_restart, max_sessions, disabled}],
-//	            store, metrics_listen, store_raw, open_timeout}
+//	            store, metrics_listen, store_raw, open_timeout,
+//	            graceful_restart, stale_time}
 //	nats:       {url, listen, store_dir}
 //	clickhouse: {dsn, cluster, shards, database, data_dir, tcp_port, http_port, flush_interval, batch_size, snapshot_interval}
 //	lg:         {listen, query_timeout, max_rows_to_read, rate_limit, rate_burst, max_concurrent,
@@ -69,6 +70,13 @@ type Collector struct {
 	// OpenTimeout is how long a new connection may go without sending
 	// its OPEN: then it gets a NOTIFICATION 4/0 and is closed.
 	OpenTimeout time.Duration `yaml:"open_timeout"`
+	// GracefulRestart makes the collector a graceful restart helper
+	// (RFC 4724, RFC 8538): a restarting peer's routes are kept, stale,
+	// until its End-of-RIB or its restart time.
+	GracefulRestart bool `yaml:"graceful_restart"`
+	// StaleTime bounds how long stale routes wait for the End-of-RIB
+	// once the restarting peer's new session is up.
+	StaleTime time.Duration `yaml:"stale_time"`
 }
 
 // PeerConfig admits BGP peers: one neighbor (a /32 or /128) or a range of
@@ -223,6 +231,9 @@ func Default() Config {
 			Store:         true,
 			MetricsListen: "127.0.0.1:9179",
 			OpenTimeout:   4 * time.Minute,
+			// Graceful restart helper, waiting 6m for End-of-RIBs.
+			GracefulRestart: true,
+			StaleTime:       6 * time.Minute,
 		},
 		NATS: NATS{
 			Listen:        "127.0.0.1:4222",
@@ -321,6 +332,9 @@ func (c Config) Validate() error {
 	}
 	if col.OpenTimeout < time.Second {
 		bad("collector.open_timeout", "%v: want at least 1s (default 4m)", col.OpenTimeout)
+	}
+	if col.StaleTime < time.Second {
+		bad("collector.stale_time", "%v: want at least 1s (default 6m)", col.StaleTime)
 	}
 
 	n := c.NATS

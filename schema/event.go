@@ -109,11 +109,14 @@ type Event struct {
 	// crash ("collector restart"), and on imported events.
 	Routes RouteCounts `json:"routes,omitempty"`
 
-	// State is set on RIS_PEER_STATE events: "connected" or "down".
+	// State is set on RIS_PEER_STATE events: "connected", "down" or
+	// "restarting" (graceful restart: the routes are kept, stale).
 	State PeerState `json:"state,omitzero"`
 	// Reason says why a session went down ("hold timer expired",
 	// "collector restart", the NOTIFICATION's text, ...), on
-	// RIS_PEER_STATE "down" events.
+	// RIS_PEER_STATE "down" and "restarting" events; on the UPDATEs the
+	// collector makes up to withdraw a restarting peer's stale routes
+	// (graceful restart), why they were withdrawn.
 	Reason string `json:"reason,omitempty"`
 	// Notification is set on NOTIFICATION events (and on RIS_PEER_STATE
 	// "down" events caused by one).
@@ -204,6 +207,12 @@ const (
 	StateUnknown PeerState = iota
 	StateConnected
 	StateDown
+	// StateRestarting: the peer's session ended and the peer restarts
+	// gracefully (RFC 4724): its routes are kept, stale, until it
+	// announces them again, its End-of-RIB flushes the rest, or its
+	// restart time runs out ("down" then). Vantage's own state; RIS Live
+	// has none.
+	StateRestarting
 )
 
 func (s PeerState) String() string {
@@ -212,6 +221,8 @@ func (s PeerState) String() string {
 		return "connected"
 	case StateDown:
 		return "down"
+	case StateRestarting:
+		return "restarting"
 	}
 	return ""
 }
@@ -229,6 +240,8 @@ func (s *PeerState) UnmarshalText(b []byte) error {
 		*s = StateConnected
 	case "down":
 		*s = StateDown
+	case "restarting":
+		*s = StateRestarting
 	case "":
 		*s = StateUnknown
 	default:

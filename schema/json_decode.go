@@ -1399,6 +1399,8 @@ func (d *decoder) eventValue(e, old *Event, f int) error {
 			e.State = StateConnected
 		case "down":
 			e.State = StateDown
+		case "restarting":
+			e.State = StateRestarting
 		case "":
 			e.State = StateUnknown
 		default:

@@ -191,6 +191,8 @@ func jsonCases() []jsonCase {
 		{name: "keepalive", ev: &Event{Timestamp: 2, Type: TypeKeepalive}, want: `{"timestamp":2,"peer":"","peer_asn":"0","id":"","host":"","type":"KEEPALIVE","seq":0}`},
 		{name: "route refresh", ev: &Event{Type: TypeRouteRefresh, RouteRefresh: &RouteRefresh{Family: IPv6Unicast, Subtype: "eorr"}},
 			want: `{"timestamp":0,"peer":"","peer_asn":"0","id":"","host":"","type":"ROUTE_REFRESH","seq":0,"route_refresh":{"family":"ipv6/unicast","subtype":"eorr"}}`},
+		{name: "peer state restarting", ev: &Event{Type: TypePeerState, State: StateRestarting, Reason: "graceful restart"},
+			want: `{"timestamp":0,"peer":"","peer_asn":"0","id":"","host":"","type":"RIS_PEER_STATE","seq":0,"state":"restarting","reason":"graceful restart"}`},
 		{name: "peer state connected", ev: &Event{Type: TypePeerState, State: StateConnected},
 			want: `{"timestamp":0,"peer":"","peer_asn":"0","id":"","host":"","type":"RIS_PEER_STATE","seq":0,"state":"connected"}`},
 		{name: "peer state down with notification", ev: &Event{Type: TypePeerState, State: StateDown, Notification: &Notification{Code: 4}},
@@ -438,7 +440,7 @@ func canonical(e Event) Event {
 	if e.Origin > OriginIncomplete {
 		e.Origin = OriginAbsent
 	}
-	if e.State > StateDown {
+	if e.State > StateRestarting {
 		e.State = StateUnknown
 	}
 	nilIfEmpty(&e.Community)
@@ -666,7 +668,7 @@ func eventFromBytes(b []byte) Event {
 		Type: Type(r.byte()), Seq: uint64(r.u32())<<32 | uint64(r.u32()),
 		Origin: Origin(r.byte() % 5), MED: r.u32p(), LocalPref: r.u32p(),
 		AtomicAggregate: r.byte()%2 == 1, OriginatorID: r.addr(), OTC: r.u32p(),
-		EndOfRIB: r.family(), State: PeerState(r.byte() % 4), Reason: r.str(), Raw: r.str(), Imported: r.byte()%2 == 1,
+		EndOfRIB: r.family(), State: PeerState(r.byte() % 5), Reason: r.str(), Raw: r.str(), Imported: r.byte()%2 == 1,
 	}
 	e.Path = fuzzList(r, func() Segment {
 		return Segment{Type: SegmentType(r.byte() % 6), ASNs: fuzzList(r, r.u32)}

@@ -301,6 +301,8 @@ func collectorConfig(cfg config.Config) collector.Config {
 	c.IncludeRaw = cfg.Collector.StoreRaw
 	c.ShutdownTimeout = shutdownTimeout
 	c.OpenTimeout = cfg.Collector.OpenTimeout
+	c.GracefulRestart = cfg.Collector.GracefulRestart
+	c.StaleTime = cfg.Collector.StaleTime
 	c.Peers = nil
 	for _, p := range cfg.Collector.Peers {
 		c.Peers = append(c.Peers, collector.PeerRule{

@@ -1,0 +1,315 @@
+package collector
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/internal/testpeer"
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// grCap is a peer's graceful restart capability for IPv4 unicast.
+func grCap(flags uint8, seconds uint16, forwarding bool) bgpwire.Capability {
+	f := bgpwire.GRFamily{Family: bgpwire.IPv4Unicast}
+	if forwarding {
+		f.Flags = grForwarding
+	}
+	return bgpwire.GracefulRestartCapability(bgpwire.GracefulRestart{Flags: flags, Time: seconds, Families: []bgpwire.GRFamily{f}})
+}
+
+// withdrawnBy returns the prefixes the events after seq withdrew, with
+// each one's reason.
+func withdrawnBy(rec *recorder, peer netip.Addr, after uint64) map[string]string {
+	out := map[string]string{}
+	for _, ev := range rec.snapshot() {
+		if ev.Peer == peer && ev.Seq > after && ev.Type == schema.TypeUpdate {
+			for _, p := range ev.Withdrawals {
+				out[p.String()] = ev.Reason
+			}
+		}
+	}
+	return out
+}
+
+// TestGracefulRestartRawPeer: a peer with graceful restart closes its
+// connection: its routes are kept ("restarting"); it comes back,
+// announces some of them again and a new one, and sends its End-of-RIB:
+// only the ones it did not announce again are withdrawn, and it is never
+// down. Then it goes away again with a restart time of 1 s: its routes
+// are withdrawn when that runs out, and it is down.
+func TestGracefulRestartRawPeer(t *testing.T) {
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	const local = "127.0.0.41"
+	peer := netip.MustParseAddr(local)
+	nh := netip.MustParseAddr("192.0.2.41")
+	eor := []byte{0, 0, 0, 0}
+
+	p := dialPeer(t, srv.Addr(), local, 65041, grCap(0, 60, false))
+	var seq uint64
+	rec.next(t, peer, schema.TypePeerState, &seq)
+	for _, s := range []string{"198.51.100.0/24", "198.51.101.0/24", "198.51.102.0/24"} {
+		p.sendUpdate(update(netip.MustParsePrefix(s), 65041, nh))
+	}
+	p.sendUpdate(eor)
+	rec.wait(t, "End-of-RIB", func(ev *schema.Event) bool { return ev.Peer == peer && !ev.EndOfRIB.IsZero() })
+	p.conn.Close()
+
+	ev := rec.next(t, peer, schema.TypePeerState, &seq)
+	if ev.State != schema.StateRestarting || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 3)}) {
+		t.Fatalf("after the peer closed its connection: %+v", ev)
+	}
+	if !strings.Contains(ev.Reason, "graceful restart") {
+		t.Errorf("restarting reason %q", ev.Reason)
+	}
+	restarting := ev.Seq
+
+	p = dialPeer(t, srv.Addr(), local, 65041, grCap(0x8, 1, true)) // R bit; restart time 1s from now on
+	if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateConnected {
+		t.Fatalf("after the peer came back: %+v", ev)
+	}
+	p.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65041, nh))
+	up := rec.next(t, peer, schema.TypeUpdate, &seq)
+	if !slices.Equal(up.Routes, schema.RouteCounts{fc(v4, 3)}) {
+		t.Errorf("UPDATE announcing a stale route again: routes %v, want 3 (1 fresh, 2 stale)", up.Routes)
+	}
+	p.sendUpdate(update(netip.MustParsePrefix("203.0.113.0/24"), 65041, nh))
+	if up := rec.next(t, peer, schema.TypeUpdate, &seq); !slices.Equal(up.Routes, schema.RouteCounts{fc(v4, 4)}) {
+		t.Errorf("UPDATE announcing a new route: routes %v, want 4", up.Routes)
+	}
+	p.sendUpdate(eor)
+	rec.next(t, peer, schema.TypeUpdate, &seq) // the End-of-RIB
+	rec.next(t, peer, schema.TypeUpdate, &seq) // the flush
+	p.send(bgpwire.AppendKeepalive(nil))
+	kept := rec.next(t, peer, schema.TypeKeepalive, &seq)
+	if !slices.Equal(kept.Routes, schema.RouteCounts{fc(v4, 2)}) {
+		t.Errorf("KEEPALIVE after the End-of-RIB: routes %v, want 2", kept.Routes)
+	}
+	got := withdrawnBy(rec, peer, restarting)
+	want := map[string]string{
+		"198.51.101.0/24": "graceful restart: not announced again before the End-of-RIB",
+		"198.51.102.0/24": "graceful restart: not announced again before the End-of-RIB",
+	}
+	if !mapsEqual(got, want) {
+		t.Errorf("withdrawn after the restart: %v, want %v", got, want)
+	}
+
+	p.conn.Close()
+	if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateRestarting {
+		t.Fatalf("after the peer closed again: %+v", ev)
+	}
+	down := rec.next(t, peer, schema.TypePeerState, &seq)
+	if down.State != schema.StateDown || !slices.Equal(down.Routes, schema.RouteCounts{fc(v4, 0)}) || !strings.Contains(down.Reason, "restart time") {
+		t.Fatalf("after the restart time: %+v", down)
+	}
+	got = withdrawnBy(rec, peer, kept.Seq)
+	want = map[string]string{
+		"198.51.100.0/24": "graceful restart: the peer did not come back within its restart time",
+		"203.0.113.0/24":  "graceful restart: the peer did not come back within its restart time",
+	}
+	if !mapsEqual(got, want) {
+		t.Errorf("withdrawn when the restart time ran out: %v, want %v", got, want)
+	}
+}
+
+func mapsEqual(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestGracefulRestartNotifications: with the N bit (RFC 8538) a
+// NOTIFICATION starts a graceful restart, but a Cease / Hard Reset ends
+// the session at once; without it, any NOTIFICATION does; a peer whose
+// capability lists no family keeps nothing.
+func TestGracefulRestartNotifications(t *testing.T) {
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	shutdown := bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeAdminShutdown}
+	hard := bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeHardReset, Data: []byte{6, 2}}
+	noFamilies := bgpwire.GracefulRestartCapability(bgpwire.GracefulRestart{Flags: grFlagNotification, Time: 60})
+	for _, tc := range []struct {
+		local string
+		cap   bgpwire.Capability
+		note  *bgpwire.Notification
+		want  schema.PeerState
+	}{
+		{"127.0.0.42", grCap(grFlagNotification, 60, false), &shutdown, schema.StateRestarting},
+		{"127.0.0.43", grCap(grFlagNotification, 60, false), &hard, schema.StateDown},
+		{"127.0.0.44", grCap(0, 60, false), &shutdown, schema.StateDown},
+		{"127.0.0.45", noFamilies, nil, schema.StateDown},
+	} {
+		peer := netip.MustParseAddr(tc.local)
+		p := dialPeer(t, srv.Addr(), tc.local, 65042, tc.cap)
+		var seq uint64
+		rec.next(t, peer, schema.TypePeerState, &seq)
+		p.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65042, netip.MustParseAddr("192.0.2.42")))
+		rec.next(t, peer, schema.TypeUpdate, &seq)
+		if tc.note != nil {
+			p.send(tc.note.AppendWire(nil))
+		}
+		p.conn.Close()
+		ev := rec.next(t, peer, schema.TypePeerState, &seq)
+		if ev.State != tc.want {
+			t.Errorf("%s: after %v: state %s (%s), want %s", tc.local, tc.note, ev.State, ev.Reason, tc.want)
+		}
+	}
+}
+
+// gobgpdGR is a gobgpd speaker with graceful restart for IPv4 unicast.
+const gobgpdGR = `
+[global.config]
+  as = 65046
+  router-id = "192.0.2.46"
+  port = -1
+  [global.apply-policy.config]
+    export-policy-list = ["keep-nh"]
+    default-export-policy = "accept-route"
+[[policy-definitions]]
+  name = "keep-nh"
+  [[policy-definitions.statements]]
+    name = "s1"
+    [policy-definitions.statements.actions.bgp-actions]
+      set-next-hop = "unchanged"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "127.0.0.1"
+    peer-as = 65000
+    admin-down = ADMINDOWN
+  [neighbors.transport.config]
+    local-address = "127.0.0.46"
+    remote-port = PORT
+  [neighbors.timers.config]
+    connect-retry = 1
+  [neighbors.graceful-restart.config]
+    enabled = true
+    restart-time = 120
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+    [neighbors.afi-safis.mp-graceful-restart.config]
+      enabled = true
+`
+
+// TestGracefulRestartGoBGP: gobgpd with graceful restart announces two
+// routes and is killed (kill -9): the collector keeps them, "restarting".
+// gobgpd starts again in restarting mode (-r) and announces one of them
+// and a new one: at its End-of-RIB the other is withdrawn, the one it
+// announced again never is, and the peer is never down.
+func TestGracefulRestartGoBGP(t *testing.T) {
+	gobgpd := testpeer.Need(t, "gobgpd", "gobgpd")
+	gobgp := testpeer.Need(t, "gobgp", "gobgpd")
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	port := srv.Addr().(*net.TCPAddr).Port
+	dir := t.TempDir()
+	api := fmt.Sprint(testpeer.FreePort(t))
+	start := func(name, adminDown, flags string) *testpeer.Process {
+		conf := filepath.Join(dir, name+".toml")
+		text := strings.NewReplacer("PORT", fmt.Sprint(port), "ADMINDOWN", adminDown).Replace(gobgpdGR)
+		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return testpeer.StartCommand(t, dir, name, gobgpd+" -f "+conf+" -l info --api-hosts=127.0.0.1:"+api+" --pprof-disable"+flags)
+	}
+	cli := func(p *testpeer.Process, args ...string) {
+		t.Helper()
+		var out []byte
+		var err error
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if out, err = exec.Command(gobgp, append([]string{"-p", api}, args...)...).CombinedOutput(); err == nil {
+				return
+			}
+			select {
+			case <-p.Done():
+				t.Fatalf("gobgpd exited: %v\n%s", p.Err(), p.Output())
+			default:
+			}
+		}
+		t.Fatalf("gobgp %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	add := func(p *testpeer.Process, prefix string) {
+		cli(p, "global", "rib", "add", "-a", "ipv4", prefix, "nexthop", "192.0.2.46")
+	}
+	peer := netip.MustParseAddr("127.0.0.46")
+	waitFor := func(what string, ok func(*schema.Event) bool) schema.Event {
+		t.Helper()
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			for _, ev := range rec.snapshot() {
+				if ev.Peer == peer && ok(&ev) {
+					return ev
+				}
+			}
+		}
+		t.Fatalf("no event: %s", what)
+		return schema.Event{}
+	}
+
+	first := start("gobgpd1", "false", "")
+	add(first, "10.46.1.0/24")
+	add(first, "10.46.2.0/24")
+	waitFor("both routes", func(ev *schema.Event) bool {
+		return ev.Type == schema.TypeUpdate && slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 2)})
+	})
+	if err := first.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-first.Done()
+	restarting := waitFor("restarting", func(ev *schema.Event) bool {
+		return ev.Type == schema.TypePeerState && ev.State != schema.StateConnected
+	})
+	if restarting.State != schema.StateRestarting || !slices.Equal(restarting.Routes, schema.RouteCounts{fc(v4, 2)}) {
+		t.Fatalf("after kill -9: %+v", restarting)
+	}
+
+	second := start("gobgpd2", "true", " -r")
+	add(second, "10.46.1.0/24")
+	add(second, "10.46.3.0/24")
+	cli(second, "neighbor", "127.0.0.1", "enable")
+	flush := waitFor("the flush", func(ev *schema.Event) bool {
+		return ev.Type == schema.TypeUpdate && ev.Seq > restarting.Seq && len(ev.Withdrawals) > 0
+	})
+	if !strings.Contains(flush.Reason, "End-of-RIB") || !slices.Equal(flush.Routes, schema.RouteCounts{fc(v4, 2)}) {
+		t.Errorf("flush event: %+v", flush)
+	}
+	waitFor("the new route", func(ev *schema.Event) bool { return announces(ev, "10.46.3.0/24") })
+	for _, ev := range rec.snapshot() {
+		if ev.Peer != peer || ev.Seq <= restarting.Seq {
+			continue
+		}
+		if ev.Type == schema.TypePeerState && ev.State != schema.StateConnected {
+			t.Errorf("state after the restart: %+v", ev)
+		}
+		for _, p := range ev.Withdrawals {
+			if p.String() != "10.46.2.0/24" {
+				t.Errorf("withdrawn after the restart: %s (%s)", p, ev.Reason)
+			}
+		}
+	}
+	if !announced(rec, peer, restarting.Seq, "10.46.1.0/24") {
+		t.Error("10.46.1.0/24 was not announced again")
+	}
+}
+
+// announced says whether an UPDATE of peer after seq announced prefix.
+func announced(rec *recorder, peer netip.Addr, after uint64, prefix string) bool {
+	return slices.ContainsFunc(rec.snapshot(), func(ev schema.Event) bool {
+		return ev.Peer == peer && ev.Seq > after && announces(&ev, prefix)
+	})
+}
