@@ -7,7 +7,7 @@ BIN := bin
 FUZZTIME ?= 20s
 # Debian packages: what `make run` needs, and what the tests use as real peers.
 RUN_PKGS := clickhouse-server libbz2-dev
-TEST_PKGS := clickhouse-server libbz2-dev bird2 frr gobgpd exabgp bgpdump bzip2 nats-server
+TEST_PKGS := clickhouse-server libbz2-dev bird2 frr gobgpd exabgp bgpdump bzip2 nats-server chromium chromium-driver fonts-dejavu-core
 # With libbz2's headers (libbz2-dev) the MRT reader decodes bzip2 with libbz2,
 # about twice as fast as Go's compress/bzip2 (used otherwise). Expanded when a
 # recipe runs, so after `deps` has installed it.
@@ -22,7 +22,7 @@ help: ## list the targets
 deps: ## install what `make run` needs (Debian/Ubuntu packages), if missing
 	@./scripts/apt-install.sh $(RUN_PKGS)
 
-deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump, nats-server; chDB and ws (npm)
+deps-test: ## install what the tests need: ClickHouse, BIRD, FRR, gobgpd, ExaBGP, bgpdump, nats-server, headless chromium; chDB and ws (npm)
 	@./scripts/apt-install.sh $(TEST_PKGS)
 	@./scripts/chdb/install.sh
 	@./scripts/rislive/install.sh

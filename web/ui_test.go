@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,5 +122,29 @@ func TestUIPages(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(string(body), tt.want) {
 			t.Errorf("%s: %d, want 400 with %q:\n%s", tt.path, code, tt.want, body)
 		}
+	}
+}
+
+// TestPathElems: prepends are one ASN with a count; sets and
+// confederation segments keep their brackets; pathString writes every ASN.
+func TestPathElems(t *testing.T) {
+	p := schema.ASPath{
+		{Type: schema.SegmentConfedSequence, ASNs: []uint32{65001, 65001}},
+		{Type: schema.SegmentSequence, ASNs: []uint32{64500, 64500, 64500, 64496, 64500}},
+		{Type: schema.SegmentSet, ASNs: []uint32{1, 1}},
+	}
+	var got []string
+	for _, e := range pathElems(p) {
+		s := e.Text
+		if e.Times > 1 {
+			s += "x" + strconv.Itoa(e.Times)
+		}
+		got = append(got, s)
+	}
+	if want := "( 65001x2 )   64500x3   64496   64500   { 1 , 1 }"; strings.Join(got, " ") != want {
+		t.Errorf("elements %q, want %q", strings.Join(got, " "), want)
+	}
+	if got, want := pathString(p), "(65001 65001) 64500 64500 64500 64496 64500 {1,1}"; got != want {
+		t.Errorf("pathString = %q, want %q", got, want)
 	}
 }

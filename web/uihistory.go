@@ -22,7 +22,7 @@ const uiHistoryEvents = 2000
 // timeline geometry, in SVG units.
 const (
 	tlWidth  = 1000
-	tlLabel  = 230 // room for the peer labels on the left
+	tlLabel  = 290 // room for the peer labels on the left
 	tlRowH   = 22
 	tlHeader = 24
 )
@@ -42,6 +42,7 @@ type tlRow struct {
 type tlTick struct {
 	X     float64
 	Label string
+	Class string // first, last: anchored so as not to be cut
 }
 
 type timeline struct {
@@ -197,7 +198,14 @@ func drawTimeline(events []storage.RouteEvent, from, to time.Time) timeline {
 	tl.Height = tlHeader + max(len(tl.Rows), 1)*tlRowH + 6
 	for i := 0; i <= 4; i++ {
 		t := from.Add(time.Duration(float64(to.Sub(from)) * float64(i) / 4))
-		tl.Ticks = append(tl.Ticks, tlTick{X: x(t), Label: t.UTC().Format("01-02 15:04")})
+		tick := tlTick{X: x(t), Label: t.UTC().Format("01-02 15:04")}
+		switch i {
+		case 0:
+			tick.Class = "first"
+		case 4:
+			tick.Class = "last"
+		}
+		tl.Ticks = append(tl.Ticks, tick)
 	}
 	return tl
 }

@@ -49,6 +49,9 @@ func wellKnownByName(s string) (schema.Community, bool) {
 type pathElem struct {
 	Text string
 	ASN  uint32
+	// Times is how often a sequence repeats the ASN (prepending), shown
+	// once with a count.
+	Times int
 }
 
 // pathElems writes a path the way bgpdump does: sequences as ASNs
@@ -73,10 +76,14 @@ func pathElems(p schema.ASPath) []pathElem {
 			out = append(out, pathElem{Text: open})
 		}
 		for j, asn := range seg.ASNs {
+			if n := len(out); j > 0 && sep == " " && out[n-1].ASN == asn {
+				out[n-1].Times++
+				continue
+			}
 			if j > 0 {
 				out = append(out, pathElem{Text: sep})
 			}
-			out = append(out, pathElem{Text: strconv.FormatUint(uint64(asn), 10), ASN: asn})
+			out = append(out, pathElem{Text: strconv.FormatUint(uint64(asn), 10), ASN: asn, Times: 1})
 		}
 		if closing != "" {
 			out = append(out, pathElem{Text: closing})
@@ -85,11 +92,15 @@ func pathElems(p schema.ASPath) []pathElem {
 	return out
 }
 
-// pathString is the path as text, for comparisons and titles.
+// pathString is the path as text, every ASN written (prepends too), for
+// comparisons and titles.
 func pathString(p schema.ASPath) string {
 	var b strings.Builder
 	for _, e := range pathElems(p) {
 		b.WriteString(e.Text)
+		for range e.Times - 1 {
+			b.WriteString(" " + e.Text)
+		}
 	}
 	return b.String()
 }
@@ -137,6 +148,7 @@ type routeView struct {
 	Path        []pathElem
 	PathText    string
 	NextHop     string
+	NextHopLL   string
 	Origin      string
 	MED         string
 	LocalPref   string
@@ -163,7 +175,7 @@ func newRouteView(r *storage.Route, now time.Time) routeView {
 		v.NextHop = r.NextHop.String()
 	}
 	if r.NextHopLinkLocal.IsValid() {
-		v.NextHop += " " + r.NextHopLinkLocal.String()
+		v.NextHopLL = r.NextHopLinkLocal.String()
 	}
 	if r.MED != nil {
 		v.MED = strconv.FormatUint(uint64(*r.MED), 10)

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vantage-bgp/vantage/collector"
+	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/storage/storagetest"
+)
+
+// archive is a RouteViews-style updates file of 2026 (49,220 records, 20
+// peers, communities with well-known ones, large communities).
+var archive = []string{"mrt", "morrowc-mrtparser", "testdata", "updates.20260222.1530.bz2"}
+
+// importArchive stores an MRT file the way `collector mrt import` does:
+// MRTImporter into a storage writer that keeps the archive's times, then
+// the peers' route counts.
+func importArchive(t *testing.T, db *storage.DB, path, host string) {
+	t.Helper()
+	w := db.NewWriter(storage.WriterConfig{KeepTimestamps: true}, nil)
+	im := &collector.MRTImporter{Sink: w, Host: host}
+	n, err := im.ImportFile(t.Context(), path, nil)
+	if err != nil {
+		t.Fatalf("import %s: %v", path, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecountPeers(t.Context(), host); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("imported %d events from %s", n, path)
+}
+
+// routeRows is how the route table's rows read: prefix and peer.
+func routeRows(routes []storage.Route) []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.Prefix.String() + " " + r.Peer.String()
+	}
+	return out
+}
+
+// tableRows reads the route table the browser shows.
+const tableRows = `return Array.from(document.querySelectorAll("table.routes tbody tr")).map(tr => {
+  const td = tr.querySelectorAll("td");
+  return td[0].querySelector("a").textContent + " " + td[1].querySelector("a").textContent;
+})`
+
+// TestBrowser drives headless chromium through the web UI over real
+// RouteViews data imported into ClickHouse: the search box with a prefix,
+// an address and an ASN shows the routes the store holds; the time
+// control set before the file's first announcement shows none. It writes
+// screenshots at 1280 px (VANTAGE_SCREENSHOTS=DIR keeps them).
+func TestBrowser(t *testing.T) {
+	path := shareddata.Path(t, archive...)
+	b := startBrowser(t)
+	dsn, database := storagetest.DSN(t), storagetest.Database(t)
+	db, err := storage.Open(t.Context(), storage.Config{DSN: dsn, Database: database}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	importArchive(t, db, path, "route-views2")
+
+	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nlg: {listen: '127.0.0.1:0'}\n", dsn, database))
+	ctx, cancel := context.WithCancel(t.Context())
+	out := &syncBuffer{}
+	done := make(chan struct{})
+	go func() { run(ctx, []string{"-config", cfg}, out); close(done) }()
+	defer func() { cancel(); <-done }()
+	lg := waitURL(t, out, done)
+
+	// The prefix seen by the most peers, as the store has it.
+	all, err := db.Routes(t.Context(), storage.RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: storage.MatchMore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peers := map[netip.Prefix]int{}
+	for _, r := range all {
+		peers[r.Prefix]++
+	}
+	var prefix netip.Prefix
+	for p, n := range peers {
+		if n > peers[prefix] || n == peers[prefix] && p.Addr().Less(prefix.Addr()) {
+			prefix = p
+		}
+	}
+	t.Logf("%d current routes; %s is seen by %d peers", len(all), prefix, peers[prefix])
+	routesOf := func(q storage.RoutesQuery) []string {
+		t.Helper()
+		rs, err := db.Routes(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return routeRows(rs)
+	}
+	// search types into the search box, presses Enter, and returns the
+	// rows of the page that opens.
+	search := func(text, heading string) []string {
+		t.Helper()
+		b.typeInto("#q", text+"\uE007")
+		b.waitFor("the answer to "+text, `const h = document.querySelector("h1"); return location.pathname === "/search" && h !== null && h.textContent === `+strconv.Quote(heading))
+		var rows []string
+		b.script(tableRows, &rows)
+		return rows
+	}
+
+	b.open(lg)
+	b.screenshot("index")
+	want := routesOf(storage.RoutesQuery{Prefix: prefix, Match: storage.MatchExact})
+	if got := search(prefix.String(), "Routes for "+prefix.String()+" (exact match)"); !slices.Equal(got, want) || len(got) < 2 {
+		t.Errorf("prefix %s: rows\n%q\nwant the store's\n%q", prefix, got, want)
+	}
+	b.screenshot("prefix")
+
+	addr := prefix.Addr().Next()
+	want = routesOf(storage.RoutesQuery{Prefix: netip.PrefixFrom(addr, 32), Match: storage.MatchLongest})
+	if got := search(addr.String(), "Routes covering "+addr.String()+" (longest match across all peers)"); !slices.Equal(got, want) || len(got) == 0 {
+		t.Errorf("address %s: rows\n%q\nwant the store's\n%q", addr, got, want)
+	}
+
+	origin := lastASN(t, db, prefix)
+	want = routesOf(storage.RoutesQuery{Filter: storage.RouteFilter{OriginASN: origin}, Limit: 500})
+	if got := search("AS"+strconv.FormatUint(uint64(origin), 10), "Routes originated by AS"+strconv.FormatUint(uint64(origin), 10)); !slices.Equal(got, want) || len(got) == 0 {
+		t.Errorf("AS%d: rows\n%q\nwant the store's\n%q", origin, got, want)
+	}
+	b.screenshot("asn")
+
+	// The time control, set to before the file's first record: the
+	// prefix's routes are gone.
+	b.typeInto("#q", prefix.String()+"\uE007")
+	b.waitFor("the prefix again", `return document.querySelectorAll("table.routes tbody tr").length > 0`)
+	before := time.Date(2026, 2, 22, 15, 29, 0, 0, time.UTC)
+	b.script(`document.querySelector("input[name=at]").value = arguments[0]; document.querySelector("form.search").requestSubmit();`, nil,
+		before.Format("2006-01-02T15:04:05"))
+	b.waitFor("the state before the announcements", `return location.search.includes("at=") && document.getElementById("route-count") !== null`)
+	var count string
+	var rows []string
+	b.script(`return document.getElementById("route-count").textContent.trim()`, &count)
+	b.script(tableRows, &rows)
+	if !strings.HasPrefix(count, "0 routes.") || len(rows) != 0 {
+		t.Errorf("at %v: %q, rows %q; want none", before, count, rows)
+	}
+
+	b.open(lg + "peers")
+	b.waitFor("the peers page", `return document.querySelectorAll("table.peers tbody tr").length > 0`)
+	b.screenshot("peers")
+	b.open(lg + "history?prefix=" + prefix.String() + "&from=2026-02-22T15:00:00Z&to=2026-02-22T16:00:00Z")
+	b.waitFor("the timeline", `return document.querySelectorAll("svg.timeline circle").length > 0`)
+	b.screenshot("history")
+}
+
+// lastASN is the origin AS of the first route of a prefix.
+func lastASN(t *testing.T, db *storage.DB, p netip.Prefix) uint32 {
+	t.Helper()
+	rs, err := db.Routes(t.Context(), storage.RoutesQuery{Prefix: p, Match: storage.MatchExact, Limit: 1})
+	if err != nil || len(rs) == 0 || len(rs[0].Path) == 0 {
+		t.Fatalf("routes of %s: %v %v", p, rs, err)
+	}
+	seg := rs[0].Path[len(rs[0].Path)-1]
+	return seg.ASNs[len(seg.ASNs)-1]
+}
