@@ -1,0 +1,260 @@
+// Command benchlive measures the live stream's fan-out (issue 13): an
+// embedded nats-server with JetStream, events put into the log by
+// bus.Publisher at a steady rate (UPDATEs from 20 peers, each announcing
+// one of -clients /24 prefixes), lg's live stream (web.Live) over it, and
+// -clients WebSocket clients each subscribed to one of those prefixes, as
+// BGPalerter subscribes. Each client measures every message's delivery
+// delay: its arrival time minus the event's timestamp, which the
+// benchmark sets when it hands the event to the publisher, so the delay
+// covers the publisher, JetStream, the hub and the socket. -slow clients
+// subscribe to everything and never read: they must be dropped, and the
+// others' delays must not grow.
+//
+// Everything runs in this one process (clients too), so the figures
+// include the clients' own work on the same cores.
+//
+//	go run ./internal/benchlive -clients 1000 -rate 20000 -seconds 10 -slow 10
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/vantage-bgp/vantage/bus"
+	"github.com/vantage-bgp/vantage/schema"
+	"github.com/vantage-bgp/vantage/web"
+)
+
+func main() {
+	clients := flag.Int("clients", 1000, "WebSocket clients, one prefix each")
+	rate := flag.Int("rate", 20000, "events per second put into the log")
+	seconds := flag.Int("seconds", 10, "measured seconds (after 2 s of warm-up)")
+	slow := flag.Int("slow", 10, "clients subscribed to everything that never read")
+	deflate := flag.Bool("deflate", true, "clients offer permessage-deflate (BGPalerter does)")
+	flag.Parse()
+	if err := run(*clients, *rate, *seconds, *slow, *deflate); err != nil {
+		fmt.Fprintln(os.Stderr, "benchlive:", err)
+		os.Exit(1)
+	}
+}
+
+func prefixOf(i int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
+}
+
+// recorder keeps the delays measured in the measured window.
+type recorder struct {
+	measuring atomic.Bool
+	mu        sync.Mutex
+	delays    []time.Duration
+	got       atomic.Int64
+}
+
+func (r *recorder) add(d time.Duration) {
+	r.got.Add(1)
+	if !r.measuring.Load() {
+		return
+	}
+	r.mu.Lock()
+	r.delays = append(r.delays, d)
+	r.mu.Unlock()
+}
+
+// eventTime reads the "timestamp" of a ris_message frame.
+func eventTime(frame []byte) (time.Time, bool) {
+	i := bytes.Index(frame, []byte(`"timestamp":`))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := frame[i+len(`"timestamp":`):]
+	j := bytes.IndexAny(rest, ",}")
+	if j < 0 {
+		return time.Time{}, false
+	}
+	f, err := strconv.ParseFloat(string(rest[:j]), 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(int64(f*1e6 + 0.5)), true
+}
+
+func run(nClients, rate, seconds, nSlow int, deflate bool) error {
+	dir, err := os.MkdirTemp("", "benchlive")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: dir})
+	if err != nil {
+		return err
+	}
+	defer ns.Shutdown()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	conn, err := bus.Dial(ctx, bus.Options{URL: ns.ClientURL(), Name: "benchlive", MaxAge: time.Hour}, nil)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	pub, err := bus.NewPublisher(conn, bus.PublisherConfig{}, nil)
+	if err != nil {
+		return err
+	}
+	defer pub.Close(context.Background())
+
+	live := web.NewLive(web.LiveOptions{})
+	liveDone := make(chan struct{})
+	go func() { defer close(liveDone); live.Run(ctx, bus.NewLog(conn)) }()
+	srv := httptest.NewServer(web.New(nil, web.Options{Live: live}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws/?client=benchlive"
+	mode := websocket.CompressionDisabled
+	if deflate {
+		mode = websocket.CompressionContextTakeover
+	}
+
+	rec := &recorder{}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	dial := func(sub string) (*websocket.Conn, error) {
+		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: mode})
+		if err != nil {
+			return nil, err
+		}
+		c.SetReadLimit(1 << 20)
+		msg := `{"type":"ris_subscribe","data":{` + sub + `"type":"UPDATE","socketOptions":{"acknowledge":true}}}`
+		if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			return nil, err
+		}
+		if _, b, err := c.Read(ctx); err != nil || !bytes.Contains(b, []byte("ris_subscribe_ok")) {
+			return nil, fmt.Errorf("subscribe: %s %v", b, err)
+		}
+		return c, nil
+	}
+	start := time.Now()
+	for i := 0; i < nClients; i++ {
+		c, err := dial(`"prefix":"` + prefixOf(i).String() + `",`)
+		if err != nil {
+			return fmt.Errorf("client %d: %w", i, err)
+		}
+		wg.Go(func() {
+			defer c.CloseNow()
+			for {
+				_, b, err := c.Read(ctx)
+				if err != nil {
+					return
+				}
+				if t, ok := eventTime(b); ok {
+					rec.add(time.Since(t))
+				}
+			}
+		})
+	}
+	var slowConns []*websocket.Conn
+	for i := 0; i < nSlow; i++ {
+		c, err := dial("")
+		if err != nil {
+			return fmt.Errorf("slow client %d: %w", i, err)
+		}
+		slowConns = append(slowConns, c)
+	}
+	defer func() {
+		for _, c := range slowConns {
+			c.CloseNow()
+		}
+	}()
+	fmt.Printf("%d clients (one /24 each) and %d that never read connected in %v\n", nClients, nSlow, time.Since(start).Round(time.Millisecond))
+
+	// The events: every 10 ms, rate/100 UPDATEs, round robin over the
+	// prefixes and 20 peers, timestamped when handed to the publisher.
+	var peers []netip.Addr
+	for i := 0; i < 20; i++ {
+		peers = append(peers, netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}))
+	}
+	seq := map[netip.Addr]uint64{}
+	perTick := max(rate/100, 1)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	var cpuStart syscall.Rusage
+	var measureStart time.Time
+	sent, sentMeasured, late := 0, 0, 0
+	total := (2 + seconds) * 100
+	evs := make([]schema.Event, perTick)
+	for n := 0; n < total; n++ {
+		<-tick.C
+		if n == 200 {
+			rec.measuring.Store(true)
+			syscall.Getrusage(syscall.RUSAGE_SELF, &cpuStart)
+			measureStart = time.Now()
+		}
+		now := float64(time.Now().UnixMicro()) / 1e6
+		for i := range evs {
+			p := peers[sent%len(peers)]
+			seq[p]++
+			evs[i] = schema.Event{
+				Timestamp: now, Peer: p, PeerASN: 64500 + uint32(sent%len(peers)), Host: "bench", Type: schema.TypeUpdate,
+				Seq: seq[p], ID: fmt.Sprintf("bench-1-%s-%d", p, seq[p]),
+				Path:          schema.ASPath{{Type: schema.SegmentSequence, ASNs: []uint32{64500, 3333, 1299, uint32(65000 + sent%1000)}}},
+				Origin:        schema.OriginIGP,
+				Community:     []schema.Community{{64500, 100}, {3333, 200}},
+				Announcements: []schema.Announcement{{NextHop: p, NLRISet: schema.NLRISet{Family: schema.IPv4Unicast, Prefixes: []netip.Prefix{prefixOf(sent % max(nClients, 1))}}}},
+			}
+			sent++
+		}
+		if err := pub.Write(ctx, evs); err != nil {
+			return err
+		}
+		if n >= 200 {
+			sentMeasured += perTick
+		}
+		if len(tick.C) > 0 {
+			late++
+		}
+	}
+	elapsed := time.Since(measureStart)
+	var cpuEnd syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuEnd)
+	// Let the last events arrive.
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.got.Load() < int64(sent) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	rec.measuring.Store(false)
+
+	rec.mu.Lock()
+	d := slices.Clone(rec.delays)
+	rec.mu.Unlock()
+	slices.Sort(d)
+	pct := func(p float64) time.Duration {
+		if len(d) == 0 {
+			return 0
+		}
+		return d[min(len(d)-1, int(float64(len(d))*p))].Round(100 * time.Microsecond)
+	}
+	cpu := func(r syscall.Rusage) time.Duration {
+		return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	}
+	fmt.Printf("%d events/s for %v (%d events, %d ticks of the sender late), %d delivered in the window (want %d), %d of %d slow clients dropped\n",
+		rate, elapsed.Round(time.Millisecond), sentMeasured, late, len(d), sentMeasured, live.Dropped.Load(), nSlow)
+	fmt.Printf("delivery delay: p50 %v, p99 %v, p99.9 %v, max %v; CPU of the whole process (NATS, publisher, hub, clients): %.2f cores\n",
+		pct(0.50), pct(0.99), pct(0.999), pct(1), (cpu(cpuEnd)-cpu(cpuStart)).Seconds()/elapsed.Seconds())
+	cancel()
+	live.Close()
+	<-liveDone
+	return nil
+}
