@@ -117,6 +117,9 @@ var endpoints = []endpoint{
 		Params: []param{{Name: "peer", Required: true, Example: "192.0.2.1"}, pCollector, pAt}, Produces: htmlType, Open: true},
 	{Path: "/history", Tag: "ui", Summary: "Web UI: a prefix's timeline of announcements, withdrawals and path changes",
 		Params: []param{{Name: "prefix", Required: true, Example: "10.1.0.0/16"}, {Name: "from"}, {Name: "to"}, pPeer, pCollector}, Produces: htmlType, Open: true},
+	{Path: "/live", Tag: "ui", Summary: "Web UI: the live stream of updates with a filter (prefix, AS path, peer, collector, community)",
+		Params:   []param{{Name: "prefix"}, {Name: "more", Desc: "1: and the prefix's more-specifics"}, {Name: "path"}, pPeer, pCollector, {Name: "community"}},
+		Produces: htmlType, Open: true},
 	{Path: "/static/*", Tag: "ui", Summary: "Web UI: style sheet and script", Produces: "text/css"},
 }
 

@@ -40,7 +40,7 @@ type pages struct {
 
 func newPages() *pages {
 	p := &pages{sets: map[string]*template.Template{}}
-	for _, name := range []string{"index", "search", "peers", "peer", "history", "error"} {
+	for _, name := range []string{"index", "search", "peers", "peer", "history", "live", "error"} {
 		p.sets[name] = template.Must(template.ParseFS(uiFiles, "ui/layout.html", "ui/"+name+".html"))
 	}
 	static, err := fs.Sub(uiFiles, "ui/static")
@@ -167,8 +167,10 @@ type searchData struct {
 	NextURL string
 	// Peers are the peers with the searched AS.
 	Peers []peerView
-	// Matches link the other match kinds of a prefix search.
+	// Matches link the other match kinds of a prefix search; LiveURL its
+	// live view.
 	Matches []matchLink
+	LiveURL string
 }
 
 type matchLink struct {
@@ -207,6 +209,7 @@ func (s *server) uiSearch(c echo.Context) error {
 			data.Matches = append(data.Matches, matchLink{Name: m.String(), URL: "/search?" + v.Encode(), Current: m == q.Match})
 		}
 		data.Explain = "Routes for " + p.String() + " (" + q.Match.String() + " match)"
+		data.LiveURL = "/live?" + url.Values{"prefix": {p.String()}, "more": {"1"}}.Encode()
 		if bare {
 			data.Explain = "Routes covering " + p.Addr().String() + " (" + q.Match.String() + " match across all peers)"
 		}
@@ -462,4 +465,17 @@ func itoa(n uint64) string {
 	}
 	slices.Reverse(b)
 	return string(b)
+}
+
+// uiLive is the live view: the filter's values come from the query, so
+// that a view can be shared; the page's script subscribes with them.
+func (s *server) uiLive(c echo.Context) error {
+	base, _, _ := basePage(c)
+	base.Title = "Live"
+	q := c.QueryParams()
+	return s.render(c, http.StatusOK, "live", struct {
+		page
+		Prefix, Path, Peer, Collector, Community string
+		More                                     bool
+	}{base, q.Get("prefix"), q.Get("path"), q.Get("peer"), q.Get("collector"), q.Get("community"), q.Get("more") != "" || !q.Has("prefix")})
 }

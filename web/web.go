@@ -127,6 +127,7 @@ func newServer(store Store, opts Options) (*echo.Echo, *server) {
 	e.GET("/peers", s.uiPeers)
 	e.GET("/peer", s.uiPeer)
 	e.GET("/history", s.uiHistory)
+	e.GET("/live", s.uiLive)
 	e.GET("/static/*", s.uiStatic)
 	e.GET("/healthz", s.healthz)
 	e.GET("/metrics", s.metrics.handler)

@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
 	"github.com/vantage-bgp/vantage/storage/storagetest"
 )
@@ -58,7 +60,8 @@ const tableRows = `return Array.from(document.querySelectorAll("table.routes tbo
 // TestBrowser drives headless chromium through the web UI over real
 // RouteViews data imported into ClickHouse: the search box with a prefix,
 // an address and an ASN shows the routes the store holds; the time
-// control set before the file's first announcement shows none. It writes
+// control set before the file's first announcement shows none; an update
+// published to the event log appears in the live view. It writes
 // screenshots at 1280 px (VANTAGE_SCREENSHOTS=DIR keeps them).
 func TestBrowser(t *testing.T) {
 	path := shareddata.Path(t, archive...)
@@ -71,7 +74,8 @@ func TestBrowser(t *testing.T) {
 	defer db.Close()
 	importArchive(t, db, path, "route-views2")
 
-	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nlg: {listen: '127.0.0.1:0'}\n", dsn, database))
+	pub, natsURL := startEventLog(t)
+	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nnats: {url: %q}\nlg: {listen: '127.0.0.1:0'}\n", dsn, database, natsURL))
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
 	done := make(chan struct{})
@@ -157,6 +161,69 @@ func TestBrowser(t *testing.T) {
 	b.open(lg + "history?prefix=" + prefix.String() + "&from=2026-02-22T15:00:00Z&to=2026-02-22T16:00:00Z")
 	b.waitFor("the timeline", `return document.querySelectorAll("svg.timeline circle").length > 0`)
 	b.screenshot("history")
+
+	// The live view, filtered on the prefix and its more-specifics: an
+	// UPDATE published to the event log shows up in it.
+	b.open(lg + "live?more=1&prefix=" + prefix.String())
+	b.waitFor("the live subscription", `return document.getElementById("live-status").textContent.startsWith("Subscribed")`)
+	more, _ := prefix.Addr().Prefix(prefix.Bits() + 1)
+	ev := schema.Event{Timestamp: float64(time.Now().UnixMicro()) / 1e6, Peer: netip.MustParseAddr("192.0.2.1"), PeerASN: 64500,
+		Host: "rrc-browser", Type: schema.TypeUpdate, ID: "browser-test-1", Seq: 1, Origin: schema.OriginIGP,
+		Path:          schema.ASPath{{Type: schema.SegmentSequence, ASNs: []uint32{64500, origin}}},
+		Community:     []schema.Community{{64500, 100}},
+		Announcements: []schema.Announcement{{NextHop: netip.MustParseAddr("192.0.2.1"), NLRISet: schema.NLRISet{Family: schema.IPv4Unicast, Prefixes: []netip.Prefix{more}}}},
+	}
+	other := ev
+	other.ID, other.Seq = "browser-test-2", 2
+	other.Announcements = []schema.Announcement{{NextHop: netip.MustParseAddr("192.0.2.1"), NLRISet: schema.NLRISet{Family: schema.IPv4Unicast, Prefixes: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}}}}
+	if err := pub.Write(t.Context(), []schema.Event{other, ev}); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the live update", `return document.querySelectorAll("#live tbody tr").length > 0`)
+	var live []string
+	b.script(`return Array.from(document.querySelectorAll("#live tbody tr")).map(tr => Array.from(tr.cells).slice(1).map(td => td.textContent).join(" | "))`, &live)
+	if want := fmt.Sprintf("UPDATE | 192.0.2.1 AS64500 rrc-browser | %s |  | 64500 %d | 64500:100", more, origin); len(live) != 1 || live[0] != want {
+		t.Errorf("live view rows %q, want [%q] (the other prefix filtered out)", live, want)
+	}
+	b.screenshot("live")
+
+	// On a phone the page does not overflow: wide tables scroll in their
+	// own box.
+	b.must(b.call("POST", b.base+"/window/rect", map[string]int{"width": 412, "height": 900}, nil))
+	for _, page := range []string{"search?q=" + prefix.String(), "peers", "history?prefix=" + prefix.String() + "&from=2026-02-22T15:00:00Z&to=2026-02-22T16:00:00Z"} {
+		b.open(lg + page)
+		var fits bool
+		b.script(`return document.documentElement.scrollWidth <= window.innerWidth`, &fits)
+		if !fits {
+			var w []int
+			b.script(`return [document.documentElement.scrollWidth, window.innerWidth]`, &w)
+			t.Errorf("%s at 412 px: the page is %v px wide", page, w)
+		}
+	}
+	b.open(lg + "search?q=" + prefix.String())
+	b.screenshot("phone")
+}
+
+// startEventLog runs an embedded NATS with the event log's stream, as
+// the collector does, and returns a publisher into it and its URL.
+func startEventLog(t *testing.T) (*bus.Publisher, string) {
+	t.Helper()
+	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	conn, err := bus.Dial(t.Context(), bus.Options{URL: ns.ClientURL(), MaxAge: time.Hour}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Close)
+	pub, err := bus.NewPublisher(conn, bus.PublisherConfig{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pub.Close(context.Background()) })
+	return pub, ns.ClientURL()
 }
 
 // lastASN is the origin AS of the first route of a prefix.
