@@ -47,7 +47,10 @@ type LiveOptions struct {
 	// ris_subscribe before it replays (default 250ms), so that a burst of
 	// subscriptions is replayed together.
 	ResumeSettle time.Duration
-	Log          *slog.Logger
+	// MaxReplays bounds the clients that replay the log at once (each
+	// decodes every event of its window); others wait (default 16).
+	MaxReplays int
+	Log        *slog.Logger
 }
 
 // Live is the live stream: Run reads the log, the handlers of /v1/ws/ and
@@ -70,6 +73,7 @@ type Live struct {
 	// Dropped counts clients closed for being too slow.
 	Dropped atomic.Int64
 
+	replays   chan struct{} // a slot per replay in progress
 	done      chan struct{} // closed by Close: every client ends
 	closeOnce sync.Once
 }
@@ -86,10 +90,13 @@ func NewLive(opts LiveOptions) *Live {
 	if opts.ResumeSettle <= 0 {
 		opts.ResumeSettle = 250 * time.Millisecond
 	}
+	if opts.MaxReplays <= 0 {
+		opts.MaxReplays = 16
+	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Live{opts: opts, lg: opts.Log, clients: map[*client]struct{}{}, index: newSubIndex(), hosts: map[string]struct{}{}, done: make(chan struct{})}
+	return &Live{opts: opts, replays: make(chan struct{}, opts.MaxReplays), lg: opts.Log, clients: map[*client]struct{}{}, index: newSubIndex(), hosts: map[string]struct{}{}, done: make(chan struct{})}
 }
 
 // Close ends every client's connection (a WebSocket with a normal
@@ -190,7 +197,7 @@ func (l *Live) advance(seq uint64, ev *liveEvent) {
 // l.mu is held.
 func (l *Live) join(c *client) {
 	l.clients[c] = struct{}{}
-	for _, s := range *c.subs.Load() {
+	for _, s := range c.subList() {
 		l.index.add(subRef{c, s})
 	}
 }
@@ -201,13 +208,13 @@ func (l *Live) unjoin(c *client) {
 		return
 	}
 	delete(l.clients, c)
-	for _, s := range *c.subs.Load() {
+	for _, s := range c.subList() {
 		l.index.remove(subRef{c, s})
 	}
 }
 
 // subscriptionsChanged updates the index after c's subscriptions changed
-// (c.subMu is held): added ones are indexed when c is joined, removed ones
+// (c.subMu is not held): added ones are indexed when c is joined, removed ones
 // are dropped from it in any case.
 func (l *Live) subscriptionsChanged(c *client, added, removed []*subscription) {
 	l.mu.Lock()

@@ -30,17 +30,21 @@ type client struct {
 	// sentSeq is the last event it sent.
 	after, sentSeq uint64
 
-	subMu      sync.Mutex                      // serializes changes of subs
-	subs       atomic.Pointer[[]*subscription] // read by the hub
+	// subs are the subscriptions by their key. Lock order: Live.mu, then
+	// subMu.
+	subMu      sync.Mutex
+	subs       map[string]*subscription
 	includeRaw atomic.Bool
 	ack        atomic.Bool
 }
 
 func (l *Live) newClient() *client {
-	c := &client{live: l, out: make(chan []byte, l.opts.QueueLen), ctl: make(chan []byte, 64), dead: make(chan struct{})}
-	c.subs.Store(&[]*subscription{})
-	return c
+	return &client{live: l, out: make(chan []byte, l.opts.QueueLen), ctl: make(chan []byte, 64), dead: make(chan struct{}),
+		subs: map[string]*subscription{}}
 }
+
+// maxSubscriptions bounds the subscriptions of one connection.
+const maxSubscriptions = 100_000
 
 // errTooSlow is the final error of a client dropped by the hub.
 func errTooSlow(queue int) error {
@@ -56,9 +60,11 @@ func (c *client) kill(err error) {
 }
 
 // frameFor returns the frame to send for ev, or nil when no subscription
-// matches it.
+// matches it (the replay's test; the hub uses its index).
 func (c *client) frameFor(ev *liveEvent) []byte {
-	for _, s := range *c.subs.Load() {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	for _, s := range c.subs {
 		if s.match(ev) {
 			return ev.frame(c.includeRaw.Load())
 		}
@@ -66,54 +72,50 @@ func (c *client) frameFor(ev *liveEvent) []byte {
 	return nil
 }
 
-// subscribe adds subscriptions (one already there is kept once).
-func (c *client) subscribe(add []*subscription) {
+// subList returns the current subscriptions.
+func (c *client) subList() []*subscription {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
-	cur := *c.subs.Load()
-	next := make([]*subscription, 0, len(cur)+len(add))
-	next = append(next, cur...)
+	out := make([]*subscription, 0, len(c.subs))
+	for _, s := range c.subs {
+		out = append(out, s)
+	}
+	return out
+}
+
+// subscribe adds subscriptions (one already there is kept once). It
+// fails past maxSubscriptions.
+func (c *client) subscribe(add []*subscription) error {
+	c.subMu.Lock()
+	if len(c.subs)+len(add) > maxSubscriptions {
+		c.subMu.Unlock()
+		return fmt.Errorf("more than %d subscriptions on one connection; unsubscribe some, or subscribe to shorter prefixes", maxSubscriptions)
+	}
 	var added []*subscription
 	for _, s := range add {
-		dup := false
-		for _, o := range next {
-			if o.key == s.key {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			next = append(next, s)
+		if _, ok := c.subs[s.key]; !ok {
+			c.subs[s.key] = s
 			added = append(added, s)
 		}
 	}
-	c.subs.Store(&next)
+	c.subMu.Unlock()
+	// The index is updated after: Live.join takes c.subMu under Live.mu.
 	c.live.subscriptionsChanged(c, added, nil)
+	return nil
 }
 
 // unsubscribe removes the subscriptions equal to those given; it returns
 // how many it removed.
 func (c *client) unsubscribe(del []*subscription) int {
 	c.subMu.Lock()
-	defer c.subMu.Unlock()
-	cur := *c.subs.Load()
-	next := make([]*subscription, 0, len(cur))
 	var removed []*subscription
-	for _, o := range cur {
-		keep := true
-		for _, s := range del {
-			if o.key == s.key {
-				keep = false
-				break
-			}
-		}
-		if keep {
-			next = append(next, o)
-		} else {
+	for _, s := range del {
+		if o, ok := c.subs[s.key]; ok {
+			delete(c.subs, s.key)
 			removed = append(removed, o)
 		}
 	}
-	c.subs.Store(&next)
+	c.subMu.Unlock()
 	c.live.subscriptionsChanged(c, nil, removed)
 	return len(removed)
 }
@@ -196,6 +198,14 @@ func (l *Live) resumeSeq(ctx context.Context, r resumePoint) (uint64, error) {
 // resume replays the log from r for c, then joins the hub. A resume point
 // the log cannot find is reported with a ris_error, and c streams from now.
 func (c *client) resume(ctx context.Context, r resumePoint) {
+	select {
+	case c.live.replays <- struct{}{}:
+		defer func() { <-c.live.replays }()
+	case <-ctx.Done():
+		return
+	case <-c.dead:
+		return
+	}
 	start, err := c.live.resumeSeq(ctx, r)
 	if err != nil {
 		if ctx.Err() != nil {

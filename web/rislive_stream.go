@@ -45,7 +45,9 @@ func (s *server) liveStream(c echo.Context) error {
 	}
 
 	cl := l.newClient()
-	cl.subscribe(req.subs)
+	if err := cl.subscribe(req.subs); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, SubscribeHeader+": "+err.Error())
+	}
 	if req.options != nil {
 		cl.includeRaw.Store(req.options.IncludeRaw)
 	}

@@ -577,7 +577,9 @@ func BenchmarkLiveDispatch(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c.subscribe(req.subs)
+		if err := c.subscribe(req.subs); err != nil {
+			b.Fatal(err)
+		}
 		l.joinNow(c)
 		clients = append(clients, c)
 	}

@@ -176,7 +176,9 @@ func (ss *wsSession) subscribe(data json.RawMessage) bool {
 		ss.c.includeRaw.Store(req.options.IncludeRaw)
 		ss.c.ack.Store(req.options.Acknowledge)
 	}
-	ss.c.subscribe(req.subs)
+	if err := ss.c.subscribe(req.subs); err != nil {
+		return ss.c.sendError(ss.ctx, "ris_subscribe: "+err.Error())
+	}
 	if !req.resume.isZero() && !ss.started {
 		ss.resume = req.resume
 	}
