@@ -471,7 +471,7 @@ func (db *DB) RIB(ctx context.Context, q RIBQuery, fn func(*Route) error) error 
 	// whether it is an announcement after its peer's last down is decided
 	// here. A message that withdraws and announces a route at once
 	// announces it (RFC 4271: its NLRI come after its withdrawn routes).
-	sql := `SELECT ` + routeColumns(false) + `
+	sql := `SELECT ` + routeColumns() + `
 FROM ` + src + ` AS r
 ORDER BY afi, safi, prefix, prefix_len, host, peer, rd, nlri, path_id, ts_us DESC, kind
 LIMIT 1 BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id`

@@ -140,7 +140,7 @@ func (db *DB) History(ctx context.Context, q HistoryQuery) ([]RouteEvent, error)
 	}
 	// A row stored twice (a retried INSERT not merged yet) is one event:
 	// the sort key of route_events identifies a row.
-	sql := `SELECT DISTINCT ` + routeColumns(false) + `
+	sql := `SELECT DISTINCT ` + routeColumns() + `
 FROM route_events
 WHERE ` + strings.Join(where, " AND ") + `
 ORDER BY ts_us, host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, kind` + limit

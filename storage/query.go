@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vantage-bgp/vantage/schema"
@@ -241,19 +242,13 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	// grouped; HAVING then keeps the routes whose latest event matches.
 	if c, a := q.Filter.conditions(rowValue); c != "" {
 		sub, subArgs := source(append(slices.Clone(where), c), append(slices.Clone(args), a...))
-		where = append(where, "(prefix, prefix_len) GLOBAL IN (SELECT prefix, prefix_len FROM "+sub+")")
+		// Plain IN on one server: ClickHouse 18.16 reads the whole table for
+		// a GLOBAL IN, but prunes granules by the set of a plain one.
+		where = append(where, "(prefix, prefix_len) "+db.globalIn()+"IN (SELECT prefix, prefix_len FROM "+sub+")")
 		args = append(args, subArgs...)
-	}
-	downs, err := db.lastDowns(ctx, q.At, q.Peer, q.Host)
-	if err != nil {
-		return nil, err
 	}
 	having := "last_kind = 'announce'"
 	var havingArgs []any
-	if c, a := downs.condition(); c != "" {
-		having += " AND last_us > " + c
-		havingArgs = append(havingArgs, a...)
-	}
 	if c, a := q.Filter.conditions(latestValue); c != "" {
 		having += " AND " + c
 		havingArgs = append(havingArgs, a...)
@@ -264,10 +259,20 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	}
 	from, args := source(where, args)
 	args = append(args, havingArgs...)
-	sql := `SELECT ` + routeColumns(true) + `
-FROM ` + from + `
-GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
-HAVING ` + having + `
+	// The peers' last down states at At, joined in the same query (a
+	// route announced before its session's last down is not current).
+	downWhere, downArgs := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, nil, q.At, q.Peer, q.Host)
+	args = append(args, downArgs...)
+	sql := `SELECT ` + strings.Join(slices.Concat(routeKeyOrder, []string{"last_us", "last_kind"}, latestAttrAliases()), ", ") + `
+FROM (
+  SELECT ` + routeColumnsAliased() + `
+  FROM ` + from + `
+  GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
+  HAVING ` + having + `
+) ANY LEFT JOIN (
+  SELECT host, peer, max(ts_us) AS down_us FROM peer_events WHERE ` + strings.Join(downWhere, " AND ") + ` GROUP BY host, peer
+) USING (host, peer)
+WHERE last_us > down_us
 ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
 	rows, err := db.conn.Query(db.bounded(ctx), sql, args...)
 	if err != nil {
@@ -405,7 +410,92 @@ type Peer struct {
 }
 
 // Peers returns every peer seen in the store, ordered by host and address.
+// Its four queries (states, last seen, last updates, route counts) run at
+// once, each on a connection of its own, so that it takes about as long as
+// the slowest.
 func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
+	type stateRow struct {
+		host, state string
+		peer        []byte
+		asn         uint32
+		since       uint64
+	}
+	type seenRow struct {
+		host       string
+		peer       []byte
+		last       uint64
+		holdSecond uint16
+	}
+	type updateRow struct {
+		host string
+		peer []byte
+		asn  uint32
+		last uint64
+	}
+	type countRow struct {
+		host  string
+		peer  []byte
+		fam   schema.Family
+		n, us uint64
+	}
+	var (
+		states  []stateRow
+		seen    []seenRow
+		updates []updateRow
+		counts  []countRow
+	)
+	queries := []struct {
+		what, sql string
+		scan      func(rowScanner) error
+	}{
+		{"peers", `SELECT host, peer, argMax(peer_asn, ts_us),
+  argMaxIf(state, ts_us, type = 'RIS_PEER_STATE'), maxIf(ts_us, type = 'RIS_PEER_STATE')
+FROM peer_events GROUP BY host, peer`, func(rows rowScanner) error {
+			var r stateRow
+			err := rows.Scan(&r.host, &r.peer, &r.asn, &r.state, &r.since)
+			states = append(states, r)
+			return err
+		}},
+		// When each peer was last heard of, and the hold time it
+		// negotiated (the smaller of the two OPENs').
+		{"peers: last seen", `SELECT s.host, s.peer, s.last_us, h.hold
+FROM (SELECT host, peer, max(last_us) AS last_us FROM peer_seen GROUP BY host, peer) AS s
+ANY LEFT JOIN (
+  SELECT host, peer, min(hold_time) AS hold
+  FROM (SELECT host, peer, sent, argMax(hold_time, ts_us) AS hold_time FROM peer_events WHERE type = 'OPEN' GROUP BY host, peer, sent)
+  GROUP BY host, peer
+) AS h USING (host, peer)`, func(rows rowScanner) error {
+			var r seenRow
+			err := rows.Scan(&r.host, &r.peer, &r.last, &r.holdSecond)
+			seen = append(seen, r)
+			return err
+		}},
+		// The ASN and time of each peer's latest UPDATE (archive peers have
+		// no peer_events: their ASN comes from here).
+		{"peers: last updates", "SELECT host, peer, argMax(peer_asn, last_us), max(last_us) FROM peer_updates GROUP BY host, peer", func(rows rowScanner) error {
+			var r updateRow
+			err := rows.Scan(&r.host, &r.peer, &r.asn, &r.last)
+			updates = append(updates, r)
+			return err
+		}},
+		// Route counts as the sessions keep them: a row per peer and family.
+		{"peers: route counts", "SELECT host, peer, afi, safi, argMax(routes, seq), argMax(ts_us, seq) FROM peer_routes GROUP BY host, peer, afi, safi", func(rows rowScanner) error {
+			var r countRow
+			err := rows.Scan(&r.host, &r.peer, &r.fam.AFI, &r.fam.SAFI, &r.n, &r.us)
+			counts = append(counts, r)
+			return err
+		}},
+	}
+	errs := make([]error, len(queries))
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Go(func() { errs[i] = db.queryEach(ctx, q.what, q.sql, q.scan) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
 	type key struct {
 		host string
 		peer [16]byte
@@ -420,104 +510,51 @@ func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
 		}
 		return p
 	}
-
-	rows, err := db.conn.Query(db.bounded(ctx), `SELECT host, peer, argMax(peer_asn, ts_us),
-  argMaxIf(state, ts_us, type = 'RIS_PEER_STATE'), maxIf(ts_us, type = 'RIS_PEER_STATE')
-FROM peer_events GROUP BY host, peer`)
-	if err != nil {
-		return nil, fmt.Errorf("peers: %w", db.limited(err))
-	}
-	for rows.Next() {
-		var host, state string
-		var peer []byte
-		var asn uint32
-		var since uint64
-		if err := rows.Scan(&host, &peer, &asn, &state, &since); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("peers: scan: %w", err)
-		}
-		p := get(host, peer)
-		p.ASN = asn
-		if since > 0 {
-			_ = p.State.UnmarshalText([]byte(strings.TrimPrefix(state, "none")))
-			p.Since = usTime(since)
+	for _, r := range states {
+		p := get(r.host, r.peer)
+		p.ASN = r.asn
+		if r.since > 0 {
+			_ = p.State.UnmarshalText([]byte(strings.TrimPrefix(r.state, "none")))
+			p.Since = usTime(r.since)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("peers: %w", db.limited(err))
+	now := time.Now()
+	for _, r := range seen {
+		p := get(r.host, r.peer)
+		p.LastSeen = usTime(r.last)
+		hold := time.Duration(r.holdSecond) * time.Second
+		// A hold time of 0 (no OPEN stored, or none negotiated) means no
+		// KEEPALIVEs to expect: silence says nothing then.
+		p.Stale = hold > 0 && p.State == schema.StateConnected && now.Sub(p.LastSeen) > hold+staleMargin
 	}
-
-	if err := db.peersSeen(ctx, get); err != nil {
-		return nil, err
-	}
-
-	// The ASN and time of each peer's latest UPDATE (archive peers have no
-	// peer_events: their ASN comes from here).
-	rows, err = db.conn.Query(db.bounded(ctx), "SELECT host, peer, argMax(peer_asn, last_us), max(last_us) FROM peer_updates GROUP BY host, peer")
-	if err != nil {
-		return nil, fmt.Errorf("peers: last updates: %w", db.limited(err))
-	}
-	for rows.Next() {
-		var host string
-		var peer []byte
-		var asn uint32
-		var last uint64
-		if err := rows.Scan(&host, &peer, &asn, &last); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("peers: last updates: scan: %w", err)
-		}
-		p := get(host, peer)
+	for _, r := range updates {
+		p := get(r.host, r.peer)
 		if p.ASN == 0 {
-			p.ASN = asn
+			p.ASN = r.asn
 		}
-		p.LastUpdate = usTime(last)
+		p.LastUpdate = usTime(r.last)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("peers: last updates: %w", db.limited(err))
-	}
-
-	// Route counts as the sessions keep them: a row per peer and family.
-	rows, err = db.conn.Query(db.bounded(ctx), "SELECT host, peer, afi, safi, argMax(routes, seq), argMax(ts_us, seq) FROM peer_routes GROUP BY host, peer, afi, safi")
-	if err != nil {
-		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var host string
-		var peer []byte
-		var f schema.Family
-		var n, us uint64
-		if err := rows.Scan(&host, &peer, &f.AFI, &f.SAFI, &n, &us); err != nil {
-			return nil, fmt.Errorf("peers: route counts: scan: %w", err)
-		}
-		p := get(host, peer)
+	for _, r := range counts {
+		p := get(r.host, r.peer)
 		// Counts from before the session's last state change are not the
 		// current ones (a session that went down holds no routes; one lost
 		// in a collector crash had its counts from before).
-		if p.State == schema.StateDown || p.State == schema.StateConnected && usTime(us).Before(p.Since) {
+		if p.State == schema.StateDown || p.State == schema.StateConnected && usTime(r.us).Before(p.Since) {
 			continue
 		}
-		p.Routes = append(p.Routes, schema.FamilyCount{Family: f, Routes: n})
-		switch f.AFI {
+		p.Routes = append(p.Routes, schema.FamilyCount{Family: r.fam, Routes: r.n})
+		switch r.fam.AFI {
 		case 1:
-			p.IPv4Routes += n
+			p.IPv4Routes += r.n
 		case 2:
-			p.IPv6Routes += n
+			p.IPv6Routes += r.n
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("peers: route counts: %w", db.limited(err))
-	}
+	out := make([]Peer, 0, len(byKey))
 	for _, p := range byKey {
 		slices.SortFunc(p.Routes, func(a, b schema.FamilyCount) int {
 			return cmp.Or(cmp.Compare(a.Family.AFI, b.Family.AFI), cmp.Compare(a.Family.SAFI, b.Family.SAFI))
 		})
-	}
-
-	out := make([]Peer, 0, len(byKey))
-	for _, p := range byKey {
 		out = append(out, *p)
 	}
 	slices.SortFunc(out, func(a, b Peer) int {
@@ -527,6 +564,24 @@ FROM peer_events GROUP BY host, peer`)
 		return a.Address.Compare(b.Address)
 	})
 	return out, nil
+}
+
+// queryEach runs a query and calls scan for each row; errors say what.
+func (db *DB) queryEach(ctx context.Context, what, sql string, scan func(rowScanner) error, args ...any) error {
+	rows, err := db.conn.Query(db.bounded(ctx), sql, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, db.limited(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("%s: scan: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, db.limited(err))
+	}
+	return nil
 }
 
 // covering returns p and every shorter prefix containing it, longest first.
@@ -588,43 +643,6 @@ func parseLarge(s string) (schema.LargeCommunity, error) {
 // a KEEPALIVE every third of the hold time, and the writer's batching.
 const staleMargin = 30 * time.Second
 
-// peersSeen sets LastSeen, and Stale for connected sessions not heard of
-// for longer than their hold time (the one negotiated in the last OPEN
-// exchange).
-func (db *DB) peersSeen(ctx context.Context, get func(host string, peer []byte) *Peer) error {
-	rows, err := db.conn.Query(db.bounded(ctx), `SELECT s.host, s.peer, s.last_us, h.hold
-FROM (SELECT host, peer, max(last_us) AS last_us FROM peer_seen GROUP BY host, peer) AS s
-ANY LEFT JOIN (
-  SELECT host, peer, min(hold_time) AS hold
-  FROM (SELECT host, peer, sent, argMax(hold_time, ts_us) AS hold_time FROM peer_events WHERE type = 'OPEN' GROUP BY host, peer, sent)
-  GROUP BY host, peer
-) AS h USING (host, peer)`)
-	if err != nil {
-		return fmt.Errorf("peers: last seen: %w", db.limited(err))
-	}
-	defer rows.Close()
-	now := time.Now()
-	for rows.Next() {
-		var host string
-		var peer []byte
-		var last uint64
-		var hold uint16
-		if err := rows.Scan(&host, &peer, &last, &hold); err != nil {
-			return fmt.Errorf("peers: last seen: scan: %w", err)
-		}
-		p := get(host, peer)
-		p.LastSeen = usTime(last)
-		holdTime := time.Duration(hold) * time.Second
-		// A hold time of 0 (no OPEN stored, or none negotiated) means no
-		// KEEPALIVEs to expect: silence says nothing then.
-		p.Stale = hold > 0 && p.State == schema.StateConnected && now.Sub(p.LastSeen) > holdTime+staleMargin
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("peers: last seen: %w", db.limited(err))
-	}
-	return nil
-}
-
 // routeAttrColumns are the columns of route_events that make a Route,
 // after its key, time and kind, in the order scanRoute reads them.
 var routeAttrColumns = []string{
@@ -639,20 +657,33 @@ var routeAttrColumns = []string{
 }
 
 // routeColumns is the select list scanRoute reads: a route's key, the time
-// and kind of its event, and its attributes; latest, per route, when
-// grouped (the query then groups by the key).
-func routeColumns(grouped bool) string {
-	cols := []string{"host", "peer", "afi", "safi", "rd", "nlri", "prefix", "prefix_len", "path_id"}
-	if grouped {
-		cols = append(cols, "max(ts_us) AS last_us", "argMax(kind, ts_us) AS last_kind")
-		for _, c := range routeAttrColumns {
-			cols = append(cols, "argMax("+c+", ts_us)")
-		}
-	} else {
-		cols = append(cols, "ts_us", "kind")
-		cols = append(cols, routeAttrColumns...)
+// and kind of its event, and its attributes.
+func routeColumns() string {
+	return strings.Join(slices.Concat(routeKeyOrder, []string{"ts_us", "kind"}, routeAttrColumns), ", ")
+}
+
+// routeKeyOrder is a route's key in the order scanRoute reads it.
+var routeKeyOrder = []string{"host", "peer", "afi", "safi", "rd", "nlri", "prefix", "prefix_len", "path_id"}
+
+// routeColumnsAliased is the select list of a query grouped by route:
+// its key, and its latest event's time, kind and attributes as last_us,
+// last_kind and latestAttrAliases.
+func routeColumnsAliased() string {
+	cols := slices.Concat(routeKeyOrder, []string{"max(ts_us) AS last_us", "argMax(kind, ts_us) AS last_kind"})
+	for _, c := range routeAttrColumns {
+		cols = append(cols, "argMax("+c+", ts_us) AS last_"+c)
 	}
 	return strings.Join(cols, ", ")
+}
+
+// latestAttrAliases are the names routeColumnsAliased gives the latest
+// values of routeAttrColumns.
+func latestAttrAliases() []string {
+	out := make([]string, len(routeAttrColumns))
+	for i, c := range routeAttrColumns {
+		out[i] = "last_" + c
+	}
+	return out
 }
 
 // rowScanner is the part of driver.Rows that scanRoute uses.

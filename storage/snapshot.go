@@ -83,32 +83,25 @@ func (db *DB) snapshotAt(ctx context.Context, us uint64, before bool) (snapshotR
 	if before {
 		cmp = "<"
 	}
+	// One query for both: the snapshot, and the peers it is stale for.
 	var ref snapshotRef
-	rows, err := db.conn.Query(ctx, "SELECT snap_us FROM rib_snapshot_runs WHERE snap_us "+cmp+" toUInt64(?) GROUP BY snap_us HAVING max(complete) = 1 ORDER BY snap_us DESC LIMIT 1", us)
+	rows, err := db.conn.Query(ctx, `SELECT snap_us, stale FROM (
+  SELECT snap_us FROM rib_snapshot_runs WHERE snap_us `+cmp+` toUInt64(?)
+  GROUP BY snap_us HAVING max(complete) = 1 ORDER BY snap_us DESC LIMIT 1
+) ANY LEFT JOIN (
+  SELECT snap_us, groupUniqArray(concat(host, '|', hex(peer))) AS stale FROM rib_snapshot_stale WHERE snap_us `+cmp+` toUInt64(?) GROUP BY snap_us
+) USING (snap_us)`, us, us)
 	if err != nil {
 		return ref, fmt.Errorf("latest snapshot: %w", db.limited(err))
 	}
+	defer rows.Close()
 	for rows.Next() {
-		if err := rows.Scan(&ref.us); err != nil {
-			rows.Close()
+		if err := rows.Scan(&ref.us, &ref.stale); err != nil {
 			return ref, fmt.Errorf("latest snapshot: %w", err)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || ref.us == 0 {
-		return ref, err
-	}
-	rows, err = db.conn.Query(ctx, "SELECT DISTINCT concat(host, '|', hex(peer)) FROM rib_snapshot_stale WHERE snap_us = toUInt64(?)", ref.us)
-	if err != nil {
-		return ref, fmt.Errorf("stale snapshot peers: %w", db.limited(err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return ref, fmt.Errorf("stale snapshot peers: %w", err)
-		}
-		ref.stale = append(ref.stale, k)
+	if len(ref.stale) == 0 {
+		ref.stale = nil
 	}
 	slices.Sort(ref.stale)
 	return ref, rows.Err()
