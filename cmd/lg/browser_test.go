@@ -158,6 +158,10 @@ func TestBrowser(t *testing.T) {
 	b.open(lg + "peers")
 	b.waitFor("the peers page", `return document.querySelectorAll("table.peers tbody tr").length > 0`)
 	b.screenshot("peers")
+	// A peer's link opens its page with its routes.
+	b.script(`document.querySelector("table.peers tbody tr a.mono").click()`, nil)
+	b.waitFor("a peer's page", `return location.pathname === "/peer" && document.querySelectorAll("table.routes tbody tr").length > 0`)
+	b.screenshot("peer")
 	b.open(lg + "history?prefix=" + prefix.String() + "&from=2026-02-22T15:00:00Z&to=2026-02-22T16:00:00Z")
 	b.waitFor("the timeline", `return document.querySelectorAll("svg.timeline circle").length > 0`)
 	b.screenshot("history")
