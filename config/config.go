@@ -63,9 +63,9 @@ type Collector struct {
 	// empty: nowhere.
 	MetricsListen string `yaml:"metrics_listen"`
 	// StoreRaw keeps every message's bytes in its event (the "raw" field)
-	// and so in the store: what `collector mrt export -updates` writes.
-	// Without it, the MRT export of live sessions has their state changes
-	// only.
+	// and so in the store: what `collector mrt export -updates` writes
+	// (default true). Without it, the MRT export of live sessions has their
+	// state changes only, and RIS Live clients get no raw.
 	StoreRaw bool `yaml:"store_raw"`
 	// OpenTimeout is how long a new connection may go without sending
 	// its OPEN: then it gets a NOTIFICATION 4/0 and is closed.
@@ -230,6 +230,7 @@ func Default() Config {
 			Peers:         []PeerConfig{{Address: netip.MustParsePrefix("127.0.0.0/8")}},
 			Store:         true,
 			MetricsListen: "127.0.0.1:9179",
+			StoreRaw:      true,
 			OpenTimeout:   4 * time.Minute,
 			// Graceful restart helper, waiting 6m for End-of-RIBs.
 			GracefulRestart: true,

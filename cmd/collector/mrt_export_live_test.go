@@ -42,7 +42,7 @@ func TestMRTExportLive(t *testing.T) {
 	dir := t.TempDir()
 	bgpPort := port()
 	cfg := filepath.Join(dir, "vantage.yaml")
-	body := fmt.Sprintf(`collector: {name: live, listen: "127.0.0.1:%d", metrics_listen: "", asn: 65000, store_raw: true}
+	body := fmt.Sprintf(`collector: {name: live, listen: "127.0.0.1:%d", metrics_listen: "", asn: 65000}
 nats: {listen: "127.0.0.1:%d", store_dir: %q, spool_dir: %q}
 clickhouse: {dsn: %q, database: %s, flush_interval: 200ms}
 mrt: {dir: %q, updates_interval: 1s, rib_interval: 2s}
