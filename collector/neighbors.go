@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/schema"
 )
 
 // setKeys makes the listener's TCP MD5 keys those of rules: keys of old
@@ -197,6 +199,29 @@ func (s *Server) Reload(rules []PeerRule) error {
 	}
 	s.log.Info("neighbors reloaded", "rules", len(rules), "sessions_closed", len(resets))
 	return err
+}
+
+// checkMaxPrefix ends the session when the peer has more routes than its
+// neighbor's max_prefix after the UPDATE of ev: a Cease 6/1 with the
+// family and the limit (RFC 4486), and the peer is refused for
+// max_prefix_restart (PrefixLimitHit).
+func (ss *session) checkMaxPrefix(ev *schema.Event) error {
+	limit := ss.rule.MaxPrefix
+	if limit <= 0 || len(ev.Announcements) == 0 {
+		return nil
+	}
+	total := 0
+	for i := range ss.rib.fams {
+		total += ss.rib.fams[i].n
+	}
+	if total <= limit {
+		return nil
+	}
+	f := ev.Announcements[0].Family
+	data := []byte{byte(f.AFI >> 8), byte(f.AFI), f.SAFI, byte(limit >> 24), byte(limit >> 16), byte(limit >> 8), byte(limit)}
+	ss.notify(bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeMaxPrefixes, Data: data})
+	ss.srv.PrefixLimitHit(ss.peer, ss.rule)
+	return fmt.Errorf("max_prefix: %d routes, more than the neighbor's limit of %d", total, limit)
 }
 
 // PrefixLimitHit records that peer's session ended for exceeding its

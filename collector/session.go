@@ -312,7 +312,7 @@ func (ss *session) openMessage() *bgpwire.Open {
 	o := &bgpwire.Open{
 		Version:  4,
 		MyAS:     myAS,
-		HoldTime: uint16(cfg.HoldTime / time.Second),
+		HoldTime: uint16(ss.holdTime() / time.Second),
 		RouterID: cfg.RouterID,
 		Capabilities: []bgpwire.Capability{
 			{Code: bgpwire.CapRouteRefresh},
@@ -337,6 +337,15 @@ func (ss *session) openMessage() *bgpwire.Open {
 		o.Capabilities = append(o.Capabilities, grCapability())
 	}
 	return o
+}
+
+// holdTime is the hold time the collector proposes: the neighbor's, or
+// the collector's.
+func (ss *session) holdTime() time.Duration {
+	if ss.rule.HoldTime > 0 {
+		return ss.rule.HoldTime
+	}
+	return ss.srv.cfg.HoldTime
 }
 
 // negotiate derives the session parameters from both OPENs.
@@ -486,7 +495,7 @@ func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Ti
 	if !ev.EndOfRIB.IsZero() {
 		ss.staleEndOfRIB(ev.EndOfRIB)
 	}
-	return nil
+	return ss.checkMaxPrefix(&ev)
 }
 
 // fail handles a decoding error: when it calls for a NOTIFICATION, send
