@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -209,5 +210,32 @@ func TestPeersDownReason(t *testing.T) {
 	_, _, page := get(t, srv.URL+"/peers")
 	if !strings.Contains(string(page), "hold timer expired") || !strings.Contains(string(page), time.Unix(int64(ts(30)), 0).UTC().Format("2006-01-02 15:04:05")) {
 		t.Errorf("/peers does not show the down reason and time:\n%s", page)
+	}
+}
+
+// TestTrustedProxies: X-Forwarded-For names the client only when the
+// connection comes from a trusted proxy.
+func TestTrustedProxies(t *testing.T) {
+	_, db := fixture(t)
+	for _, tt := range []struct {
+		proxies []netip.Prefix
+		client  string
+	}{
+		{[]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, "203.0.113.1"},
+		{nil, "127.0.0.1"},
+		{[]netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, "127.0.0.1"},
+	} {
+		srv := httptest.NewServer(New(db, Options{Limits: Limits{Rate: 1, Burst: 1, TrustedProxies: tt.proxies}}))
+		xff := map[string]string{"X-Forwarded-For": "203.0.113.1"}
+		do(t, "GET", srv.URL+"/api/v1/peers", xff)
+		code, _, msg := do(t, "GET", srv.URL+"/api/v1/peers", xff)
+		if code != http.StatusTooManyRequests || !strings.Contains(msg, "from "+tt.client+";") {
+			t.Errorf("proxies %v: %d %q, want 429 naming %s", tt.proxies, code, msg, tt.client)
+		}
+		other, _, _ := do(t, "GET", srv.URL+"/api/v1/peers", map[string]string{"X-Forwarded-For": "203.0.113.2"})
+		if want := map[bool]int{true: 200, false: 429}[tt.client != "127.0.0.1"]; other != want {
+			t.Errorf("proxies %v: another forwarded client: %d, want %d", tt.proxies, other, want)
+		}
+		srv.Close()
 	}
 }
