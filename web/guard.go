@@ -5,6 +5,7 @@ package web
 // GET without a body.
 
 import (
+	"context"
 	"crypto/subtle"
 	"net"
 	"net/http"
@@ -108,12 +109,21 @@ func (g *guard) cors() echo.MiddlewareFunc {
 func headAsGet(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
-			get := *r
-			get.Method = http.MethodGet
-			r = &get
+			r = r.WithContext(context.WithValue(r.Context(), headKey{}, true))
+			r.Method = http.MethodGet
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// headKey marks the context of a HEAD request served as GET.
+type headKey struct{}
+
+// isHead reports whether the request came as HEAD: a handler whose body
+// is costly to make (an MRT export) may stop after the headers.
+func isHead(c echo.Context) bool {
+	v, _ := c.Request().Context().Value(headKey{}).(bool)
+	return v
 }
 
 // middleware checks the token and the client's limits.

@@ -138,6 +138,11 @@ func (s *server) streamMRT(c echo.Context, ctype, name, format string, export fu
 	res := c.Response()
 	res.Header().Set(echo.HeaderContentType, ctype)
 	res.Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	if isHead(c) {
+		// The headers of the export, without reading it.
+		res.WriteHeader(http.StatusOK)
+		return nil
+	}
 	lazy := &lazyStatus{res: res}
 	zw, err := Compress(lazy, format)
 	if err != nil {
