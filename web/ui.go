@@ -104,24 +104,34 @@ func (s *server) uiIndex(c echo.Context) error {
 	base, _, _ := basePage(c)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.QueryTimeout)
 	defer cancel()
+	type stateCount struct {
+		State string
+		N     int
+	}
 	data := struct {
 		page
-		Peers, Connected, Down int
-		Error                  string
-		Examples               []string
+		Peers    int
+		States   []stateCount
+		Error    string
+		Examples []string
 	}{page: base}
 	peers, err := s.loadPeers(ctx)
 	if err != nil {
 		_, data.Error = s.errorStatus(c, err)
 	}
+	byState := map[string]int{}
 	for _, p := range peers {
 		data.Peers++
-		switch p.State {
-		case "connected":
-			data.Connected++
-		case "down":
-			data.Down++
+		byState[p.State]++
+	}
+	for _, st := range []string{"connected", "restarting", "stale", "down", "unknown"} {
+		if byState[st] > 0 {
+			data.States = append(data.States, stateCount{st, byState[st]})
+			delete(byState, st)
 		}
+	}
+	for st, n := range byState {
+		data.States = append(data.States, stateCount{st, n})
 	}
 	data.Examples = []string{"193.0.0.0/21", "193.0.6.139", "AS3333", "_3333$", "^174_", "3333:100", "NO_EXPORT"}
 	return s.render(c, http.StatusOK, "index", data)

@@ -148,3 +148,12 @@ func TestPathElems(t *testing.T) {
 		t.Errorf("pathString = %q, want %q", got, want)
 	}
 }
+
+// TestUIIndex: the index counts the peers by state.
+func TestUIIndex(t *testing.T) {
+	srv, _ := fixture(t)
+	_, _, body := get(t, srv.URL+"/")
+	if want := `<a href="/peers">2 peers</a>: <span class="state connected">2 connected</span>.`; !strings.Contains(string(body), want) {
+		t.Errorf("index lacks %s:\n%s", want, body)
+	}
+}
