@@ -107,6 +107,11 @@ func TestUIPages(t *testing.T) {
 		strings.Join(rowsOf(page), "|") != "10.1.0.0/16 2001:db8::2|2001:db8::/32 2001:db8::2" {
 		t.Errorf("peer page: rows %q:\n%s", rowsOf(page), page)
 	}
+	// The peer's time control: before its announcements, none.
+	_, _, body = get(t, srv.URL+"/peer?peer=2001:db8::2&collector=rrc-test&at=2024-05-14T12:00:05")
+	if page := string(body); !strings.Contains(page, "<h2>IPv4 routes at 2024-05-14 12:00:05 UTC: 0</h2>") || len(rowsOf(page)) != 0 {
+		t.Errorf("peer page at a time before its routes: rows %q:\n%s", rowsOf(page), page)
+	}
 	_, _, body = get(t, srv.URL+"/history?prefix=10.1.0.0/16&from=2024-05-14T11:00:00Z&to=2024-05-14T13:00:00Z")
 	page = string(body)
 	if n := strings.Count(page, `<circle class="mark announce"`); n != 2 || strings.Count(page, `<circle class="mark change"`) != 1 {
