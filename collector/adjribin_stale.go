@@ -51,6 +51,16 @@ func (r *adjRIBIn) find(f schema.Family) *familyRoutes {
 	return nil
 }
 
+// adopt adds the routes of one family to r: moved when r has none of
+// the family, merged otherwise.
+func (r *adjRIBIn) adopt(fr familyRoutes) {
+	if r.find(fr.family) == nil {
+		*r.family(fr.family) = fr
+		return
+	}
+	r.merge(&adjRIBIn{fams: []familyRoutes{fr}})
+}
+
 // merge adds the routes of o to r.
 func (r *adjRIBIn) merge(o *adjRIBIn) {
 	for i := range o.fams {

@@ -203,7 +203,7 @@ func (ss *session) restartGracefully(err error, note *schema.Notification, kept 
 	for _, f := range slices.Clone(ss.rib.fams) {
 		fr, _ := ss.rib.take(f.family)
 		if slices.Contains(kept, f.family) {
-			r.stale.merge(&adjRIBIn{fams: []familyRoutes{fr}})
+			r.stale.adopt(fr)
 			continue
 		}
 		ss.srv.emitFlush(ss.peer, ss.peerASN, &fr, 0, gone)
@@ -290,15 +290,15 @@ func (ss *session) staleTimeout(now time.Time) {
 	}
 	for _, f := range slices.Clone(ss.stale.stale.fams) {
 		fr, _ := ss.stale.stale.take(f.family)
-		ss.srv.emitFlush(ss.peer, ss.peerASN, &fr, ss.rib.count(f.family), fmt.Sprintf("graceful restart: no End-of-RIB within %s", ss.srv.cfg.StaleTime))
+		ss.srv.emitFlush(ss.peer, ss.peerASN, &fr, ss.rib.count(f.family), fmt.Sprintf("stale: no End-of-RIB or EoRR within %s", ss.srv.cfg.StaleTime))
 	}
 	ss.staleDone()
 }
 
-// staleDone ends the restart once no route is stale.
+// staleDone ends the restart (or refresh) once no route is stale.
 func (ss *session) staleDone() {
 	if ss.stale != nil && len(ss.stale.stale.fams) == 0 {
-		ss.log.Info("graceful restart complete")
+		ss.log.Info("no stale routes left: graceful restart or route refresh complete")
 		ss.stale = nil
 	}
 }

@@ -42,6 +42,8 @@ type session struct {
 	// graceful restart, until the End-of-RIB or staleUntil.
 	stale      *restart
 	staleUntil time.Time
+	// enhancedRR: both sides sent the enhanced route refresh capability.
+	enhancedRR bool
 
 	wmu      sync.Mutex // serializes writes to conn; guards sentNote
 	stopped  chan struct{}
@@ -316,6 +318,9 @@ func (ss *session) openMessage() *bgpwire.Open {
 		RouterID: cfg.RouterID,
 		Capabilities: []bgpwire.Capability{
 			{Code: bgpwire.CapRouteRefresh},
+			// RFC 7313: the peer may mark a re-advertisement of a family
+			// with BoRR and EoRR.
+			bgpwire.EmptyCapability(bgpwire.CapEnhancedRouteRefresh),
 			bgpwire.FourOctetASCapability(cfg.ASN),
 			// RFC 8654: UPDATEs up to 65,535 bytes.
 			bgpwire.EmptyCapability(bgpwire.CapExtendedMessage),
@@ -359,6 +364,9 @@ func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
 	ss.opts.ExtendedMessage = myExt && theirExt
 	ss.maxLen = ss.opts.MaxLen()
 	ss.families = commonFamilies(mine, theirs)
+	_, myERR := mine.Capability(bgpwire.CapEnhancedRouteRefresh)
+	_, theirERR := theirs.Capability(bgpwire.CapEnhancedRouteRefresh)
+	ss.enhancedRR = myERR && theirERR
 	if _, ok := mine.Capability(bgpwire.CapGracefulRestart); ok {
 		if c, ok := theirs.Capability(bgpwire.CapGracefulRestart); ok {
 			gr := c.GracefulRestart
@@ -459,6 +467,7 @@ func (ss *session) receive() error {
 			ev := ss.event(schema.TypeRouteRefresh, msg)
 			FillRouteRefresh(&ev, &rr)
 			ss.srv.emit(&ev, now)
+			ss.enhancedRefresh(&rr)
 		case bgpwire.MsgOpen:
 			ss.notify(bgpwire.Notification{Code: bgpwire.CodeFSM})
 			return errors.New("OPEN received on an established session")
