@@ -269,9 +269,9 @@ FROM (
   FROM ` + from + `
   GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
   HAVING ` + having + `
-) ANY LEFT JOIN (
+) AS routes ANY LEFT JOIN (
   SELECT host, peer, max(ts_us) AS down_us FROM peer_events WHERE ` + strings.Join(downWhere, " AND ") + ` GROUP BY host, peer
-) USING (host, peer)
+) AS downs USING (host, peer)
 WHERE last_us > down_us
 ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
 	rows, err := db.conn.Query(db.bounded(ctx), sql, args...)

@@ -88,9 +88,9 @@ func (db *DB) snapshotAt(ctx context.Context, us uint64, before bool) (snapshotR
 	rows, err := db.conn.Query(ctx, `SELECT snap_us, stale FROM (
   SELECT snap_us FROM rib_snapshot_runs WHERE snap_us `+cmp+` toUInt64(?)
   GROUP BY snap_us HAVING max(complete) = 1 ORDER BY snap_us DESC LIMIT 1
-) ANY LEFT JOIN (
+) AS runs ANY LEFT JOIN (
   SELECT snap_us, groupUniqArray(concat(host, '|', hex(peer))) AS stale FROM rib_snapshot_stale WHERE snap_us `+cmp+` toUInt64(?) GROUP BY snap_us
-) USING (snap_us)`, us, us)
+) AS stale USING (snap_us)`, us, us)
 	if err != nil {
 		return ref, fmt.Errorf("latest snapshot: %w", db.limited(err))
 	}

@@ -61,16 +61,24 @@ if (current !== '1') {
   console.error('routes_current holds ' + current + ' rows after one INSERT into route_events, want 1');
   process.exit(1);
 }
-// Routes (grouped, HAVING with a filter, cursor as a tuple comparison).
-q(`SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind,
-     argMax(as_path, ts_us), argMax(communities, ts_us)
-   FROM routes_current
-   WHERE prefix >= ${p} AND prefix_len >= 8 AND nlri = '' AND afi IN (1, 2) AND host = 'h'
-     AND (prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id) > (toFixedString(unhex('00'), 16), toUInt8(0), '', ${peer}, toUInt16(0), toUInt8(0), '', '', toUInt32(0))
-   GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
-   HAVING last_kind = 'announce' AND last_us > arrayElement([toUInt64(1)], indexOf(['h|00'], concat(host, '|', hex(peer))))
-     AND argMax(origin_asn, ts_us) = 64496 AND match(argMax(as_path, ts_us), '(?:^|$|[ {},()\\\\[\\\\]])64496$')
-     AND has(argMax(communities, ts_us), toUInt32(4226809956)) AND has(argMax(large_communities, ts_us), '64500:1:2')
+// Routes (grouped, HAVING with a filter, candidate prefixes by IN, cursor
+// as a tuple comparison; the peers' last downs joined).
+q(`SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, last_us, last_kind, last_as_path, last_communities
+   FROM (
+     SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind,
+       argMax(as_path, ts_us) AS last_as_path, argMax(communities, ts_us) AS last_communities
+     FROM routes_current
+     WHERE prefix >= ${p} AND prefix_len >= 8 AND nlri = '' AND afi IN (1, 2) AND host = 'h'
+       AND (prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id) > (toFixedString(unhex('00'), 16), toUInt8(0), '', ${peer}, toUInt16(0), toUInt8(0), '', '', toUInt32(0))
+       AND (prefix, prefix_len) IN (SELECT prefix, prefix_len FROM routes_current WHERE nlri = '' AND origin_asn = toUInt32(64496) AND has(communities, toUInt32(4226809956)))
+     GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
+     HAVING last_kind = 'announce'
+       AND argMax(origin_asn, ts_us) = toUInt32(64496) AND match(argMax(as_path, ts_us), '(?:^|$|[ {},()\\[\\]])64496$')
+       AND has(argMax(communities, ts_us), toUInt32(4226809956)) AND has(argMax(large_communities, ts_us), '64500:1:2')
+   ) AS routes ANY LEFT JOIN (
+     SELECT host, peer, max(ts_us) AS down_us FROM peer_events WHERE type = 'RIS_PEER_STATE' AND state = 'down' AND host = 'h' GROUP BY host, peer
+   ) AS downs USING (host, peer)
+   WHERE last_us > down_us
    ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id LIMIT 10
    SETTINGS max_execution_time = 10, max_rows_to_read = 100000000, max_result_rows = 1000000`);
 // History (DISTINCT, window, cursor with the kind as a number).
@@ -126,9 +134,21 @@ if (snapped !== '1') {
   console.error('the snapshot holds ' + snapped + ' routes, want 1');
   process.exit(1);
 }
-q(`SELECT snap_us FROM rib_snapshot_runs WHERE snap_us <= toUInt64(1700000060000000) GROUP BY snap_us HAVING max(complete) = 1 ORDER BY snap_us DESC LIMIT 1`);
+const snapshotAt = () => q(`SELECT snap_us, stale FROM (
+     SELECT snap_us FROM rib_snapshot_runs WHERE snap_us <= toUInt64(1700000060000000)
+     GROUP BY snap_us HAVING max(complete) = 1 ORDER BY snap_us DESC LIMIT 1
+   ) AS runs ANY LEFT JOIN (
+     SELECT snap_us, groupUniqArray(concat(host, '|', hex(peer))) AS stale FROM rib_snapshot_stale WHERE snap_us <= toUInt64(1700000060000000) GROUP BY snap_us
+   ) AS stale USING (snap_us)`);
+if (!snapshotAt().startsWith('1700000050000000\t[]')) {
+  console.error('latest snapshot before any is stale: ' + JSON.stringify(snapshotAt()) + ', want 1700000050000000 and no stale peers');
+  process.exit(1);
+}
 q(`INSERT INTO rib_snapshot_stale (snap_us, host, peer) SELECT DISTINCT snap_us, 'h', ${peer} FROM rib_snapshot_runs WHERE snap_us >= toUInt64(1)`);
-q(`SELECT DISTINCT concat(host, '|', hex(peer)) FROM rib_snapshot_stale WHERE snap_us = toUInt64(1700000050000000)`);
+if (!snapshotAt().startsWith("1700000050000000\t['h|")) {
+  console.error('latest snapshot once stale: ' + JSON.stringify(snapshotAt()) + ', want 1700000050000000 stale for h');
+  process.exit(1);
+}
 const atT = q(`SELECT host, peer, prefix, prefix_len, max(ts_us) AS last_us, argMax(kind, ts_us) AS last_kind, argMax(as_path, ts_us)
    FROM (SELECT host, peer, prefix, prefix_len, afi, safi, rd, nlri, path_id, ts, ts_us, CAST('announce' AS Enum8('announce' = 1, 'withdraw' = 2)) AS kind, as_path
          FROM rib_snapshots WHERE prefix_len >= toUInt8(0) AND snap_us = toUInt64(1700000050000000) AND NOT has(CAST(['x|00'] AS Array(String)), concat(host, '|', hex(peer)))
