@@ -176,9 +176,7 @@ func (l *Live) advance(seq uint64, ev *liveEvent) {
 			return
 		}
 		c.sentSeq = seq // once per event, however many subscriptions match
-		select {
-		case c.out <- ev.frame(c.includeRaw.Load()):
-		default:
+		if !c.out.push(ev.frame(c.includeRaw.Load())) {
 			l.dropped = append(l.dropped, c)
 		}
 	})

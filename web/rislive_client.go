@@ -19,7 +19,7 @@ import (
 // messages to ctl and one writer goroutine sends both.
 type client struct {
 	live *Live
-	out  chan []byte // ris_message frames
+	out  *frameQueue // ris_message frames
 	ctl  chan []byte // pong, ris_error, ris_subscribe_ok, ...
 
 	dead     chan struct{} // closed by kill
@@ -39,7 +39,7 @@ type client struct {
 }
 
 func (l *Live) newClient() *client {
-	return &client{live: l, out: make(chan []byte, l.opts.QueueLen), ctl: make(chan []byte, 64), dead: make(chan struct{}),
+	return &client{live: l, out: newFrameQueue(l.opts.QueueLen), ctl: make(chan []byte, 64), dead: make(chan struct{}),
 		subs: map[string]*subscription{}}
 }
 
@@ -147,33 +147,48 @@ func errorFrame(msg string) []byte {
 // set for the last one (the error that ends a killed client); ok is false
 // when ctx ended.
 func (c *client) next(ctx context.Context) (frame []byte, final, ok bool) {
-	select {
-	case f := <-c.ctl:
-		return f, false, true
-	default:
-	}
-	select {
-	case f := <-c.ctl:
-		return f, false, true
-	case f := <-c.out:
+	for {
 		select {
-		case <-c.dead: // killed: the queue is not worth sending
+		case <-c.dead: // killed: what waits is not worth sending
 			return errorFrame(c.deadErr.Error()), true, true
+		case f := <-c.ctl:
+			return f, false, true
 		default:
 		}
-		return f, false, true
-	case <-c.dead:
-		return errorFrame(c.deadErr.Error()), true, true
-	case <-ctx.Done():
-		return nil, false, false
-	case <-c.live.done:
-		return nil, false, false
+		if f, ok := c.out.pop(); ok {
+			return f, false, true
+		}
+		select {
+		case f := <-c.ctl:
+			return f, false, true
+		case <-c.out.ready:
+		case <-c.dead:
+		case <-ctx.Done():
+			return nil, false, false
+		case <-c.live.done:
+			return nil, false, false
+		}
 	}
 }
 
 // pending reports whether a frame is waiting (the stream flushes when
 // none is).
-func (c *client) pending() bool { return len(c.ctl)+len(c.out) > 0 }
+func (c *client) pending() bool { return len(c.ctl) > 0 || c.out.len() > 0 }
+
+// queue puts a frame of the replay on the client's queue, waiting for
+// room; false when the client or ctx ended.
+func (c *client) queue(ctx context.Context, f []byte) bool {
+	for !c.out.push(f) {
+		select {
+		case <-c.out.room:
+		case <-c.dead:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
 
 // resumeSeq is the log sequence a resume point starts at.
 func (l *Live) resumeSeq(ctx context.Context, r resumePoint) (uint64, error) {
@@ -257,14 +272,8 @@ func (c *client) replay(ctx context.Context, start uint64) error {
 		case m := <-msgs:
 			ev.reset(m.seq, m.data)
 			if err := ev.ev.DecodeJSON(m.data); err == nil {
-				if f := c.frameFor(&ev); f != nil {
-					select {
-					case c.out <- f:
-					case <-c.dead:
-						return nil
-					case <-ctx.Done():
-						return nil
-					}
+				if f := c.frameFor(&ev); f != nil && !c.queue(ctx, f) {
+					return nil
 				}
 			}
 			reached = m.seq

@@ -610,8 +610,7 @@ func BenchmarkLiveDispatch(b *testing.B) {
 		l.advance(seq, &ev)
 		if seq%n == 0 {
 			for _, c := range clients {
-				for len(c.out) > 0 {
-					<-c.out
+				for _, ok := c.out.pop(); ok; _, ok = c.out.pop() {
 				}
 			}
 		}
