@@ -32,6 +32,8 @@ type metrics struct {
 	routes   map[string]*routeStats
 	inflight int64
 	refused  map[string]uint64
+	// extra write further figures (the live stream's).
+	extra []func(io.Writer)
 }
 
 func newMetrics() *metrics {
@@ -130,5 +132,8 @@ func (m *metrics) write(w io.Writer) {
 	fmt.Fprintln(w, "# TYPE vantage_lg_requests_refused_total counter")
 	for _, why := range []string{"concurrency", "rate", "token"} {
 		fmt.Fprintf(w, "vantage_lg_requests_refused_total{limit=%q} %d\n", why, m.refused[why])
+	}
+	for _, f := range m.extra {
+		f(w)
 	}
 }

@@ -70,8 +70,11 @@ type Live struct {
 
 	// atomic copy of pos, for a replay's cheap "have I caught up?" check.
 	posA atomic.Uint64
-	// Dropped counts clients closed for being too slow.
-	Dropped atomic.Int64
+	// Dropped counts clients closed for being too slow; sent the frames
+	// queued; connected the connections.
+	Dropped   atomic.Int64
+	sent      atomic.Int64
+	connected atomic.Int64
 
 	replays   chan struct{} // a slot per replay in progress
 	done      chan struct{} // closed by Close: every client ends
@@ -178,7 +181,9 @@ func (l *Live) advance(seq uint64, ev *liveEvent) {
 		c.sentSeq = seq // once per event, however many subscriptions match
 		if !c.out.push(ev.frame(c.includeRaw.Load())) {
 			l.dropped = append(l.dropped, c)
+			return
 		}
+		l.sent.Add(1)
 	})
 	for _, c := range l.dropped {
 		if _, ok := l.clients[c]; ok {
@@ -248,8 +253,9 @@ func (l *Live) joinAfter(c *client, seq uint64) bool {
 	return true
 }
 
-// leave stops dispatching to c.
+// leave stops dispatching to c, whose connection ends.
 func (l *Live) leave(c *client) {
+	l.connected.Add(-1)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.unjoin(c)

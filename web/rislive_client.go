@@ -39,6 +39,7 @@ type client struct {
 }
 
 func (l *Live) newClient() *client {
+	l.connected.Add(1)
 	return &client{live: l, out: newFrameQueue(l.opts.QueueLen), ctl: make(chan []byte, 64), dead: make(chan struct{}),
 		subs: map[string]*subscription{}}
 }
@@ -187,6 +188,7 @@ func (c *client) queue(ctx context.Context, f []byte) bool {
 			return false
 		}
 	}
+	c.live.sent.Add(1)
 	return true
 }
 

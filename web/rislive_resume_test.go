@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -143,6 +144,19 @@ func TestLiveSlowClient(t *testing.T) {
 	}
 	if err := <-slow.closed; websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Errorf("slow client closed with %v, want status %d", err, websocket.StatusPolicyViolation)
+	}
+	// /metrics counts the drop and the fast client, still live.
+	waitFor(t, "the slow client's connection to end", func() bool { return env.live.connected.Load() == 1 })
+	resp, err := http.Get(env.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"vantage_lg_live_dropped_total 1\n", "vantage_lg_live_clients 1\n", `vantage_lg_live_clients{state="live"} 1` + "\n"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
 	}
 }
 

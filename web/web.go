@@ -110,6 +110,9 @@ func newServer(store Store, opts Options) (*echo.Echo, *server) {
 		panic("web: openapi: " + err.Error()) // endpoints.go is static: a test builds it
 	}
 	s := &server{store: store, opts: opts, log: opts.Log, metrics: newMetrics(), openapiDoc: doc, pages: newPages()}
+	if opts.Live != nil {
+		s.metrics.extra = append(s.metrics.extra, opts.Live.writeMetrics)
+	}
 	g := newGuard(opts.Limits, s.metrics)
 
 	e := echo.New()
