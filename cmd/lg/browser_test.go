@@ -25,7 +25,7 @@ var archive = []string{"mrt", "morrowc-mrtparser", "testdata", "updates.20260222
 // importArchive stores an MRT file the way `collector mrt import` does:
 // MRTImporter into a storage writer that keeps the archive's times, then
 // the peers' route counts.
-func importArchive(t *testing.T, db *storage.DB, path, host string) {
+func importArchive(t testing.TB, db *storage.DB, path, host string) {
 	t.Helper()
 	w := db.NewWriter(storage.WriterConfig{KeepTimestamps: true}, nil)
 	im := &collector.MRTImporter{Sink: w, Host: host}

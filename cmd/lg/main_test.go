@@ -45,7 +45,7 @@ func (b *syncBuffer) String() string {
 var urlRE = regexp.MustCompile(`lg: looking glass on (http://\S+/)`)
 
 // waitURL polls the output until lg prints the UI address.
-func waitURL(t *testing.T, out *syncBuffer, exited <-chan struct{}) string {
+func waitURL(t testing.TB, out *syncBuffer, exited <-chan struct{}) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
@@ -65,7 +65,7 @@ func waitURL(t *testing.T, out *syncBuffer, exited <-chan struct{}) string {
 	}
 }
 
-func writeConfig(t *testing.T, body string) string {
+func writeConfig(t testing.TB, body string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "vantage.yaml")
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
