@@ -141,12 +141,14 @@ func TestBrowser(t *testing.T) {
 
 	// The time control, set to before the file's first record: the
 	// prefix's routes are gone.
-	b.typeInto("#q", prefix.String()+"\uE007")
-	b.waitFor("the prefix again", `return document.querySelectorAll("table.routes tbody tr").length > 0`)
+	if rows := search(prefix.String(), "Routes for "+prefix.String()+" (exact match)"); len(rows) == 0 {
+		t.Fatalf("prefix %s again: no rows", prefix)
+	}
 	before := time.Date(2026, 2, 22, 15, 29, 0, 0, time.UTC)
 	b.script(`document.querySelector("input[name=at]").value = arguments[0]; document.querySelector("form.search").requestSubmit();`, nil,
 		before.Format("2006-01-02T15:04:05"))
-	b.waitFor("the state before the announcements", `return location.search.includes("at=") && document.getElementById("route-count") !== null`)
+	b.waitFor("the state before the announcements", `const h = document.querySelector("h1"); return h !== null && h.textContent === `+
+		strconv.Quote("Routes for "+prefix.String()+" (exact match) at "+before.Format("2006-01-02 15:04:05")+" UTC"))
 	var count string
 	var rows []string
 	b.script(`return document.getElementById("route-count").textContent.trim()`, &count)
