@@ -9,11 +9,15 @@ import (
 )
 
 // adjRIBIn holds the routes a peer has announced on one session and not
-// withdrawn: a presence set, counted per family as the session's UPDATEs
-// are applied, so that the session's events can say how many routes the
-// peer has (schema.Event.Routes) without anyone scanning a table. It is
-// the seed of the session's Adj-RIB-In; route attributes and graceful
-// restart's stale marks are for later.
+// withdrawn, each with a 32-bit hash of its path (attributes and next
+// hop, pathHashes), counted per family as the session's UPDATEs are
+// applied, so that the session's events can say how many routes the
+// peer has (schema.Event.Routes) without anyone scanning a table, and
+// which announced routes repeat one the peer had (a duplicate: same
+// hash) or replace it (an implicit withdrawal: another hash;
+// schema.Event.Duplicates and ImplicitWithdrawals). A restarting peer's
+// stale routes (graceful restart, enhanced route refresh) are an
+// adjRIBIn of their own (adjribin_stale.go).
 //
 // A route is what storage keys a route by: its family, RD, prefix (or
 // NLRI text, for families that are not IP prefixes) and ADD-PATH path
@@ -21,32 +25,32 @@ import (
 // UPDATE became (after FillUpdate), so the set and the stored history
 // agree on what an UPDATE announced and withdrew, treat-as-withdraw
 // included. Withdrawals are applied before announcements, as RFC 4271
-// orders the fields of an UPDATE. Announcing a route that is present and
-// withdrawing one that is absent change nothing.
+// orders the fields of an UPDATE. Withdrawing a route that is absent
+// changes nothing.
 //
 // An IP prefix without an RD (unicast, multicast, labeled) is keyed by a
 // fixed-size array: a tag byte (IPv4 or IPv6, and the prefix length),
 // the prefix's significant bytes and, when it is not 0, the path id,
 // zero-padded to the first of 4, 8, 12, 16 or 21 bytes that holds it:
 // an IPv4 prefix up to /24 without a path id takes 4 bytes, one with a
-// path id 8, an IPv6 /48 8. Each size has its own map, with an empty
-// value. Routes with an RD, and NLRI that are not prefixes (FlowSpec,
-// EVPN, VPLS, BGP-LS), fall back to string keys.
+// path id 8, an IPv6 /48 8. Each size has its own map, whose value is
+// the path hash. Routes with an RD, and NLRI that are not prefixes
+// (FlowSpec, EVPN, VPLS, BGP-LS), fall back to string keys.
 //
 // Memory (TestAdjRIBInBytesPerRoute: live heap after 1,000,000 distinct
-// routes of one family, Go 1.26 maps, amd64): 12.6 bytes per route for
-// IPv4 /24s without path ids (4-byte keys), 21.0 for IPv4 /24s with path
-// ids and for IPv6 /48s without (8-byte keys). The figure moves with
-// the number of routes as the maps' tables fill and split: from 300,000
-// to 1,600,000 routes it stays within 7.9-12.6 and 13.2-21.0. Maps do
-// not shrink when routes are withdrawn; the whole set goes when the
-// session ends.
+// routes of one family, Go 1.26 maps, amd64): 19.4 bytes per route for
+// IPv4 /24s without path ids (4-byte keys), 27.8 for IPv4 /24s with
+// path ids and for IPv6 /48s without (8-byte keys); the path hashes
+// added 6.8 to the 12.6 and 21.0 of the presence set they replaced.
+// Maps do not shrink when routes are withdrawn; the whole set goes when
+// the session ends.
 //
 // Time: each route of an UPDATE is one map lookup (and an insert or
-// delete when it changes the set). On the UPDATEs of a RIS file (about 3
-// routes each) apply runs about 650 instructions per UPDATE (valgrind's
-// cachegrind on BenchmarkAdjRIBIn), 40% of them in the maps; its time
-// is as much that of reaching the maps' memory (see BenchmarkAdjRIBIn).
+// delete when it changes the set). Before the path hashes, on the
+// UPDATEs of a RIS file (about 3 routes each), apply ran about 650
+// instructions per UPDATE (valgrind's cachegrind on BenchmarkAdjRIBIn),
+// 40% of them in the maps; its time is as much that of reaching the
+// maps' memory (see BenchmarkAdjRIBIn).
 //
 // Only the session's goroutine uses it; the zero value is empty.
 type adjRIBIn struct {
@@ -63,21 +67,27 @@ type familyRoutes struct {
 	n       int    // routes held
 	touched uint64 // the epoch of the last UPDATE that named the family
 
-	k4  map[[4]byte]struct{}
-	k8  map[[8]byte]struct{}
-	k12 map[[12]byte]struct{}
-	k16 map[[16]byte]struct{}
-	k21 map[[21]byte]struct{}
-	rd  map[string]struct{} // prefixes with an RD: prefixKey after the RD's text and a 0 byte
-	txt map[string]struct{} // NLRI that are not prefixes, by their text (which holds the path id)
+	k4  map[[4]byte]uint32
+	k8  map[[8]byte]uint32
+	k12 map[[12]byte]uint32
+	k16 map[[16]byte]uint32
+	k21 map[[21]byte]uint32
+	rd  map[string]uint32 // prefixes with an RD: prefixKey after the RD's text and a 0 byte
+	txt map[string]uint32 // NLRI that are not prefixes, by their text (which holds the path id)
 }
 
 // apply applies the routes an UPDATE's event announces and withdraws,
 // and sets its Routes to the counts, after the UPDATE, of the families
 // it announced or withdrew in or whose End-of-RIB marker it is.
-func (r *adjRIBIn) apply(ev *schema.Event) {
+//
+// hashes[i], when given, identifies the path (attributes and next hop)
+// of ev.Announcements[i] (pathHash): an announced route the set holds
+// with the same hash is counted in ev.Duplicates, one with another in
+// ev.ImplicitWithdrawals (and takes the new hash).
+func (r *adjRIBIn) apply(ev *schema.Event, hashes []uint32) {
 	r.epoch++
 	touched := 0
+	var t tally
 	// last is the family looked up last. When one family is touched,
 	// no other was looked up, so none was added and last still points
 	// into r.fams.
@@ -85,13 +95,18 @@ func (r *adjRIBIn) apply(ev *schema.Event) {
 	for i := range ev.Withdrawn {
 		s := &ev.Withdrawn[i]
 		last = r.family(s.Family)
-		touched += last.update(s, false, r.epoch)
+		touched += last.update(s, opWithdraw, 0, r.epoch, &t)
 	}
 	for i := range ev.Announcements {
 		s := &ev.Announcements[i].NLRISet
+		var h uint32
+		if i < len(hashes) {
+			h = hashes[i]
+		}
 		last = r.family(s.Family)
-		touched += last.update(s, true, r.epoch)
+		touched += last.update(s, opAnnounce, h, r.epoch, &t)
 	}
+	ev.Duplicates, ev.ImplicitWithdrawals = t.duplicates, t.implicit
 	if !ev.EndOfRIB.IsZero() {
 		last = r.family(ev.EndOfRIB)
 		touched += last.touch(r.epoch)
@@ -187,9 +202,24 @@ func (f *familyRoutes) touch(epoch uint64) int {
 	return 1
 }
 
-// update adds (announce) or removes the routes of s, and marks the
+// tally counts the announced routes that were in the set already.
+type tally struct {
+	duplicates, implicit uint32
+}
+
+// setOp is what update does with each route.
+type setOp uint8
+
+const (
+	opAnnounce setOp = iota // add with the path hash, or count it as there already
+	opWithdraw              // remove
+	opForget                // remove, counting it (against the path hash) when there
+)
+
+// update applies op to the routes of s, with path hash h, counting in t
+// the announced (or forgotten) ones that were there, and marks the
 // family touched (see touch).
-func (f *familyRoutes) update(s *schema.NLRISet, announce bool, epoch uint64) int {
+func (f *familyRoutes) update(s *schema.NLRISet, op setOp, h uint32, epoch uint64, t *tally) int {
 	for i := range s.Prefixes {
 		p := &s.Prefixes[i]
 		var id uint32
@@ -203,9 +233,9 @@ func (f *familyRoutes) update(s *schema.NLRISet, announce bool, epoch uint64) in
 			a := p.Addr().As4()
 			x := binary.BigEndian.Uint32(a[:]) &^ (0xffffffff >> bits)
 			if bits <= 24 {
-				f.n += setUpdate(&f.k4, [4]byte{byte(129 + bits), byte(x >> 24), byte(x >> 16), byte(x >> 8)}, announce)
+				f.n += setUpdate(&f.k4, [4]byte{byte(129 + bits), byte(x >> 24), byte(x >> 16), byte(x >> 8)}, op, h, t)
 			} else {
-				f.n += setUpdate(&f.k8, [8]byte{byte(129 + bits), byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}, announce)
+				f.n += setUpdate(&f.k8, [8]byte{byte(129 + bits), byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}, op, h, t)
 			}
 			continue
 		}
@@ -220,42 +250,55 @@ func (f *familyRoutes) update(s *schema.NLRISet, announce bool, epoch uint64) in
 			}
 			b := make([]byte, 0, len(rd)+1+n)
 			b = append(append(append(b, rd...), 0), k[:n]...)
-			f.n += setUpdate(&f.rd, string(b), announce)
+			f.n += setUpdate(&f.rd, string(b), op, h, t)
 			continue
 		}
 		switch {
 		case n <= 4:
-			f.n += setUpdate(&f.k4, [4]byte(k[:4]), announce)
+			f.n += setUpdate(&f.k4, [4]byte(k[:4]), op, h, t)
 		case n <= 8:
-			f.n += setUpdate(&f.k8, [8]byte(k[:8]), announce)
+			f.n += setUpdate(&f.k8, [8]byte(k[:8]), op, h, t)
 		case n <= 12:
-			f.n += setUpdate(&f.k12, [12]byte(k[:12]), announce)
+			f.n += setUpdate(&f.k12, [12]byte(k[:12]), op, h, t)
 		case n <= 16:
-			f.n += setUpdate(&f.k16, [16]byte(k[:16]), announce)
+			f.n += setUpdate(&f.k16, [16]byte(k[:16]), op, h, t)
 		default:
-			f.n += setUpdate(&f.k21, k, announce)
+			f.n += setUpdate(&f.k21, k, op, h, t)
 		}
 	}
-	for _, t := range s.NLRI {
-		f.n += setUpdate(&f.txt, t, announce)
+	for _, x := range s.NLRI {
+		f.n += setUpdate(&f.txt, x, op, h, t)
 	}
 	return f.touch(epoch)
 }
 
-// setUpdate adds k to the set *m (made when nil) or removes it, and
-// returns the change in its size: 1, -1 or 0. A route announced again
-// (most announcements, once a peer has sent its table) costs a lookup,
-// which is cheaper than an assignment.
-func setUpdate[K comparable](m *map[K]struct{}, k K, add bool) int {
-	_, had := (*m)[k]
-	switch {
-	case add && !had:
-		if *m == nil {
-			*m = make(map[K]struct{})
+// setUpdate applies op to k in the set *m (made when nil) and returns
+// the change in its size: 1, -1 or 0. A route announced again is
+// counted in t (when not nil): a duplicate when its path hash is h, else
+// an implicit withdrawal, and takes h; so is a route opForget removes. A
+// route announced again (most announcements, once a peer has sent its
+// table) costs a lookup, which is cheaper than an assignment.
+func setUpdate[K comparable](m *map[K]uint32, k K, op setOp, h uint32, t *tally) int {
+	old, had := (*m)[k]
+	if had && op != opWithdraw && t != nil {
+		if old == h {
+			t.duplicates++
+		} else {
+			t.implicit++
 		}
-		(*m)[k] = struct{}{}
+	}
+	switch {
+	case op == opAnnounce && !had:
+		if *m == nil {
+			*m = make(map[K]uint32)
+		}
+		(*m)[k] = h
 		return 1
-	case !add && had:
+	case op == opAnnounce:
+		if old != h {
+			(*m)[k] = h
+		}
+	case had:
 		delete(*m, k)
 		return -1
 	}

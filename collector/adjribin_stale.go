@@ -26,19 +26,26 @@ func (r *adjRIBIn) take(f schema.Family) (familyRoutes, bool) {
 }
 
 // forget removes from the set the routes an UPDATE's event announces or
-// withdraws: the peer has sent them again, so they are not stale.
-func (r *adjRIBIn) forget(ev *schema.Event) {
+// withdraws: the peer has sent them again, so they are not stale. It
+// counts the announced ones it held, as apply does (hashes are its
+// path hashes).
+func (r *adjRIBIn) forget(ev *schema.Event, hashes []uint32) (t tally) {
 	r.epoch++
 	for i := range ev.Withdrawn {
 		if f := r.find(ev.Withdrawn[i].Family); f != nil {
-			f.update(&ev.Withdrawn[i], false, r.epoch)
+			f.update(&ev.Withdrawn[i], opWithdraw, 0, r.epoch, nil)
 		}
 	}
 	for i := range ev.Announcements {
+		var h uint32
+		if i < len(hashes) {
+			h = hashes[i]
+		}
 		if f := r.find(ev.Announcements[i].Family); f != nil {
-			f.update(&ev.Announcements[i].NLRISet, false, r.epoch)
+			f.update(&ev.Announcements[i].NLRISet, opForget, h, r.epoch, &t)
 		}
 	}
+	return t
 }
 
 // find returns the routes of family f, or nil.
@@ -79,10 +86,10 @@ func (r *adjRIBIn) merge(o *adjRIBIn) {
 	}
 }
 
-func mergeSet[K comparable](m *map[K]struct{}, from map[K]struct{}) int {
+func mergeSet[K comparable](m *map[K]uint32, from map[K]uint32) int {
 	n := 0
-	for k := range from {
-		n += setUpdate(m, k, true)
+	for k, h := range from {
+		n += setUpdate(m, k, opAnnounce, h, nil)
 	}
 	return n
 }

@@ -24,7 +24,7 @@ func TestAdjRIBInWithdrawals(t *testing.T) {
 		{NLRISet: schema.NLRISet{Family: vpn4, Prefixes: prefixes("10.0.0.0/24", "10.0.0.0/24"), RDs: []string{"65000:1", "65000:2"}}},
 		{NLRISet: schema.NLRISet{Family: fs4, NLRI: []string{"flow-a", "flow-b", "flow-c"}}},
 	}}
-	r.apply(&ev)
+	r.apply(&ev, nil)
 	route := func(f schema.Family, p netip.Prefix, id uint32, rd string) string {
 		return fmt.Sprintf("%s %s %d %s", f, p, id, rd)
 	}
@@ -84,14 +84,39 @@ func TestAdjRIBInWithdrawals(t *testing.T) {
 	}
 
 	var a, b adjRIBIn
-	a.apply(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.0.1.0/24")}})
-	b.apply(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.1.0/24", "10.0.2.0/24"), announce(v6, "2001:db8::/32")}})
+	a.apply(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.0.1.0/24")}}, nil)
+	b.apply(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.1.0/24", "10.0.2.0/24"), announce(v6, "2001:db8::/32")}}, nil)
 	a.merge(&b)
 	if got := a.counts(); !slices.Equal(got, schema.RouteCounts{fc(v4, 3), fc(v6, 1)}) {
 		t.Errorf("merged counts %v", got)
 	}
-	a.forget(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.9.0.0/24")}, Withdrawn: []schema.NLRISet{withdrawn(v6, "2001:db8::/32")}})
+	a.forget(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.9.0.0/24")}, Withdrawn: []schema.NLRISet{withdrawn(v6, "2001:db8::/32")}}, nil)
 	if got := a.counts(); !slices.Equal(got, schema.RouteCounts{fc(v4, 2), fc(v6, 0)}) {
 		t.Errorf("counts after forget %v", got)
+	}
+}
+
+// TestAdjRIBInDuplicates: an announced route the set holds with the same
+// path hash is a duplicate, with another an implicit withdrawal (and it
+// takes the new hash); new routes are neither; withdrawals are not
+// counted. forget counts the same way.
+func TestAdjRIBInDuplicates(t *testing.T) {
+	var r adjRIBIn
+	step := func(what string, ev schema.Event, hashes []uint32, dup, implicit uint32) {
+		t.Helper()
+		r.apply(&ev, hashes)
+		if ev.Duplicates != dup || ev.ImplicitWithdrawals != implicit {
+			t.Errorf("%s: duplicates %d, implicit withdrawals %d; want %d, %d", what, ev.Duplicates, ev.ImplicitWithdrawals, dup, implicit)
+		}
+	}
+	two := []schema.Announcement{announce(v4, "10.0.0.0/24", "10.0.1.0/24"), announce(v6, "2001:db8::/48")}
+	step("new", schema.Event{Announcements: two}, []uint32{1, 2}, 0, 0)
+	step("the same again", schema.Event{Announcements: two}, []uint32{1, 2}, 3, 0)
+	step("IPv4 with another path", schema.Event{Announcements: two}, []uint32{7, 2}, 1, 2)
+	step("the new path again, one more route", schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.0.2.0/24")}}, []uint32{7}, 1, 0)
+	step("withdrawn and announced in one UPDATE", schema.Event{Withdrawn: []schema.NLRISet{withdrawn(v4, "10.0.0.0/24")},
+		Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24")}}, []uint32{7}, 0, 0)
+	if got := r.forget(&schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.0.1.0/24", "10.9.0.0/24")}}, []uint32{7}); got != (tally{duplicates: 2}) {
+		t.Errorf("forget: %+v, want 2 duplicates", got)
 	}
 }

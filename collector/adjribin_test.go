@@ -91,7 +91,7 @@ func TestAdjRIBInCounts(t *testing.T) {
 		{"no routes", schema.Event{}, nil},
 	} {
 		ev := step.ev
-		r.apply(&ev)
+		r.apply(&ev, nil)
 		if !reflect.DeepEqual(ev.Routes, step.want) {
 			t.Fatalf("%s: routes %v, want %v", step.name, ev.Routes, step.want)
 		}
@@ -122,7 +122,7 @@ func TestAdjRIBInCountsApart(t *testing.T) {
 		if i%3 == 0 {
 			ev.Announcements = append(ev.Announcements, announce(v6, "2001:db8::/32"))
 		}
-		r.apply(&ev)
+		r.apply(&ev, nil)
 		evs = append(evs, ev)
 	}
 	for i := range evs {
@@ -194,7 +194,7 @@ func TestPrefixKey(t *testing.T) {
 			continue
 		}
 		var f familyRoutes
-		f.update(&schema.NLRISet{Prefixes: []netip.Prefix{p.Masked()}}, true, 1)
+		f.update(&schema.NLRISet{Prefixes: []netip.Prefix{p.Masked()}}, opAnnounce, 0, 1, nil)
 		k, n := prefixKey(p, 0)
 		_, in4 := f.k4[[4]byte(k[:4])]
 		_, in8 := f.k8[[8]byte(k[:8])]
@@ -204,7 +204,7 @@ func TestPrefixKey(t *testing.T) {
 	}
 	// An invalid prefix is no route.
 	var f familyRoutes
-	f.update(&schema.NLRISet{Prefixes: []netip.Prefix{{}, netip.PrefixFrom(netip.MustParseAddr("10.0.0.0"), 33)}}, true, 1)
+	f.update(&schema.NLRISet{Prefixes: []netip.Prefix{{}, netip.PrefixFrom(netip.MustParseAddr("10.0.0.0"), 33)}}, opAnnounce, 0, 1, nil)
 	if f.n != 0 {
 		t.Errorf("invalid prefixes: %d routes", f.n)
 	}
@@ -225,8 +225,8 @@ func TestAdjRIBInNoAllocs(t *testing.T) {
 	var r adjRIBIn
 	ev := schema.Event{Announcements: []schema.Announcement{announce(v4, "10.0.0.0/24", "10.0.1.0/24"), announce(v6, "2001:db8::/48")},
 		Withdrawn: []schema.NLRISet{withdrawn(v4, "192.0.2.0/24")}}
-	r.apply(&ev)
-	if n := testing.AllocsPerRun(1000, func() { r.apply(&ev) }); n > 0.1 {
+	r.apply(&ev, nil)
+	if n := testing.AllocsPerRun(1000, func() { r.apply(&ev, nil) }); n > 0.1 {
 		t.Errorf("apply: %v allocations per UPDATE", n)
 	}
 }
@@ -252,16 +252,16 @@ func TestAdjRIBInBytesPerRoute(t *testing.T) {
 	}{
 		{"IPv4 /24", v4, func(i int) (netip.Prefix, uint32) {
 			return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(i >> 16), byte(i >> 8), byte(i), 0}), 24), 0
-		}, 16},
+		}, 24},
 		{"IPv4 /24 with path ids", v4, func(i int) (netip.Prefix, uint32) {
 			return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(i >> 14), byte(i >> 6), byte(i << 2), 0}), 24), uint32(i&3) + 1
-		}, 26},
+		}, 34},
 		{"IPv6 /48", v6, func(i int) (netip.Prefix, uint32) {
 			var a [16]byte
 			binary.BigEndian.PutUint32(a[:], 0x20010000|uint32(i>>16))
 			binary.BigEndian.PutUint16(a[4:], uint16(i))
 			return netip.PrefixFrom(netip.AddrFrom16(a), 48), 0
-		}, 26},
+		}, 34},
 	} {
 		// Routes go in by UPDATEs of 100, as from a peer.
 		var r adjRIBIn
@@ -274,7 +274,7 @@ func TestAdjRIBInBytesPerRoute(t *testing.T) {
 				s.PathIDs = append(s.PathIDs, id)
 			}
 			ev := schema.Event{Announcements: []schema.Announcement{{NLRISet: s}}}
-			r.apply(&ev)
+			r.apply(&ev, nil)
 		}
 		r.free = nil
 		per := float64(liveHeap()-h0) / n
@@ -329,7 +329,7 @@ func BenchmarkAdjRIBIn(b *testing.B) {
 				ev = schema.Event{Type: schema.TypeUpdate, Peer: m.peer, PeerASN: m.peerASN}
 				FillUpdate(&ev, &u)
 				if apply {
-					ribs[of[j]].apply(&ev)
+					ribs[of[j]].apply(&ev, nil)
 				}
 				i++
 			}

@@ -258,13 +258,17 @@ func (ss *session) keepsForwarding(f schema.Family) bool {
 }
 
 // staleUpdate takes the routes an UPDATE's event names out of the stale
-// ones and adds the stale count to its families' counts; at an
+// ones (counting those it announces again as duplicates or implicit
+// withdrawals, with ss.hashes) and adds the stale count to its
+// families' counts; at an
 // End-of-RIB, staleEndOfRIB withdraws the family's routes still stale.
 func (ss *session) staleUpdate(ev *schema.Event) {
 	if ss.stale == nil {
 		return
 	}
-	ss.stale.stale.forget(ev)
+	t := ss.stale.stale.forget(ev, ss.hashes)
+	ev.Duplicates += t.duplicates
+	ev.ImplicitWithdrawals += t.implicit
 	for i := range ev.Routes {
 		ev.Routes[i].Routes += uint64(ss.stale.stale.count(ev.Routes[i].Family))
 	}

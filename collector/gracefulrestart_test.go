@@ -302,14 +302,8 @@ func TestGracefulRestartGoBGP(t *testing.T) {
 			}
 		}
 	}
-	if !announced(rec, peer, restarting.Seq, "10.46.1.0/24") {
-		t.Error("10.46.1.0/24 was not announced again")
+	again := waitFor("10.46.1.0/24 announced again", func(ev *schema.Event) bool { return ev.Seq > restarting.Seq && announces(ev, "10.46.1.0/24") })
+	if again.Duplicates != 1 || again.ImplicitWithdrawals != 0 {
+		t.Errorf("UPDATE announcing 10.46.1.0/24 again: duplicates %d, implicit withdrawals %d; want 1, 0 (the stale route, same path)", again.Duplicates, again.ImplicitWithdrawals)
 	}
-}
-
-// announced says whether an UPDATE of peer after seq announced prefix.
-func announced(rec *recorder, peer netip.Addr, after uint64, prefix string) bool {
-	return slices.ContainsFunc(rec.snapshot(), func(ev schema.Event) bool {
-		return ev.Peer == peer && ev.Seq > after && announces(&ev, prefix)
-	})
 }

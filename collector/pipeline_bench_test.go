@@ -85,7 +85,7 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		ev := schema.Event{Type: schema.TypeUpdate, Peer: m.peer, PeerASN: m.peerASN}
 		FillUpdate(&ev, &u)
-		ribs[ribOf[i%len(msgs)]].apply(&ev)
+		ribs[ribOf[i%len(msgs)]].apply(&ev, nil)
 		srv.stamp(&ev, time.Now())
 		if len(batch) == maxBatch {
 			batch = make([]schema.Event, 0, 64) // the batcher's new batch

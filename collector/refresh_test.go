@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,13 +69,14 @@ func TestEnhancedRouteRefreshRawPeer(t *testing.T) {
 
 // TestEnhancedRouteRefreshBIRD: BIRD (enhanced route refresh on by
 // default) sends its table again after `birdc reload out`, between a
-// BoRR and an EoRR: both are events, no route is withdrawn, and the
-// count stays.
+// BoRR and an EoRR: both are events, no route is withdrawn, the count
+// stays, and the routes sent again are duplicates. Then a route that
+// BIRD sends again with a community is an implicit withdrawal.
 func TestEnhancedRouteRefreshBIRD(t *testing.T) {
 	testpeer.Need(t, "bird", "bird2")
 	rec := &recorder{}
 	srv := startServerWith(t, rec, func(*Config) {})
-	bird := testpeer.StartBIRD(t, fmt.Sprintf(`log "DIR/bird.log" all;
+	conf := `log "DIR/bird.log" all;
 router id 192.0.2.63;
 protocol device { }
 protocol static { ipv4; route 198.51.100.0/24 blackhole; route 198.51.101.0/24 blackhole; route 198.51.102.0/24 blackhole; }
@@ -86,7 +90,9 @@ protocol bgp collector {
   keepalive time 1;
   ipv4 { import none; export where source = RTS_STATIC; next hop address 192.0.2.63; };
 }
-`, testpeer.FreePort(t), srv.Addr().(*net.TCPAddr).Port))
+`
+	conf = fmt.Sprintf(conf, testpeer.FreePort(t), srv.Addr().(*net.TCPAddr).Port)
+	bird := testpeer.StartBIRD(t, conf)
 	peer := netip.MustParseAddr("127.0.0.63")
 	open := rec.wait(t, "BIRD's OPEN", func(ev *schema.Event) bool { return ev.Peer == peer && ev.Type == schema.TypeOpen && !ev.Open.Sent })
 	if !slices.Contains(open.Open.Capabilities, "enhanced-route-refresh") {
@@ -125,6 +131,36 @@ protocol bgp collector {
 	}
 	if resent != 3 {
 		t.Errorf("%d routes sent between the BoRR and the EoRR, want 3", resent)
+	}
+	dups := 0
+	for _, ev := range rec.snapshot() {
+		if ev.Peer == peer && ev.Seq > borr.Seq && ev.Seq < eorr.Seq {
+			dups += int(ev.Duplicates)
+			if ev.ImplicitWithdrawals != 0 {
+				t.Errorf("UPDATE (seq %d) of the refresh: %d implicit withdrawals, want 0", ev.Seq, ev.ImplicitWithdrawals)
+			}
+		}
+	}
+	if dups != 3 {
+		t.Errorf("%d duplicates among the routes sent again, want 3", dups)
+	}
+
+	// A community on one route: BIRD sends it again with it, which
+	// replaces the path the collector had.
+	changed := strings.Replace(conf, "route 198.51.101.0/24 blackhole;", "route 198.51.101.0/24 blackhole { bgp_community.add((65063,1)); };", 1)
+	path := filepath.Join(bird.Dir, "changed.conf")
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(changed, "DIR", bird.Dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := bird.Ctl("configure", `"`+path+`"`); err != nil {
+		t.Fatalf("birdc configure: %v: %s", err, out)
+	}
+	ev := rec.wait(t, "198.51.101.0/24 with the community", func(ev *schema.Event) bool {
+		return ev.Peer == peer && ev.Seq > eorr.Seq && announces(ev, "198.51.101.0/24")
+	})
+	if ev.ImplicitWithdrawals != 1 || ev.Duplicates != 0 || fmt.Sprint(ev.Community) != "[65063:1]" {
+		t.Errorf("UPDATE with the changed route: implicit withdrawals %d, duplicates %d, community %v; want 1, 0, [65063:1]",
+			ev.ImplicitWithdrawals, ev.Duplicates, ev.Community)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for !slices.Equal(rec.next(t, peer, schema.TypeKeepalive, &seq).Routes, schema.RouteCounts{fc(v4, 3)}) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -159,6 +160,8 @@ type Server struct {
 	wg       sync.WaitGroup
 
 	stats Stats
+	// pathSeed seeds the path hashes of the sessions' Adj-RIB-Ins.
+	pathSeed maphash.Seed
 }
 
 // PeerResume is what the log last holds of a peer, from an earlier run of
@@ -233,6 +236,7 @@ func New(cfg Config, log *slog.Logger, sinks ...NamedSink) (*Server, error) {
 		peers:      map[netip.Addr]*peerCounters{},
 		started:    time.Now(),
 		ready:      make(chan struct{}),
+		pathSeed:   maphash.MakeSeed(),
 	}
 	s.out = newFanout(log, &s.stats, sinks)
 	return s, nil

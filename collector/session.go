@@ -44,6 +44,8 @@ type session struct {
 	staleUntil time.Time
 	// enhancedRR: both sides sent the enhanced route refresh capability.
 	enhancedRR bool
+	// hashes holds the path hashes of an UPDATE's announcements.
+	hashes []uint32
 
 	wmu      sync.Mutex // serializes writes to conn; guards sentNote
 	stopped  chan struct{}
@@ -498,7 +500,8 @@ func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Ti
 	}
 	ev := ss.event(schema.TypeUpdate, msg)
 	FillUpdate(&ev, u)
-	ss.rib.apply(&ev)
+	ss.hashes = pathHashes(ss.srv.pathSeed, body, &ev, ss.hashes)
+	ss.rib.apply(&ev, ss.hashes)
 	ss.staleUpdate(&ev)
 	ss.srv.emit(&ev, now)
 	if !ev.EndOfRIB.IsZero() {

@@ -108,6 +108,13 @@ type Event struct {
 	// on other events, on "down" events recorded for a session lost in a
 	// crash ("collector restart"), and on imported events.
 	Routes RouteCounts `json:"routes,omitempty"`
+	// Duplicates and ImplicitWithdrawals count, on the UPDATEs of a live
+	// session, the announced routes the peer had announced already: with
+	// the same path attributes and next hop (a duplicate), or with others
+	// (the new path implicitly withdraws the old one, RFC 4271 3.1). The
+	// UPDATE's other announced routes are new. Absent when 0.
+	Duplicates          uint32 `json:"duplicates,omitempty"`
+	ImplicitWithdrawals uint32 `json:"implicit_withdrawals,omitempty"`
 
 	// State is set on RIS_PEER_STATE events: "connected", "down" or
 	// "restarting" (graceful restart: the routes are kept, stale).

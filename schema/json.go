@@ -182,6 +182,14 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		b = append(b, `,"routes":`...)
 		b = e.Routes.appendJSON(b)
 	}
+	if e.Duplicates != 0 {
+		b = append(b, `,"duplicates":`...)
+		b = strconv.AppendUint(b, uint64(e.Duplicates), 10)
+	}
+	if e.ImplicitWithdrawals != 0 {
+		b = append(b, `,"implicit_withdrawals":`...)
+		b = strconv.AppendUint(b, uint64(e.ImplicitWithdrawals), 10)
+	}
 
 	if !e.State.IsZero() {
 		b = append(b, `,"state":"`...)

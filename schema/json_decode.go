@@ -1144,6 +1144,8 @@ const (
 	fWithdrawn
 	fEndOfRIB
 	fRoutes
+	fDuplicates
+	fImplicitWithdrawals
 	fState
 	fReason
 	fNotification
@@ -1207,6 +1209,10 @@ func eventField(k []byte) int {
 		return fEndOfRIB
 	case "routes":
 		return fRoutes
+	case "duplicates":
+		return fDuplicates
+	case "implicit_withdrawals":
+		return fImplicitWithdrawals
 	case "state":
 		return fState
 	case "reason":
@@ -1232,7 +1238,8 @@ var fieldNames = [...]string{
 	fAtomicAggregate: "atomic_aggregate", fLargeCommunity: "large_community",
 	fExtCommunity: "ext_community", fOriginatorID: "originator_id", fClusterList: "cluster_list",
 	fOTC: "otc", fAIGP: "aigp", fOtherAttrs: "other_attributes", fAnnouncements: "announcements",
-	fWithdrawals: "withdrawals", fWithdrawn: "withdrawn", fEndOfRIB: "end_of_rib", fRoutes: "routes", fState: "state",
+	fWithdrawals: "withdrawals", fWithdrawn: "withdrawn", fEndOfRIB: "end_of_rib", fRoutes: "routes",
+	fDuplicates: "duplicates", fImplicitWithdrawals: "implicit_withdrawals", fState: "state",
 	fReason: "reason", fNotification: "notification", fOpen: "open", fRouteRefresh: "route_refresh",
 	fRaw: "raw", fImported: "imported",
 }
@@ -1389,6 +1396,10 @@ func (d *decoder) eventValue(e, old *Event, f int) error {
 		return d.familyValue(&e.EndOfRIB)
 	case fRoutes:
 		e.Routes, err = d.routeCounts(reuse(d, e.Routes, old.Routes))
+	case fDuplicates:
+		return uintField(d, &e.Duplicates, math.MaxUint32)
+	case fImplicitWithdrawals:
+		return uintField(d, &e.ImplicitWithdrawals, math.MaxUint32)
 	case fState:
 		b, null, err := d.textValue()
 		if err != nil || null {

@@ -84,9 +84,10 @@ func fullEvent() *Event {
 		Withdrawn:   []NLRISet{{Family: IPv4Unicast, Prefixes: []netip.Prefix{pfx("192.0.2.0/24")}, PathIDs: []uint32{1}}},
 		EndOfRIB:    IPv6Unicast,
 		Routes:      RouteCounts{{IPv4Unicast, 912345}, {IPv6Unicast, 0}, {Family{AFI: 3, SAFI: 77}, 18446744073709551615}},
-		State:       StateDown,
-		Reason:      "collector restart <&>",
-		Imported:    true,
+		Duplicates:  7, ImplicitWithdrawals: 4294967295,
+		State:    StateDown,
+		Reason:   "collector restart <&>",
+		Imported: true,
 		Notification: &Notification{Code: 6, Subcode: 2, Reason: "cease: administrative shutdown",
 			Data: "0b6d61696e74656e616e6365", Sent: true},
 		Open: &Open{Version: 4, ASN: 65001, HoldTime: 180, RouterID: addr("192.0.2.9"),
@@ -669,6 +670,7 @@ func eventFromBytes(b []byte) Event {
 		Origin: Origin(r.byte() % 5), MED: r.u32p(), LocalPref: r.u32p(),
 		AtomicAggregate: r.byte()%2 == 1, OriginatorID: r.addr(), OTC: r.u32p(),
 		EndOfRIB: r.family(), State: PeerState(r.byte() % 5), Reason: r.str(), Raw: r.str(), Imported: r.byte()%2 == 1,
+		Duplicates: r.u32(), ImplicitWithdrawals: r.u32(),
 	}
 	e.Path = fuzzList(r, func() Segment {
 		return Segment{Type: SegmentType(r.byte() % 6), ASNs: fuzzList(r, r.u32)}

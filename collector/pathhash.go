@@ -1,0 +1,67 @@
+package collector
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// pathHashes fills hashes with the path hash of each of ev's
+// announcements, from the UPDATE body they came from: a hash of the
+// path attributes as sent (but MP_REACH_NLRI and MP_UNREACH_NLRI, which
+// hold routes) and of the announcement's next hops. Two announcements of
+// a route with the same hash are the same path, and so a duplicate
+// (with a 32-bit hash, a changed path passes for a duplicate once in
+// 4 billion). Labels (labeled and VPN families) are not part of it.
+func pathHashes(seed maphash.Seed, body []byte, ev *schema.Event, hashes []uint32) []uint32 {
+	hashes = hashes[:0]
+	if len(ev.Announcements) == 0 {
+		return hashes
+	}
+	attrs := attributeBytes(body)
+	var h maphash.Hash
+	h.SetSeed(seed)
+	for len(attrs) >= 3 {
+		flags, code := attrs[0], attrs[1]
+		n, hdr := int(attrs[2]), 3
+		if flags&0x10 != 0 { // extended length
+			if len(attrs) < 4 {
+				break
+			}
+			n, hdr = int(binary.BigEndian.Uint16(attrs[2:])), 4
+		}
+		end := min(hdr+n, len(attrs))
+		if code != 14 && code != 15 {
+			h.Write(attrs[:end])
+		}
+		attrs = attrs[end:]
+	}
+	sum := h.Sum64()
+	for i := range ev.Announcements {
+		a := &ev.Announcements[i]
+		var b [40]byte
+		binary.BigEndian.PutUint64(b[:], sum)
+		nh, ll := a.NextHop.As16(), a.NextHopLinkLocal.As16()
+		copy(b[8:], nh[:])
+		copy(b[24:], ll[:])
+		x := maphash.Bytes(seed, b[:])
+		hashes = append(hashes, uint32(x^x>>32))
+	}
+	return hashes
+}
+
+// attributeBytes returns the path attributes field of an UPDATE body
+// (empty when the lengths do not fit; bgpwire has checked them).
+func attributeBytes(body []byte) []byte {
+	if len(body) < 2 {
+		return nil
+	}
+	w := int(binary.BigEndian.Uint16(body))
+	if len(body) < 2+w+2 {
+		return nil
+	}
+	n := int(binary.BigEndian.Uint16(body[2+w:]))
+	rest := body[2+w+2:]
+	return rest[:min(n, len(rest))]
+}
