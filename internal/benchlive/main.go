@@ -24,6 +24,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,12 +46,17 @@ func main() {
 	seconds := flag.Int("seconds", 10, "measured seconds (after 2 s of warm-up)")
 	slow := flag.Int("slow", 10, "clients subscribed to everything that never read")
 	deflate := flag.Bool("deflate", true, "clients offer permessage-deflate (BGPalerter does)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured window to `file`")
+	mem := flag.String("memprofile", "", "write an allocation profile to `file` at the end")
 	flag.Parse()
+	cpuProfile, memProfile = *profile, *mem
 	if err := run(*clients, *rate, *seconds, *slow, *deflate); err != nil {
 		fmt.Fprintln(os.Stderr, "benchlive:", err)
 		os.Exit(1)
 	}
 }
+
+var cpuProfile, memProfile string
 
 func prefixOf(i int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
@@ -204,6 +210,17 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 		}
 		if measureStart.IsZero() && since >= warmup {
 			rec.measuring.Store(true)
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			syscall.Getrusage(syscall.RUSAGE_SELF, &cpuStart)
 			measureStart = time.Now()
 		}
@@ -234,6 +251,14 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 		}
 	}
 	elapsed := time.Since(measureStart)
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
 	var cpuEnd syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuEnd)
 	// Let the last events arrive.
