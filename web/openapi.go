@@ -17,6 +17,7 @@ import (
 func openAPI() ([]byte, error) {
 	errorSchema := map[string]any{"$ref": "#/components/schemas/Error"}
 	paths := map[string]any{}
+	answers := answerSchemas()
 	for _, ep := range endpoints {
 		var params []any
 		for _, p := range ep.Params {
@@ -37,7 +38,11 @@ func openAPI() ([]byte, error) {
 			}
 			params = append(params, q)
 		}
-		ok := map[string]any{"description": "OK", "content": map[string]any{ep.Produces: map[string]any{}}}
+		media := map[string]any{}
+		if a, found := answers[ep.Path]; found {
+			media["schema"] = a
+		}
+		ok := map[string]any{"description": "OK", "content": map[string]any{ep.Produces: media}}
 		responses := map[string]any{"200": ok}
 		if ep.Tag == "api" || ep.Tag == "mrt" {
 			errResp := func(d string) any {

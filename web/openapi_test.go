@@ -142,3 +142,45 @@ func TestAPIBadParameters(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIAnswers: the described answers list the fields the API
+// sends, found by reading real answers.
+func TestOpenAPIAnswers(t *testing.T) {
+	srv, _ := fixture(t)
+	_, _, body := get(t, srv.URL+"/api/v1/openapi.json")
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	// dig walks a path of object keys (and "[]" for array items).
+	dig := func(v any, keys ...string) any {
+		for _, k := range keys {
+			m, _ := v.(map[string]any)
+			v = m[k]
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		path, list, query string
+	}{
+		{"/api/v1/routes", "routes", "prefix=10.1.0.0/16"},
+		{"/api/v1/search", "routes", "origin=64496"},
+		{"/api/v1/history", "events", "prefix=10.1.0.0/16&from=0"},
+		{"/api/v1/peers", "peers", ""},
+	} {
+		props, _ := dig(doc, "paths", tt.path, "get", "responses", "200", "content", "application/json", "schema", "properties", tt.list, "items", "properties").(map[string]any)
+		_, _, body := get(t, srv.URL+tt.path+"?"+tt.query)
+		var answer map[string][]map[string]any
+		json.Unmarshal(body, &answer)
+		if len(answer[tt.list]) == 0 {
+			t.Fatalf("%s: no %s in %s", tt.path, tt.list, body)
+		}
+		for _, item := range answer[tt.list] {
+			for field := range item {
+				if props[field] == nil {
+					t.Errorf("%s: field %q of the answer is not described", tt.path, field)
+				}
+			}
+		}
+	}
+}
