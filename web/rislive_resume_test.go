@@ -177,6 +177,19 @@ func TestLiveStream(t *testing.T) {
 	if want := []string{evs[0].ID, evs[2].ID}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("got %v, want %v", got, want)
 	}
+	// HEAD answers the headers and ends.
+	req, err := http.NewRequestWithContext(t.Context(), "HEAD", env.srv.URL+"/v1/stream/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Errorf("HEAD /v1/stream/: %s %s", resp.Status, resp.Header.Get("Content-Type"))
+	}
 }
 
 // streamClient reads /v1/stream/'s lines.

@@ -44,6 +44,10 @@ func (s *server) liveStream(c echo.Context) error {
 		resume = req.resume
 	}
 
+	if isHead(c) { // the headers of a stream, without the stream
+		c.Response().Header().Set(echo.HeaderContentType, "application/x-ndjson")
+		return c.NoContent(http.StatusOK)
+	}
 	cl := l.newClient()
 	if err := cl.subscribe(req.subs); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, SubscribeHeader+": "+err.Error())
