@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -84,7 +86,10 @@ type Follower struct {
 	// several filter subjects (nats-server before 2.10); nil: every
 	// message delivered matches.
 	match func(subject string) bool
-	last  uint64 // stream sequence of the last message handed over
+	// last is where the reader starts: the stream sequence before the
+	// first message to hand over.
+	last uint64
+	msgs chan fetched // from read to Next
 
 	mu       sync.Mutex
 	toAck    jetstream.Msg // durable: the last handled message not yet acknowledged
@@ -133,8 +138,10 @@ func Follow(ctx context.Context, c *Conn, cfg FollowConfig, log *slog.Logger) (*
 	}
 	if cfg.Durable != "" {
 		f.stopAcks, f.acksDone = make(chan struct{}), make(chan struct{})
-		go f.ackLoop()
+		go f.ackLoop() // owned: Stop waits for acksDone
 	}
+	f.msgs = make(chan fetched, followPull)
+	go f.read() // owned: Stop stops the iterator, which ends read
 	return f, nil
 }
 
@@ -251,37 +258,98 @@ func slicesEqual(a, b []string) bool {
 // and ErrFollowStopped after Stop. A durable reader's events that the
 // filters do not take are acknowledged with the next one Ack is given.
 func (f *Follower) Next(wait time.Duration) (Msg, error) {
-	for {
-		var (
-			m   jetstream.Msg
-			err error
-		)
-		if wait > 0 {
-			m, err = f.it.Next(jetstream.NextMaxWait(wait))
+	var r fetched
+	select {
+	case r = <-f.msgs: // the common case under load: no timer
+	default:
+		if wait <= 0 {
+			r = <-f.msgs
 		} else {
-			m, err = f.it.Next()
+			t := time.NewTimer(wait)
+			select {
+			case r = <-f.msgs:
+				t.Stop()
+			case <-t.C:
+				return Msg{}, nats.ErrTimeout
+			}
 		}
+	}
+	return r.m, r.err
+}
+
+// fetched is what the reading goroutine hands to Next.
+type fetched struct {
+	m   Msg
+	err error
+}
+
+// read takes the messages from the iterator, in order, drops repeats and
+// what the client-side filter refuses, and hands the rest to Next. It
+// ends when the iterator is stopped, closing f.msgs.
+func (f *Follower) read() {
+	defer close(f.msgs)
+	var last uint64 = f.last // stream sequence of the last message handed over
+	for {
+		m, err := f.it.Next()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return Msg{}, ErrFollowStopped
+				f.msgs <- fetched{err: ErrFollowStopped}
+				return
 			}
-			return Msg{}, err
-		}
-		md, err := m.Metadata()
-		if err != nil {
-			f.log.Warn("a message without JetStream metadata; skipped", "subject", m.Subject(), "err", err)
+			f.msgs <- fetched{err: err}
 			continue
 		}
-		seq := md.Sequence.Stream
-		if seq <= f.last { // delivered again after AckWait: handed over before
+		seq, ok := streamSeq(m.Reply())
+		if !ok {
+			md, err := m.Metadata()
+			if err != nil {
+				f.log.Warn("a message without JetStream metadata; skipped", "subject", m.Subject(), "err", err)
+				continue
+			}
+			seq = md.Sequence.Stream
+		}
+		if seq <= last { // delivered again after AckWait: handed over before
 			continue
 		}
-		f.last = seq
+		last = seq
 		if f.match != nil && !f.match(m.Subject()) {
 			continue
 		}
-		return Msg{Seq: seq, Subject: m.Subject(), Data: m.Data(), m: m}, nil
+		f.msgs <- fetched{m: Msg{Seq: seq, Subject: m.Subject(), Data: m.Data(), m: m}}
 	}
+}
+
+// streamSeq reads the stream sequence from a JetStream message's reply
+// subject without allocating: $JS.ACK.<stream>.<consumer>.<delivered>.
+// <stream seq>.<consumer seq>.<time>.<pending> (9 tokens), or with
+// <domain>.<account hash> after ACK (12 tokens or more).
+func streamSeq(reply string) (uint64, bool) {
+	var starts [13]int
+	n := 1 // tokens seen; starts[i] is where token i begins
+	for i := 0; i < len(reply) && n < len(starts); i++ {
+		if reply[i] == '.' {
+			starts[n] = i + 1
+			n++
+		}
+	}
+	if !strings.HasPrefix(reply, "$JS.ACK.") {
+		return 0, false
+	}
+	tok := 0
+	switch {
+	case n == 9:
+		tok = 5
+	case n >= 12:
+		tok = 7
+	default:
+		return 0, false
+	}
+	end := len(reply)
+	if tok+1 < n {
+		end = starts[tok+1] - 1
+	}
+	v, err := strconv.ParseUint(reply[starts[tok]:end], 10, 64)
+	return v, err == nil
 }
 
 // Ack records that the reader has handled m and every event before it.
@@ -354,6 +422,8 @@ func (f *Follower) ackLoop() {
 // acknowledged event. Idempotent.
 func (f *Follower) Stop() (uint64, error) {
 	f.it.Stop()
+	for range f.msgs { // until read has returned
+	}
 	if f.stopAcks == nil {
 		return f.Acked(), nil
 	}

@@ -29,3 +29,23 @@ func TestSubjectMatches(t *testing.T) {
 		}
 	}
 }
+
+// The stream sequence is read from both forms of the reply subject.
+func TestStreamSeq(t *testing.T) {
+	for _, c := range []struct {
+		reply string
+		seq   uint64
+		ok    bool
+	}{
+		{"$JS.ACK.VANTAGE_EVENTS.reader.1.4711.12.1796105139301848000.99", 4711, true},
+		{"$JS.ACK.hub.ACCHASH.VANTAGE_EVENTS.reader.1.4712.12.1796105139301848000.99.rand", 4712, true},
+		{"$JS.ACK.hub.ACCHASH.VANTAGE_EVENTS.reader.1.4713.12.1796105139301848000.99", 0, false},
+		{"_INBOX.abc", 0, false},
+		{"$JS.ACK.S.c.1.x.12.1.0", 0, false},
+	} {
+		seq, ok := streamSeq(c.reply)
+		if seq != c.seq || ok != c.ok {
+			t.Errorf("%s: %d %v, want %d %v", c.reply, seq, ok, c.seq, c.ok)
+		}
+	}
+}
