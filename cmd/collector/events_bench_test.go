@@ -224,6 +224,8 @@ func BenchmarkEvents(b *testing.B) {
 	})
 	b.Run("script", func(b *testing.B) {
 		pair(b, rawToScript,
-			func() error { return devnull(exec.Command(events, "events", "-config", cfg, "-n", count, "-exec", "cat > /dev/null")) })
+			func() error {
+				return devnull(exec.Command(events, "events", "-config", cfg, "-n", count, "-exec", "cat > /dev/null"))
+			})
 	})
 }
