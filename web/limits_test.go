@@ -22,6 +22,12 @@ import (
 // limitedFixture is a looking glass over 25 routes under 10.0.0.0/16 (12
 // of peer A, 13 of peer B), in a store opened with limits.
 func limitedFixture(t *testing.T, limits storage.QueryLimits) *httptest.Server {
+	srv, _ := limitedStore(t, limits)
+	return srv
+}
+
+// limitedStore is limitedFixture, with its store.
+func limitedStore(t *testing.T, limits storage.QueryLimits) (*httptest.Server, *storage.DB) {
 	t.Helper()
 	db, err := storage.Open(t.Context(), storage.Config{DSN: storagetest.DSN(t), Database: storagetest.Database(t), Limits: limits}, nil)
 	if err != nil {
@@ -49,7 +55,7 @@ func limitedFixture(t *testing.T, limits storage.QueryLimits) *httptest.Server {
 	}
 	srv := httptest.NewServer(New(db, Options{MaxRoutes: 100}))
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, db
 }
 
 func routesPage(t *testing.T, u string) routesResponse {

@@ -32,6 +32,10 @@ var uiFiles embed.FS
 // the next page is a link.
 const uiRoutes = 500
 
+// uiPage is the routes a page shows: uiRoutes, or fewer when the API's
+// maximum is lower.
+func (s *server) uiPage() int { return min(uiRoutes, s.opts.MaxRoutes) }
+
 // pages holds a template set per page, each with the shared layout.
 type pages struct {
 	sets   map[string]*template.Template
@@ -198,7 +202,7 @@ func (s *server) uiSearch(c echo.Context) error {
 	}
 	base.Title = base.Q
 	data := searchData{page: base, Kind: classify(base.Q)}
-	q := storage.RoutesQuery{At: at, Limit: uiRoutes}
+	q := storage.RoutesQuery{At: at, Limit: s.uiPage()}
 	var peerASN uint32
 	switch data.Kind {
 	case kindPrefix, kindAddress:
@@ -213,7 +217,7 @@ func (s *server) uiSearch(c echo.Context) error {
 			}
 		}
 		for _, m := range []storage.Match{storage.MatchExact, storage.MatchLongest, storage.MatchMore, storage.MatchLess} {
-			v := c.QueryParams()
+			v := queryCopy(c)
 			v.Set("match", m.String())
 			v.Del("cursor")
 			data.Matches = append(data.Matches, matchLink{Name: m.String(), URL: "/search?" + v.Encode(), Current: m == q.Match})
@@ -260,7 +264,7 @@ func (s *server) uiSearch(c echo.Context) error {
 		data.Routes = append(data.Routes, newRouteView(&routes[i], now))
 	}
 	if next != "" {
-		v := c.QueryParams()
+		v := queryCopy(c)
 		v.Set("cursor", next)
 		data.NextURL = "/search?" + v.Encode()
 	}
@@ -279,6 +283,16 @@ func (s *server) uiSearch(c echo.Context) error {
 		data.Explain += " at " + base.At + " UTC"
 	}
 	return s.render(c, http.StatusOK, "search", data)
+}
+
+// queryCopy is a copy of the request's query, to change for a link (echo
+// keeps the parsed query for the request's other readers).
+func queryCopy(c echo.Context) url.Values {
+	v := url.Values{}
+	for k, vs := range c.QueryParams() {
+		v[k] = slices.Clone(vs)
+	}
+	return v
 }
 
 // optAddr reads an optional address parameter.
@@ -403,7 +417,7 @@ func (s *server) uiPeer(c echo.Context) error {
 		if only != "" && f.name != only {
 			continue
 		}
-		q := storage.RoutesQuery{Prefix: f.all, Match: storage.MatchMore, At: at, Peer: addr, Host: host, Limit: uiRoutes}
+		q := storage.RoutesQuery{Prefix: f.all, Match: storage.MatchMore, At: at, Peer: addr, Host: host, Limit: s.uiPage()}
 		if v := c.QueryParam("cursor"); v != "" && only != "" {
 			if q.After, err = storage.ParseCursor(v); err != nil {
 				return s.uiFail(c, base, badRequest("cursor", v, "not the next of a previous page"))

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"fmt"
+	"html"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -160,5 +163,34 @@ func TestUIIndex(t *testing.T) {
 	_, _, body := get(t, srv.URL+"/")
 	if want := `<a href="/peers">2 peers</a>: <span class="state connected">2 connected</span>.`; !strings.Contains(string(body), want) {
 		t.Errorf("index lacks %s:\n%s", want, body)
+	}
+}
+
+// TestUIPaging: a search's next-page links walk every route once.
+func TestUIPaging(t *testing.T) {
+	_, db := limitedStore(t, storage.QueryLimits{})
+	srv := httptest.NewServer(New(db, Options{MaxRoutes: 10}))
+	defer srv.Close()
+	nextRE := regexp.MustCompile(`<a class="next" href="([^"]+)">`)
+	var rows []string
+	var pages []int
+	u := srv.URL + "/search?q=10.0.0.0/16&match=more"
+	for range 5 {
+		_, _, body := get(t, u)
+		page := string(body)
+		rows = append(rows, rowsOf(page)...)
+		pages = append(pages, len(rowsOf(page)))
+		m := nextRE.FindStringSubmatch(page)
+		if m == nil {
+			break
+		}
+		u = srv.URL + html.UnescapeString(m[1])
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r] = true
+	}
+	if fmt.Sprint(pages) != "[10 10 5]" || len(seen) != 25 {
+		t.Errorf("pages of %v rows, %d distinct of 25", pages, len(seen))
 	}
 }
