@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -299,18 +300,45 @@ func (e *liveEvent) pathItems() []pathItem {
 // frame returns the ris_message frame of the event; frames are shared
 // between clients and never changed.
 func (e *liveEvent) frame(includeRaw bool) []byte {
-	if includeRaw || e.ev.Raw == "" {
-		if e.withRaw == nil {
-			e.withRaw = appendFrame(nil, "ris_message", e.data)
-		}
-		return e.withRaw
+	if e.ev.Raw == "" {
+		includeRaw = true // the same frame either way
 	}
-	if e.noRaw == nil {
-		ev := e.ev
+	slot := &e.noRaw
+	if includeRaw {
+		slot = &e.withRaw
+	}
+	if *slot == nil {
+		*slot = appendFrame(nil, "ris_message", e.risData(includeRaw))
+	}
+	return *slot
+}
+
+// risData is the event's JSON as RIS Live writes it: the log's, except
+// that aggregator is "ASN:ADDRESS" (as RIS Live has it, and its clients
+// parse it) and raw only when asked for.
+func (e *liveEvent) risData(includeRaw bool) []byte {
+	if e.ev.Aggregator == nil && (includeRaw || e.ev.Raw == "") {
+		return e.data
+	}
+	ev := e.ev
+	if !includeRaw {
 		ev.Raw = ""
-		e.noRaw = appendFrame(nil, "ris_message", ev.AppendJSON(nil))
 	}
-	return e.noRaw
+	agg := ev.Aggregator
+	ev.Aggregator = nil
+	b := ev.AppendJSON(nil)
+	if agg != nil && len(b) > 0 && b[len(b)-1] == '}' {
+		b = append(b[:len(b)-1], `,"aggregator":"`...)
+		b = strconv.AppendUint(b, uint64(agg.ASN), 10)
+		b = append(b, ':')
+		if agg.Address.IsValid() {
+			b = agg.Address.AppendTo(b)
+		} else {
+			b = append(b, "0.0.0.0"...)
+		}
+		b = append(b, `"}`...)
+	}
+	return b
 }
 
 // appendFrame writes {"type":TYPE,"data":DATA}.

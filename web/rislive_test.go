@@ -377,6 +377,7 @@ func TestLiveMessageFormat(t *testing.T) {
 	otc := uint32(64500)
 	ev.OTC = &otc
 	ev.Announcements[0].PathIDs = []uint32{7}
+	ev.Aggregator = &schema.Aggregator{ASN: 64496, Address: netip.MustParseAddr("192.0.2.9")}
 	ev.Raw = "ffffffffffffffffffffffffffffffff001304"
 	plain := env.dial("", true)
 	plain.subscribe(map[string]any{"type": "UPDATE"})
@@ -398,6 +399,7 @@ func TestLiveMessageFormat(t *testing.T) {
 		"announcements":   `[{"family":"ipv4/unicast","next_hop":"192.0.2.254","path_ids":[7],"prefixes":["198.51.100.0/24"]}]`,
 		"withdrawals":     `["203.0.113.0/24"]`,
 		"large_community": `[[64500,1,2]]`, "otc": `64500`,
+		"aggregator": `"64496:192.0.2.9"`, // as RIS Live writes it
 	}
 	for k, w := range want {
 		b, _ := json.Marshal(data[k])
@@ -412,8 +414,8 @@ func TestLiveMessageFormat(t *testing.T) {
 	if err := json.Unmarshal(f.Data, &data); err != nil {
 		t.Fatal(err)
 	}
-	if data["raw"] != ev.Raw {
-		t.Errorf("raw with includeRaw = %v, want %s", data["raw"], ev.Raw)
+	if data["raw"] != ev.Raw || data["aggregator"] != "64496:192.0.2.9" {
+		t.Errorf("raw with includeRaw = %v (want %s), aggregator %v", data["raw"], ev.Raw, data["aggregator"])
 	}
 }
 
