@@ -7,7 +7,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -128,7 +127,9 @@ func (s *server) uiHistory(c echo.Context) error {
 	}
 	span := q.To.Sub(q.From)
 	shift := func(d time.Duration) string {
-		v := url.Values{"prefix": {p.String()}, "from": {q.From.Add(d).UTC().Format(time.RFC3339)}, "to": {q.To.Add(d).UTC().Format(time.RFC3339)}}
+		v := queryCopy(c)
+		v.Set("from", q.From.Add(d).UTC().Format(time.RFC3339))
+		v.Set("to", q.To.Add(d).UTC().Format(time.RFC3339))
 		return "/history?" + v.Encode()
 	}
 	data.Earlier, data.Later = shift(-span), shift(span)
