@@ -117,6 +117,9 @@ func TestUIPages(t *testing.T) {
 	}
 	_, _, body = get(t, srv.URL+"/history?prefix=10.1.0.0/16&from=2024-05-14T11:00:00Z&to=2024-05-14T13:00:00Z")
 	page = string(body)
+	if want := `<a href="/history?from=2024-05-14T09%3A00%3A00Z&amp;prefix=10.1.0.0%2F16&amp;to=2024-05-14T11%3A00%3A00Z">← earlier</a>`; !strings.Contains(page, want) {
+		t.Errorf("history: no link %s", want)
+	}
 	if n := strings.Count(page, `<circle class="mark announce"`); n != 2 || strings.Count(page, `<circle class="mark change"`) != 1 {
 		t.Errorf("history: %d announce marks, want 2 and 1 path change:\n%s", n, page)
 	}
