@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"go.uber.org/goleak"
 
 	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/schema"
@@ -34,6 +35,10 @@ type liveEnv struct {
 
 func newLiveEnv(t *testing.T, opts LiveOptions) *liveEnv {
 	t.Helper()
+	// Registered first, so run last: once everything below has stopped,
+	// no goroutine of the live stream (hub, replays, writers) is left.
+	others := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, others) })
 	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
