@@ -309,12 +309,18 @@ func (s *scriptReader) drain(ctx context.Context, max time.Duration) error {
 	return drainLoop(ctx, max, s.release, s.allTaken, gone)
 }
 
-// close stops the script: SIGTERM at once (it had drainWait to take what
-// was written), and acknowledges what it took.
+// close stops the script. When it has taken every line written to it, its
+// stdin is closed and it has 5 s to finish on its own (then SIGTERM, and
+// SIGKILL 5 s later); otherwise SIGTERM at once (it had drainWait to take
+// them), and what it took is acknowledged.
 func (s *scriptReader) close() error {
 	s.stopping = true
 	if !s.hasExited() {
-		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		if s.allTaken() {
+			s.f.Close() // end of input: nothing is left to count
+		} else {
+			syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		}
 	}
 	s.end(5 * time.Second)
 	if len(s.pending) > 0 {
