@@ -275,7 +275,7 @@ func (s *server) uiSearch(c echo.Context) error {
 		}
 		for _, p := range peers {
 			if p.PeerASN == peerASN {
-				data.Peers = append(data.Peers, newPeerView(p, now))
+				data.Peers = append(data.Peers, newPeerView(p))
 			}
 		}
 	}
@@ -319,7 +319,7 @@ type peerView struct {
 	Counts     []string
 }
 
-func newPeerView(p peerJSON, now time.Time) peerView {
+func newPeerView(p peerJSON) peerView {
 	v := peerView{peerJSON: p,
 		URL:   "/peer?" + url.Values{"peer": {p.Peer.String()}, "collector": {p.Host}}.Encode(),
 		Since: fmtTime(secondsTime(p.Since)), LastDown: fmtTime(secondsTime(p.LastDown)),
@@ -352,13 +352,12 @@ func (s *server) uiPeers(c echo.Context) error {
 	if err != nil {
 		return s.uiFail(c, base, err)
 	}
-	now := time.Now()
 	data := struct {
 		page
 		Peers []peerView
 	}{page: base}
 	for _, p := range peers {
-		data.Peers = append(data.Peers, newPeerView(p, now))
+		data.Peers = append(data.Peers, newPeerView(p))
 	}
 	return s.render(c, http.StatusOK, "peers", data)
 }
@@ -400,7 +399,7 @@ func (s *server) uiPeer(c echo.Context) error {
 	now := time.Now()
 	for _, p := range peers {
 		if p.Peer == addr && (host == "" || p.Host == host) {
-			v := newPeerView(p, now)
+			v := newPeerView(p)
 			data.Peer = &v
 			break
 		}
