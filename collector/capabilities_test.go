@@ -56,3 +56,19 @@ router bgp 65064
 	}
 	rec.wait(t, "FRR's session up", func(ev *schema.Event) bool { return ev.Peer == peer && ev.State == schema.StateConnected })
 }
+
+// TestOpenFitsOptionalParameters: the collector's OPEN keeps its
+// optional parameters within the 255 bytes of RFC 4271's length field,
+// as peers that do not read RFC 9072's extended form (gobgpd 3.10)
+// refuse it.
+func TestOpenFitsOptionalParameters(t *testing.T) {
+	srv, err := New(DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := (&session{srv: srv}).openMessage().AppendWire(nil)
+	const fixed = 19 + 10 // header; version, AS, hold time, BGP identifier, parameters length
+	if n := len(msg) - fixed; n > 255 || int(msg[fixed-1]) != n {
+		t.Errorf("the OPEN's optional parameters take %d bytes (length field %d): over 255, in RFC 9072's extended form", n, msg[fixed-1])
+	}
+}

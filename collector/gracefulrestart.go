@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
@@ -51,17 +52,29 @@ func grCapability() bgpwire.Capability {
 }
 
 // restart is a peer's graceful restart in progress: its stale routes,
-// kept until `until` unless a new session of the peer takes them.
+// kept until the restart time runs out (next), then, for the families
+// with a long-lived stale time (llgr, RFC 9494), each until its own
+// deadline, unless a new session of the peer takes them.
 type restart struct {
 	peer    netip.Addr
 	peerASN uint32
 	stale   adjRIBIn
-	until   time.Time
-	taken   chan struct{} // closed when a session takes the routes
+	// next is when the timer next acts: the end of the restart time,
+	// then the earliest long-lived deadline.
+	next time.Time
+	// llgr are the long-lived stale times of the peer's families; once
+	// longLived, llgrUntil their deadlines.
+	llgr      map[schema.Family]time.Duration
+	longLived bool
+	llgrUntil map[schema.Family]time.Time
+	// mu is held while the timer changes the restart (a phase change),
+	// so that a session taking it waits for the change to be complete.
+	mu    sync.Mutex
+	taken chan struct{} // closed when a session takes the routes
 }
 
-// holdRestart keeps r's routes until r.until, when they are withdrawn
-// and the peer recorded down, unless a session takes them first.
+// holdRestart keeps r's routes until r.next, when restartTimer withdraws
+// some or all of them, unless a session takes them first.
 func (s *Server) holdRestart(r *restart) {
 	r.taken = make(chan struct{})
 	s.mu.Lock()
@@ -69,14 +82,22 @@ func (s *Server) holdRestart(r *restart) {
 	ctx := s.serveCtx
 	s.mu.Unlock()
 	s.wg.Go(func() {
-		t := time.NewTimer(time.Until(r.until))
+		t := time.NewTimer(time.Until(r.next))
 		defer t.Stop()
-		select {
-		case <-r.taken:
-		case <-t.C:
-			s.endRestart(r, "graceful restart: the peer did not come back within its restart time", true)
-		case <-ctx.Done():
-			s.endRestart(r, downReason(errSessionStopped), false)
+		for {
+			select {
+			case <-r.taken:
+				return
+			case <-t.C:
+				next, ok := s.restartTimer(r)
+				if !ok {
+					return
+				}
+				t.Reset(time.Until(next))
+			case <-ctx.Done():
+				s.endRestart(r, downReason(errSessionStopped), false)
+				return
+			}
 		}
 	})
 }
@@ -85,13 +106,84 @@ func (s *Server) holdRestart(r *restart) {
 // the caller then owns.
 func (s *Server) takeRestart(peer netip.Addr) *restart {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	r := s.restarts[peer]
 	if r != nil {
 		delete(s.restarts, peer)
 		close(r.taken)
 	}
+	s.mu.Unlock()
+	if r != nil {
+		r.mu.Lock() // wait out a phase change in progress
+		r.mu.Unlock()
+	}
 	return r
+}
+
+// held says whether r is the restart the Server holds for its peer (no
+// session has taken it).
+func (s *Server) held(r *restart) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restarts[r.peer] == r
+}
+
+// restartTimer acts when r.next has come: at the end of the restart
+// time, without long-lived families, the restart ends (every route
+// withdrawn, the peer down); with them, the other families' routes are
+// withdrawn and the long-lived phase starts (a "restarting" event); in
+// that phase, the families whose deadline has passed are withdrawn, and
+// the restart ends with the last. It returns when it next acts.
+func (s *Server) restartTimer(r *restart) (next time.Time, ok bool) {
+	const expired = "graceful restart: the peer did not come back within its restart time"
+	if len(r.llgr) == 0 {
+		s.endRestart(r, expired, true)
+		return time.Time{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !s.held(r) {
+		return time.Time{}, false
+	}
+	now := time.Now()
+	if !r.longLived {
+		r.longLived = true
+		r.llgrUntil = map[schema.Family]time.Time{}
+		var longest time.Duration
+		for _, f := range slices.Clone(r.stale.fams) {
+			d, ok := r.llgr[f.family]
+			if !ok || d == 0 {
+				fr, _ := r.stale.take(f.family)
+				s.emitFlush(r.peer, r.peerASN, &fr, 0, expired)
+				continue
+			}
+			r.llgrUntil[f.family] = now.Add(d)
+			longest = max(longest, d)
+		}
+		if len(r.stale.fams) > 0 {
+			ev := schema.Event{Type: schema.TypePeerState, Peer: r.peer, PeerASN: r.peerASN, State: schema.StateRestarting,
+				Reason: fmt.Sprintf("long-lived graceful restart: the restart time ran out; the routes are kept, stale (LLGR_STALE), for up to %s", longest),
+				Routes: r.stale.counts()}
+			s.emit(&ev, now)
+		}
+	} else {
+		for _, f := range slices.Clone(r.stale.fams) {
+			if !now.Before(r.llgrUntil[f.family]) {
+				fr, _ := r.stale.take(f.family)
+				s.emitFlush(r.peer, r.peerASN, &fr, 0, "long-lived graceful restart: the peer did not come back within its long-lived stale time")
+			}
+		}
+	}
+	if len(r.stale.fams) == 0 {
+		s.endRestart(r, "long-lived graceful restart: the peer did not come back", false)
+		return time.Time{}, false
+	}
+	r.next = time.Time{}
+	for _, f := range r.stale.fams {
+		if u := r.llgrUntil[f.family]; r.next.IsZero() || u.Before(r.next) {
+			r.next = u
+		}
+	}
+	return r.next, true
 }
 
 // endRestart ends a restart that no session took: its routes are
@@ -140,7 +232,7 @@ func (s *Server) emitFlush(peer netip.Addr, peerASN uint32, fr *familyRoutes, ke
 // RFC 4724 (and RFC 8538) asks the helper to wait for.
 func (ss *session) keptFamilies(err error) []schema.Family {
 	gr := ss.peerGR
-	if gr == nil || gr.Time == 0 {
+	if gr == nil || gr.Time == 0 && len(ss.peerLLGR) == 0 {
 		return nil
 	}
 	if !ss.restarted.Load() {
@@ -156,8 +248,13 @@ func (ss *session) keptFamilies(err error) []schema.Family {
 	}
 	var out []schema.Family
 	for _, f := range gr.Families {
-		if slices.Contains(ss.families, f.Family) {
+		if gr.Time > 0 && slices.Contains(ss.families, f.Family) {
 			out = append(out, family(f.Family))
+		}
+	}
+	for f, d := range ss.peerLLGR {
+		if d > 0 && !slices.Contains(out, f) {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -187,7 +284,7 @@ func (ss *session) hardReset(n bgpwire.Notification) bgpwire.Notification {
 // runs out.
 func (ss *session) restartGracefully(err error, note *schema.Notification, kept []schema.Family) {
 	wait := time.Duration(ss.peerGR.Time) * time.Second
-	r := &restart{peer: ss.peer, peerASN: ss.peerASN, until: time.Now().Add(wait)}
+	r := &restart{peer: ss.peer, peerASN: ss.peerASN, next: time.Now().Add(wait), llgr: ss.peerLLGR}
 	if ss.stale != nil {
 		r.stale = ss.stale.stale // routes still stale from the restart before
 		ss.stale = nil
@@ -217,6 +314,9 @@ func (ss *session) restartGracefully(err error, note *schema.Notification, kept 
 		why = "the peer opened a new session"
 	}
 	ev.Reason = fmt.Sprintf("graceful restart: %s; its routes are kept, stale, for up to %s", why, wait)
+	if len(r.llgr) > 0 {
+		ev.Reason += " (then long-lived, RFC 9494)"
+	}
 	ev.Routes = append(r.stale.counts(), zero...)
 	slices.SortFunc(ev.Routes, func(a, b schema.FamilyCount) int { return compareFamily(a.Family, b.Family) })
 	ss.log.Info("peer restarting gracefully: routes kept", "reason", why, "restart_time", wait, "routes", fmt.Sprint(ev.Routes))
@@ -246,15 +346,15 @@ func (ss *session) startStale() {
 // state of family f (its graceful restart capability has f with the F
 // bit) and f was negotiated.
 func (ss *session) keepsForwarding(f schema.Family) bool {
-	if ss.peerGR == nil {
+	if ss.peerGR == nil || !slices.ContainsFunc(ss.families, func(n bgpwire.Family) bool { return family(n) == f }) {
 		return false
 	}
 	for _, g := range ss.peerGR.Families {
 		if family(g.Family) == f && g.Flags&grForwarding != 0 {
-			return slices.ContainsFunc(ss.families, func(n bgpwire.Family) bool { return family(n) == f })
+			return true
 		}
 	}
-	return false
+	return ss.llgrForwarding[f]
 }
 
 // staleUpdate takes the routes an UPDATE's event names out of the stale

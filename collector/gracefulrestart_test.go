@@ -199,20 +199,31 @@ const gobgpdGR = `
     connect-retry = 1
   [neighbors.graceful-restart.config]
     enabled = true
-    restart-time = 120
+    restart-time = GRTIME
+    long-lived-enabled = LLGR
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
     [neighbors.afi-safis.mp-graceful-restart.config]
       enabled = true
+    [neighbors.afi-safis.long-lived-graceful-restart.config]
+      enabled = LLGR
+      restart-time = 120
 `
 
 // TestGracefulRestartGoBGP: gobgpd with graceful restart announces two
 // routes and is killed (kill -9): the collector keeps them, "restarting".
 // gobgpd starts again in restarting mode (-r) and announces one of them
 // and a new one: at its End-of-RIB the other is withdrawn, the one it
-// announced again never is, and the peer is never down.
+// announced again never is, and the peer is never down. With long-lived
+// graceful restart (RFC 9494) and a restart time of 1 s, gobgpd comes
+// back in the long-lived phase, which a second "restarting" starts.
 func TestGracefulRestartGoBGP(t *testing.T) {
+	t.Run("graceful restart", func(t *testing.T) { goBGPRestart(t, false) })
+	t.Run("long-lived", func(t *testing.T) { goBGPRestart(t, true) })
+}
+
+func goBGPRestart(t *testing.T, longLived bool) {
 	gobgpd := testpeer.Need(t, "gobgpd", "gobgpd")
 	gobgp := testpeer.Need(t, "gobgp", "gobgpd")
 	rec := &recorder{}
@@ -222,7 +233,11 @@ func TestGracefulRestartGoBGP(t *testing.T) {
 	api := fmt.Sprint(testpeer.FreePort(t))
 	start := func(name, adminDown, flags string) *testpeer.Process {
 		conf := filepath.Join(dir, name+".toml")
-		text := strings.NewReplacer("PORT", fmt.Sprint(port), "ADMINDOWN", adminDown).Replace(gobgpdGR)
+		grTime := "120"
+		if longLived {
+			grTime = "1"
+		}
+		text := strings.NewReplacer("PORT", fmt.Sprint(port), "ADMINDOWN", adminDown, "GRTIME", grTime, "LLGR", fmt.Sprint(longLived)).Replace(gobgpdGR)
 		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -277,6 +292,15 @@ func TestGracefulRestartGoBGP(t *testing.T) {
 	if restarting.State != schema.StateRestarting || !slices.Equal(restarting.Routes, schema.RouteCounts{fc(v4, 2)}) {
 		t.Fatalf("after kill -9: %+v", restarting)
 	}
+	if longLived {
+		first := restarting
+		restarting = waitFor("restarting, long-lived", func(ev *schema.Event) bool {
+			return ev.Type == schema.TypePeerState && ev.Seq > first.Seq
+		})
+		if restarting.State != schema.StateRestarting || !strings.Contains(restarting.Reason, "long-lived") || !slices.Equal(restarting.Routes, schema.RouteCounts{fc(v4, 2)}) {
+			t.Fatalf("after the restart time of 1s: %+v", restarting)
+		}
+	}
 
 	second := start("gobgpd2", "true", " -r")
 	add(second, "10.46.1.0/24")
@@ -305,5 +329,73 @@ func TestGracefulRestartGoBGP(t *testing.T) {
 	again := waitFor("10.46.1.0/24 announced again", func(ev *schema.Event) bool { return ev.Seq > restarting.Seq && announces(ev, "10.46.1.0/24") })
 	if again.Duplicates != 1 || again.ImplicitWithdrawals != 0 {
 		t.Errorf("UPDATE announcing 10.46.1.0/24 again: duplicates %d, implicit withdrawals %d; want 1, 0 (the stale route, same path)", again.Duplicates, again.ImplicitWithdrawals)
+	}
+}
+
+// TestLongLivedGracefulRestart: a peer with a restart time of 1 s and a
+// long-lived stale time (RFC 9494) for IPv4 unicast closes its
+// connection: "restarting", then, when the restart time runs out, a
+// second "restarting" for the long-lived phase with the routes still
+// there. One peer comes back in that phase and keeps what it announces
+// again; the other does not, and its routes go when its 2 s long-lived
+// stale time runs out.
+func TestLongLivedGracefulRestart(t *testing.T) {
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	nh := netip.MustParseAddr("192.0.2.48")
+	llgr := func(seconds uint32) bgpwire.Capability {
+		return bgpwire.LLGRCapability(bgpwire.LLGRFamily{Family: bgpwire.IPv4Unicast, Flags: grForwarding, StaleTime: seconds})
+	}
+	open := func(local string, stale uint32) *testPeer {
+		return dialPeer(t, srv.Addr(), local, 65048, grCap(grFlagNotification, 1, true), llgr(stale))
+	}
+	for _, tc := range []struct {
+		local    string
+		stale    uint32
+		comeBack bool
+	}{{"127.0.0.48", 2, false}, {"127.0.0.49", 60, true}} {
+		peer := netip.MustParseAddr(tc.local)
+		p := open(tc.local, tc.stale)
+		var seq uint64
+		rec.next(t, peer, schema.TypePeerState, &seq)
+		p.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65048, nh))
+		p.sendUpdate(update(netip.MustParsePrefix("198.51.101.0/24"), 65048, nh))
+		rec.next(t, peer, schema.TypeUpdate, &seq)
+		rec.next(t, peer, schema.TypeUpdate, &seq)
+		p.conn.Close()
+		if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateRestarting || !strings.Contains(ev.Reason, "then long-lived") {
+			t.Fatalf("%s: after the close: %+v", tc.local, ev)
+		}
+		ev := rec.next(t, peer, schema.TypePeerState, &seq)
+		if ev.State != schema.StateRestarting || !strings.Contains(ev.Reason, "long-lived graceful restart") || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 2)}) {
+			t.Fatalf("%s: after the restart time: %+v", tc.local, ev)
+		}
+		if got := withdrawnBy(rec, peer, 0); len(got) != 0 {
+			t.Errorf("%s: withdrawn when the long-lived phase started: %v", tc.local, got)
+		}
+		llgrAt := ev.Seq
+		if !tc.comeBack {
+			down := rec.next(t, peer, schema.TypePeerState, &seq)
+			if down.State != schema.StateDown {
+				t.Fatalf("%s: after the long-lived stale time: %+v", tc.local, down)
+			}
+			want := map[string]string{
+				"198.51.100.0/24": "long-lived graceful restart: the peer did not come back within its long-lived stale time",
+				"198.51.101.0/24": "long-lived graceful restart: the peer did not come back within its long-lived stale time",
+			}
+			if got := withdrawnBy(rec, peer, llgrAt); !mapsEqual(got, want) {
+				t.Errorf("%s: withdrawn %v, want %v", tc.local, got, want)
+			}
+			continue
+		}
+		p = open(tc.local, tc.stale)
+		rec.next(t, peer, schema.TypePeerState, &seq)
+		p.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65048, nh))
+		p.sendUpdate([]byte{0, 0, 0, 0})
+		rec.wait(t, "the flush", func(ev *schema.Event) bool { return ev.Peer == peer && ev.Seq > llgrAt && len(ev.Withdrawals) > 0 })
+		want := map[string]string{"198.51.101.0/24": "graceful restart: not announced again before the End-of-RIB"}
+		if got := withdrawnBy(rec, peer, llgrAt); !mapsEqual(got, want) {
+			t.Errorf("%s: withdrawn %v, want %v", tc.local, got, want)
+		}
 	}
 }

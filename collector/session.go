@@ -35,6 +35,11 @@ type session struct {
 	// the collector's is off); grNotify: both sent the N bit (RFC 8538).
 	peerGR   *bgpwire.GracefulRestart
 	grNotify atomic.Bool
+	// peerLLGR are the long-lived stale times of the negotiated families
+	// the peer listed in its long-lived graceful restart capability (RFC
+	// 9494), llgrForwarding those with the F bit.
+	peerLLGR       map[schema.Family]time.Duration
+	llgrForwarding map[schema.Family]bool
 	// restarted: the peer opened a new session with graceful restart
 	// while this one was up.
 	restarted atomic.Bool
@@ -341,7 +346,7 @@ func (ss *session) openMessage() *bgpwire.Open {
 		o.Capabilities = append(o.Capabilities, bgpwire.AddPathCapability(addPath...))
 	}
 	if cfg.GracefulRestart {
-		o.Capabilities = append(o.Capabilities, grCapability())
+		o.Capabilities = append(o.Capabilities, grCapability(), llgrCapability())
 	}
 	return o
 }
@@ -374,6 +379,7 @@ func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
 			gr := c.GracefulRestart
 			ss.peerGR = &gr
 			ss.grNotify.Store(gr.Flags&grFlagNotification != 0)
+			ss.negotiateLLGR(mine, theirs)
 		}
 	}
 	ss.theirFamilies = theirs.Families()

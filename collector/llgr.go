@@ -1,0 +1,58 @@
+package collector
+
+import (
+	"slices"
+	"time"
+
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// Long-lived graceful restart (RFC 9494), the collector as helper: when
+// the restart time of a restarting peer runs out, the routes of the
+// families to which its long-lived graceful restart capability gives a
+// stale time are kept for that long more (a second "restarting" event
+// says so; the others are withdrawn), and a new session of the peer
+// takes them as in a graceful restart. The routes are not re-announced
+// with the LLGR_STALE community, and routes with NO_LLGR are kept as the
+// others (the Adj-RIB-In holds no attributes): consumers learn of the
+// long-lived phase from the event.
+
+// llgrFamilies are the families of the collector's long-lived graceful
+// restart capability: IPv4 and IPv6 unicast only, as the capability for
+// every family would take the OPEN's optional parameters past 255
+// bytes, and so into RFC 9072's extended form, which peers such as
+// gobgpd 3.10 refuse ("Malformed BGP Open message").
+var llgrFamilies = []bgpwire.Family{bgpwire.IPv4Unicast, bgpwire.IPv6Unicast}
+
+// llgrCapability is the long-lived graceful restart capability the
+// collector sends: llgrFamilies, with a stale time of 0 (it announces no
+// routes to keep).
+func llgrCapability() bgpwire.Capability {
+	var fams []bgpwire.LLGRFamily
+	for _, f := range llgrFamilies {
+		fams = append(fams, bgpwire.LLGRFamily{Family: f})
+	}
+	return bgpwire.LLGRCapability(fams...)
+}
+
+// negotiateLLGR notes the long-lived stale times of the peer's
+// negotiated families (of llgrFamilies), when both OPENs carry the capability (and the
+// graceful restart one, which RFC 9494 requires beside it).
+func (ss *session) negotiateLLGR(mine, theirs *bgpwire.Open) {
+	if _, ok := mine.Capability(bgpwire.CapLongLivedGR); !ok {
+		return
+	}
+	c, ok := theirs.Capability(bgpwire.CapLongLivedGR)
+	if !ok {
+		return
+	}
+	ss.peerLLGR = map[schema.Family]time.Duration{}
+	ss.llgrForwarding = map[schema.Family]bool{}
+	for _, f := range c.LLGR {
+		if slices.Contains(ss.families, f.Family) && slices.Contains(llgrFamilies, f.Family) {
+			ss.peerLLGR[family(f.Family)] = time.Duration(f.StaleTime) * time.Second
+			ss.llgrForwarding[family(f.Family)] = f.Flags&grForwarding != 0
+		}
+	}
+}
