@@ -99,6 +99,9 @@ func runEvents(args []string) error {
 	log := cfg.Log.NewLogger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	// A second Ctrl-C ends at once what the first could not (a reader
+	// that takes nothing keeps the last write waiting).
+	context.AfterFunc(ctx, stop)
 	url := cfg.NATS.URL
 	if url == "" {
 		url = "nats://" + cfg.NATS.Listen
@@ -122,6 +125,9 @@ func runEvents(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "collector events: %s from %s to %s\n", what, url, to)
 	n, err := pump(ctx, fol, ef, log)
+	if errors.Is(err, errStdoutClosed) {
+		err = nil
+	}
 	last, stopErr := fol.Stop()
 	fmt.Fprintf(os.Stderr, "collector events: %d events taken, up to stream sequence %d (go on with -seq %d)\n", n, last, last+1)
 	return errors.Join(err, stopErr)

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -141,8 +143,15 @@ func newStdoutReader(fol *bus.Follower) stdoutReader {
 	return stdoutReader{newLineWriter(os.Stdout, fol, new(int64))}
 }
 
+// errStdoutClosed ends a run whose stdout reader went away (`collector
+// events | head`): what it took is acknowledged, and that is no error.
+var errStdoutClosed = errors.New("stdout closed by its reader")
+
 func (s stdoutReader) flush() error {
 	if err := s.write(); err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return errStdoutClosed
+		}
 		return fmt.Errorf("stdout: %w", err)
 	}
 	return nil
@@ -188,6 +197,7 @@ type scriptReader struct {
 	backoff time.Duration
 	// stopping: a script that exits now is not started again.
 	stopping bool
+	stdin    atomic.Pointer[os.File] // the current run's stdin, for ctx's end
 }
 
 func startScript(ctx context.Context, cmdline string, fol *bus.Follower, log *slog.Logger) (*scriptReader, error) {
@@ -195,6 +205,12 @@ func startScript(ctx context.Context, cmdline string, fol *bus.Follower, log *sl
 	if err := s.start(fol); err != nil {
 		return nil, err
 	}
+	// A write blocked on a script that does not read ends when ctx does.
+	context.AfterFunc(ctx, func() {
+		if f := s.stdin.Load(); f != nil {
+			f.SetWriteDeadline(time.Now())
+		}
+	})
 	return s, nil
 }
 
@@ -217,6 +233,10 @@ func (s *scriptReader) start(fol *bus.Follower) error {
 	exited := s.exited
 	go func() { cmd.Wait(); close(exited) }() // owned: every path waits for exited
 	s.lineWriter = newLineWriter(w, fol, &s.total)
+	s.stdin.Store(w)
+	if s.ctx.Err() != nil {
+		w.SetWriteDeadline(time.Now())
+	}
 	s.lineWriter.pipe = true
 	return nil
 }
