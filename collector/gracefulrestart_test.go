@@ -399,3 +399,47 @@ func TestLongLivedGracefulRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestGracefulRestartNewOpen: a peer with graceful restart opens a new
+// session while its old one is up (it restarted and the old connection
+// has not timed out yet): RFC 4724 4.2 has the old one closed, without a
+// NOTIFICATION, its routes kept stale, and the new one come up.
+func TestGracefulRestartNewOpen(t *testing.T) {
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	const local = "127.0.0.50"
+	peer := netip.MustParseAddr(local)
+	nh := netip.MustParseAddr("192.0.2.50")
+	old := dialPeer(t, srv.Addr(), local, 65050, grCap(0, 60, true))
+	var seq uint64
+	rec.next(t, peer, schema.TypePeerState, &seq)
+	old.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65050, nh))
+	old.sendUpdate(update(netip.MustParsePrefix("198.51.101.0/24"), 65050, nh))
+	rec.next(t, peer, schema.TypeUpdate, &seq)
+	rec.next(t, peer, schema.TypeUpdate, &seq)
+
+	fresh := dialPeer(t, srv.Addr(), local, 65050, grCap(0x8, 60, true))
+	for {
+		h, _, _, err := bgpwire.ReadMessage(old.r, nil, bgpwire.MaxMessageLen)
+		if err != nil {
+			break // closed
+		}
+		if h.Type == bgpwire.MsgNotification {
+			t.Fatal("the old session got a NOTIFICATION")
+		}
+	}
+	ev := rec.next(t, peer, schema.TypePeerState, &seq)
+	if ev.State != schema.StateRestarting || !strings.Contains(ev.Reason, "the peer opened a new session") || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 2)}) {
+		t.Fatalf("the old session's end: %+v", ev)
+	}
+	if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateConnected {
+		t.Fatalf("then: %+v", ev)
+	}
+	fresh.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65050, nh))
+	fresh.sendUpdate([]byte{0, 0, 0, 0})
+	rec.wait(t, "the flush", func(ev *schema.Event) bool { return ev.Peer == peer && len(ev.Withdrawals) > 0 })
+	want := map[string]string{"198.51.101.0/24": "graceful restart: not announced again before the End-of-RIB"}
+	if got := withdrawnBy(rec, peer, 0); !mapsEqual(got, want) {
+		t.Errorf("withdrawn %v, want %v", got, want)
+	}
+}
