@@ -5,6 +5,10 @@ import (
 	"io"
 )
 
+// WriteMetricsTo writes the live stream's figures in Prometheus' text
+// format (they are also on the looking glass's /metrics).
+func (l *Live) WriteMetricsTo(w io.Writer) { l.writeMetrics(w) }
+
 // writeMetrics adds the live stream's figures to /metrics.
 func (l *Live) writeMetrics(w io.Writer) {
 	l.mu.Lock()

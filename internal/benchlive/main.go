@@ -48,6 +48,7 @@ func main() {
 	deflate := flag.Bool("deflate", true, "clients offer permessage-deflate (BGPalerter does)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured window to `file`")
 	mem := flag.String("memprofile", "", "write an allocation profile to `file` at the end")
+	flag.BoolVar(&progress, "v", false, "print each stage's progress every second")
 	flag.Parse()
 	cpuProfile, memProfile = *profile, *mem
 	if err := run(*clients, *rate, *seconds, *slow, *deflate); err != nil {
@@ -56,7 +57,20 @@ func main() {
 	}
 }
 
-var cpuProfile, memProfile string
+var (
+	cpuProfile, memProfile string
+	progress               bool
+)
+
+// metric returns the value of a metric line of Prometheus' text format.
+func metric(text, name string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			return v
+		}
+	}
+	return "?"
+}
 
 func prefixOf(i int) netip.Prefix {
 	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)
@@ -199,6 +213,26 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 	var cpuStart syscall.Rusage
 	warmup, window := 2*time.Second, time.Duration(seconds)*time.Second
 	sendStart := time.Now()
+	// Once a second: how far each stage is (sent, in the log, dispatched
+	// by the hub, received by the clients), to see where a backlog forms.
+	if progress {
+		log := bus.NewLog(conn)
+		wg.Go(func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+				last, _ := log.Last(ctx)
+				var m strings.Builder
+				live.WriteMetricsTo(&m)
+				fmt.Printf("  %4.0fs: in the log %d, dispatched %s, received %d\n", time.Since(sendStart).Seconds(), last, metric(m.String(), "vantage_lg_live_log_sequence"), rec.got.Load())
+			}
+		})
+	}
 	var measureStart time.Time
 	sent, sentMeasured := 0, 0
 	var evs []schema.Event
