@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -92,4 +93,63 @@ func TestLogPositions(t *testing.T) {
 	if seq, err := log.SeqAt(t.Context(), time.Now().Add(time.Hour)); err != nil || seq != 101 {
 		t.Errorf("SeqAt(after the log) = %d, %v; want 101", seq, err)
 	}
+}
+
+// BenchmarkLogFollow measures reading the log in order with Follow (the
+// live stream's reader): CPU of the whole process per event, the embedded
+// server's delivery included.
+func BenchmarkLogFollow(b *testing.B) {
+	ns, err := StartEmbedded(EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	c, err := Dial(b.Context(), Options{URL: ns.ClientURL(), Name: "follow", MaxAge: time.Hour}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	p, err := NewPublisher(c, PublisherConfig{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var evs []schema.Event
+	for i := 0; i < b.N; i++ {
+		evs = append(evs, testEvent("192.0.2.1", uint64(i+1)))
+	}
+	for i := 0; i < len(evs); i += 10_000 {
+		if err := p.Write(b.Context(), evs[i:min(i+10_000, len(evs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := p.Close(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	log := NewLog(c)
+	for {
+		last, err := log.Last(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if last >= uint64(b.N) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	errDone := errors.New("done")
+	err = log.Follow(ctx, 1, func(seq uint64, _ []byte) error {
+		if seq >= uint64(b.N) {
+			return errDone
+		}
+		return nil
+	})
+	if !errors.Is(err, errDone) {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
