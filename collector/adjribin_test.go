@@ -2,6 +2,7 @@ package collector
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
 	"reflect"
 	"runtime"
@@ -292,8 +293,9 @@ func TestAdjRIBInBytesPerRoute(t *testing.T) {
 // BenchmarkAdjRIBIn measures what counting routes adds to each real RIS
 // UPDATE (each peer with its own set): "fill" decodes the UPDATE and
 // builds its event, as BenchmarkPipeline/event does; "fill+apply" also
-// applies it to the peer's set. The difference is the counting's cost,
-// on an event just built (in cache), as in the session.
+// applies it to the peer's set, with its path hashes. The difference is
+// the counting's cost, on an event just built (in cache), as in the
+// session.
 func BenchmarkAdjRIBIn(b *testing.B) {
 	msgs := risMessages(b)
 	for _, apply := range []bool{false, true} {
@@ -318,6 +320,8 @@ func BenchmarkAdjRIBIn(b *testing.B) {
 			}
 			var u bgpwire.Update
 			var ev schema.Event
+			var hashes []uint32
+			seed := maphash.MakeSeed()
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -329,7 +333,8 @@ func BenchmarkAdjRIBIn(b *testing.B) {
 				ev = schema.Event{Type: schema.TypeUpdate, Peer: m.peer, PeerASN: m.peerASN}
 				FillUpdate(&ev, &u)
 				if apply {
-					ribs[of[j]].apply(&ev, nil)
+					hashes = pathHashes(seed, m.body, &ev, hashes)
+					ribs[of[j]].apply(&ev, hashes)
 				}
 				i++
 			}
