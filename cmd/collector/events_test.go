@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
 	"github.com/vantage-bgp/vantage/schema"
@@ -252,37 +250,6 @@ done
 	}
 }
 
-// readLog returns every event of the log, in order.
-func readLog(t *testing.T, conn *bus.Conn) []schema.Event {
-	t.Helper()
-	info, err := conn.Stream.Info(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cons, err := conn.Stream.OrderedConsumer(t.Context(), jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Stop()
-	var evs []schema.Event
-	for range info.State.Msgs {
-		m, err := it.Next(jetstream.NextMaxWait(10 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ev schema.Event
-		if err := ev.DecodeJSON(m.Data()); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, ev)
-	}
-	return evs
-}
-
 // seqRanges writes seqs as runs: 1-40 41 41-90 (a repeat shows as 41 41).
 func seqRanges(seqs []uint64) string {
 	var b strings.Builder
@@ -402,4 +369,14 @@ func (p *eventsProc) waitSeq(t *testing.T, peer netip.Addr, seq uint64) {
 			t.Fatalf("collector events did not write %s's seq %d within 60s:\n%s", peer, seq, p.stderr)
 		}
 	}
+}
+
+// readLog returns every event of the log, in order.
+func readLog(t *testing.T, conn *bus.Conn) []schema.Event {
+	t.Helper()
+	evs, err := bus.ReadAll(t.Context(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
 }

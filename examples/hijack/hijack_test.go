@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
 	"github.com/vantage-bgp/vantage/schema"
@@ -383,30 +381,9 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 // readAll returns every event of the log, in order.
 func readAll(t *testing.T, conn *bus.Conn) []schema.Event {
 	t.Helper()
-	info, err := conn.Stream.Info(t.Context())
+	evs, err := bus.ReadAll(t.Context(), conn)
 	if err != nil {
 		t.Fatal(err)
-	}
-	cons, err := conn.Stream.OrderedConsumer(t.Context(), jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	it, err := cons.Messages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Stop()
-	var evs []schema.Event
-	for range info.State.Msgs {
-		m, err := it.Next(jetstream.NextMaxWait(10 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var ev schema.Event
-		if err := ev.DecodeJSON(m.Data()); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, ev)
 	}
 	return evs
 }
