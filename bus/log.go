@@ -44,35 +44,27 @@ func (l *Log) Last(ctx context.Context) (uint64, error) {
 // Follow calls fn with every message of the log from stream sequence start
 // on (at least 1), in order, with its sequence, until ctx ends (it returns
 // nil then) or fn returns an error (returned). It waits for new messages at
-// the end of the log. A lost connection is recovered without gaps (an
-// ordered consumer goes on from the last sequence it delivered).
+// the end of the log. It reads through a Follower (an ordered consumer,
+// which a lost connection does not make skip or repeat).
 func (l *Log) Follow(ctx context.Context, start uint64, fn func(seq uint64, data []byte) error) error {
-	cons, err := l.c.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{allEvents},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    max(start, 1),
-	})
+	f, err := Follow(ctx, l.c, FollowConfig{Start: Start{Kind: StartSeq, Seq: max(start, 1)}}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("follow the event log from %d: %w", start, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1000))
-	if err != nil {
-		return fmt.Errorf("follow the event log from %d: %w", start, err)
-	}
-	defer it.Stop()
-	stop := context.AfterFunc(ctx, it.Stop)
+	defer f.Stop()
+	stop := context.AfterFunc(ctx, func() { f.Stop() })
 	defer stop()
 	for {
-		m, err := it.Next()
+		m, err := f.Next(0)
+		if ctx.Err() != nil || errors.Is(err, ErrFollowStopped) {
+			return nil
+		}
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				return nil
-			}
-			// The ordered consumer recreates itself; wait a little
-			// rather than spin while NATS is away.
+			// The ordered consumer recreates itself; wait a little rather
+			// than spin while NATS is away.
 			select {
 			case <-ctx.Done():
 				return nil
@@ -80,11 +72,10 @@ func (l *Log) Follow(ctx context.Context, start uint64, fn func(seq uint64, data
 			}
 			continue
 		}
-		md, err := m.Metadata()
-		if err != nil {
-			continue
+		if m.Seq == 0 { // the channel closed under a concurrent Stop
+			return nil
 		}
-		if err := fn(md.Sequence.Stream, m.Data()); err != nil {
+		if err := fn(m.Seq, m.Data); err != nil {
 			return err
 		}
 	}
