@@ -66,11 +66,11 @@ func (s *Server) claim(ss *session, theirs *bgpwire.Open) (prev *session, err er
 }
 
 // hasOther says whether the peer of ss has another session, opening or
-// up: a connection of the peer that fails then says nothing of its
-// state.
+// up, or is restarting gracefully: a connection of the peer that fails
+// then says nothing of its state.
 func (s *Server) hasOther(ss *session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.sessions[ss.peer]
-	return o != nil && o != ss && !o.isFinished()
+	return o != nil && o != ss && !o.isFinished() || s.restarts[ss.peer] != nil
 }

@@ -45,11 +45,14 @@ func withdrawnBy(rec *recorder, peer netip.Addr, after uint64) map[string]string
 // connection: its routes are kept ("restarting"); it comes back,
 // announces some of them again and a new one, and sends its End-of-RIB:
 // only the ones it did not announce again are withdrawn, and it is never
-// down. Then it goes away again with a restart time of 1 s: its routes
-// are withdrawn when that runs out, and it is down.
+// down, not even when a connection from its address is refused for a
+// wrong AS meanwhile. Then it goes away again with a restart time of
+// 1 s: its routes are withdrawn when that runs out, and it is down.
 func TestGracefulRestartRawPeer(t *testing.T) {
 	rec := &recorder{}
-	srv := startServerWith(t, rec, func(*Config) {})
+	srv := startServerWith(t, rec, func(c *Config) {
+		c.Peers = []PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.41/32"), ASN: 65041}}
+	})
 	const local = "127.0.0.41"
 	peer := netip.MustParseAddr(local)
 	nh := netip.MustParseAddr("192.0.2.41")
@@ -73,6 +76,16 @@ func TestGracefulRestartRawPeer(t *testing.T) {
 		t.Errorf("restarting reason %q", ev.Reason)
 	}
 	restarting := ev.Seq
+
+	// A connection from the restarting peer with a wrong AS is refused,
+	// but the peer stays restarting: no down state.
+	bad := dialRaw(t, local, srv.Addr())
+	bad.expect("wrong AS", bgpwire.MsgOpen)
+	bad.sendOpen(65999, "192.0.2.41")
+	bad.expectNotification("wrong AS", bgpwire.CodeOpenMessage, bgpwire.SubcodeBadPeerAS)
+	rec.wait(t, "the NOTIFICATION to the wrong AS", func(ev *schema.Event) bool {
+		return ev.Peer == peer && ev.Type == schema.TypeNotification && ev.Seq > restarting
+	})
 
 	p = dialPeer(t, srv.Addr(), local, 65041, grCap(0x8, 1, true)) // R bit; restart time 1s from now on
 	if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateConnected {
