@@ -282,3 +282,32 @@ func (e *liveEnv) dialWith(hc *http.Client, query string) *wsClient {
 	e.t.Cleanup(func() { conn.CloseNow() })
 	return &wsClient{t: e.t, conn: conn, frames: make(chan wsFrame, 100_000), closed: make(chan error, 1)}
 }
+
+// TestLiveStalledWrite: a client whose socket takes nothing for longer than
+// WriteTimeout is disconnected, even while its queue has room.
+func TestLiveStalledWrite(t *testing.T) {
+	env := newLiveEnv(t, LiveOptions{QueueLen: 1 << 20, WriteTimeout: 300 * time.Millisecond})
+	g := newLiveEvents()
+	stalled := env.dialWith(smallBufferClient(t), "")
+	stalled.send("ris_subscribe", map[string]any{"socketOptions": map[string]any{"acknowledge": true}})
+	if _, b, err := stalled.conn.Read(t.Context()); err != nil || !strings.Contains(string(b), "ris_subscribe_ok") {
+		t.Fatalf("ack: %s %v", b, err)
+	}
+	var prefixes []string
+	for i := 0; i < 200; i++ {
+		prefixes = append(prefixes, fmt.Sprintf("10.%d.%d.0/24", i/256, i%256))
+	}
+	for batch := 0; env.live.connected.Load() > 0; batch++ {
+		if batch == 100 {
+			t.Fatal("the stalled client is still connected after 10,000 events")
+		}
+		var evs []schema.Event
+		for i := 0; i < 100; i++ {
+			evs = append(evs, g.update(livePeerA, []uint32{64500}, prefixes...))
+		}
+		env.publish(evs...)
+	}
+	if env.live.Dropped.Load() != 0 {
+		t.Errorf("the stalled client was dropped for its queue (%d), not for its stalled write", env.live.Dropped.Load())
+	}
+}

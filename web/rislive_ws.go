@@ -110,18 +110,24 @@ func (l *Live) serveWS(ctx context.Context, conn *websocket.Conn, resume resumeP
 	}
 }
 
-// writeWS sends the client's frames until it ends.
+// writeWS sends the client's frames until it ends. A write that takes
+// longer than WriteTimeout closes the connection; the timer is the
+// connection's own, reset per write (a context per write would cost an
+// allocation and a timer each, and the library's timeout machinery).
 func (l *Live) writeWS(ctx context.Context, conn *websocket.Conn, c *client) {
 	defer conn.CloseNow()
+	stall := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
+	stall.Stop()
+	defer stall.Stop()
 	for {
 		f, final, ok := c.next(ctx)
 		if !ok {
 			conn.Close(websocket.StatusNormalClosure, "")
 			return
 		}
-		wctx, cancel := context.WithTimeout(ctx, l.opts.WriteTimeout)
-		err := conn.Write(wctx, websocket.MessageText, f)
-		cancel()
+		stall.Reset(l.opts.WriteTimeout)
+		err := conn.Write(context.Background(), websocket.MessageText, f)
+		stall.Stop()
 		if err != nil {
 			return
 		}
