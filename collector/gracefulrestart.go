@@ -194,6 +194,7 @@ func (s *Server) endRestart(r *restart, reason string, flush bool) {
 	mine := s.restarts[r.peer] == r
 	if mine {
 		delete(s.restarts, r.peer)
+		close(r.taken) // the timer's goroutine is done
 	}
 	s.mu.Unlock()
 	if !mine {

@@ -456,3 +456,28 @@ func TestGracefulRestartNewOpen(t *testing.T) {
 		t.Errorf("withdrawn %v, want %v", got, want)
 	}
 }
+
+// TestReloadEndsRestart: a reload that removes the neighbor of a
+// restarting peer records it down at once.
+func TestReloadEndsRestart(t *testing.T) {
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	const local = "127.0.0.53"
+	peer := netip.MustParseAddr(local)
+	p := dialPeer(t, srv.Addr(), local, 65053, grCap(0, 120, true))
+	var seq uint64
+	rec.next(t, peer, schema.TypePeerState, &seq)
+	p.sendUpdate(update(netip.MustParsePrefix("198.51.100.0/24"), 65053, netip.MustParseAddr("192.0.2.53")))
+	rec.next(t, peer, schema.TypeUpdate, &seq)
+	p.conn.Close()
+	if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateRestarting {
+		t.Fatalf("after the close: %+v", ev)
+	}
+	if err := srv.Reload([]PeerRule{{Prefix: netip.MustParsePrefix("127.0.0.54/32")}}); err != nil {
+		t.Fatal(err)
+	}
+	ev := rec.next(t, peer, schema.TypePeerState, &seq)
+	if ev.State != schema.StateDown || !strings.Contains(ev.Reason, "removed or disabled") || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 0)}) {
+		t.Fatalf("after the reload: %+v", ev)
+	}
+}

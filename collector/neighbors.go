@@ -151,11 +151,11 @@ func sameNeighbor(a, b PeerRule) bool {
 
 // Reload applies a changed list of neighbors without touching the
 // sessions whose neighbor is unchanged: a session whose neighbor is gone
-// or disabled ends with a Cease NOTIFICATION 6/3 (peer de-configured), one
-// whose neighbor changed (in more than its description) with 6/6 (other
-// configuration change) and may
-// connect again under the new settings; MD5 keys and active neighbors
-// follow. It returns what it could not apply (MD5 keys), the rest applied.
+// or disabled ends with a Cease NOTIFICATION 6/3 (peer de-configured),
+// one whose neighbor changed (in more than its description) with 6/6
+// (other configuration change) and may connect again under the new
+// settings; a gone or disabled neighbor that is restarting gracefully is
+// down at once; MD5 keys and active neighbors follow. It returns what it could not apply (MD5 keys), the rest applied.
 func (s *Server) Reload(rules []PeerRule) error {
 	c := s.cfg
 	c.Peers = rules
@@ -182,6 +182,14 @@ func (s *Server) Reload(rules []PeerRule) error {
 			resets = append(resets, reset{ss, bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeOtherConfigChange}, "neighbor changed"})
 		}
 	}
+	// A restarting peer whose neighbor is gone or disabled will not be
+	// let back: its stale routes go now.
+	var gone []*restart
+	for peer, r := range s.restarts {
+		if rule, ok := matchRule(rules, peer); !ok || rule.Disabled {
+			gone = append(gone, r)
+		}
+	}
 	for peer, d := range s.dialers {
 		if r, ok := matchRule(rules, peer); !ok || !sameNeighbor(r, d.rule) {
 			d.stop()
@@ -197,7 +205,10 @@ func (s *Server) Reload(rules []PeerRule) error {
 		r.ss.notify(r.note)
 		r.ss.stop()
 	}
-	s.log.Info("neighbors reloaded", "rules", len(rules), "sessions_closed", len(resets))
+	for _, r := range gone {
+		s.endRestart(r, "graceful restart: the neighbor was removed or disabled", false)
+	}
+	s.log.Info("neighbors reloaded", "rules", len(rules), "sessions_closed", len(resets), "restarts_ended", len(gone))
 	return err
 }
 
