@@ -167,15 +167,23 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 		return c, nil
 	}
 	start := time.Now()
+	var readers []*websocket.Conn
+	defer func() {
+		for _, c := range readers {
+			c.CloseNow()
+		}
+	}()
 	for i := 0; i < nClients; i++ {
 		c, err := dial(`"prefix":"` + prefixOf(i).String() + `",`)
 		if err != nil {
 			return fmt.Errorf("client %d: %w", i, err)
 		}
+		readers = append(readers, c)
 		wg.Go(func() {
-			defer c.CloseNow()
 			for {
-				_, b, err := c.Read(ctx)
+				// No deadline: a context that can end costs the library a
+				// timer per read; the connection is closed at the end.
+				_, b, err := c.Read(context.Background())
 				if err != nil {
 					return
 				}
