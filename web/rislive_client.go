@@ -49,7 +49,7 @@ const maxSubscriptions = 100_000
 
 // errTooSlow is the final error of a client dropped by the hub.
 func errTooSlow(queue int) error {
-	return fmt.Errorf("client too slow: more than %d messages waiting; closing the connection (see socketOptions and filters to receive less)", queue)
+	return fmt.Errorf("client too slow: more than %d messages waiting; closing the connection; subscribe to less, or read faster", queue)
 }
 
 // kill ends the client with a final error; the first call wins.
