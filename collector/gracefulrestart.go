@@ -41,11 +41,11 @@ const restartTime = 120
 const flushChunk = 500
 
 // grCapability is the graceful restart capability the collector sends:
-// the notification bit, and every family it offers, without the
+// the notification bit, and the families it offers, without the
 // forwarding bit (it forwards nothing).
-func grCapability() bgpwire.Capability {
+func grCapability(fams []bgpwire.Family) bgpwire.Capability {
 	gr := bgpwire.GracefulRestart{Flags: grFlagNotification, Time: restartTime}
-	for _, f := range Families {
+	for _, f := range fams {
 		gr.Families = append(gr.Families, bgpwire.GRFamily{Family: f})
 	}
 	return bgpwire.GracefulRestartCapability(gr)

@@ -26,14 +26,16 @@ import (
 var llgrFamilies = []bgpwire.Family{bgpwire.IPv4Unicast, bgpwire.IPv6Unicast}
 
 // llgrCapability is the long-lived graceful restart capability the
-// collector sends: llgrFamilies, with a stale time of 0 (it announces no
-// routes to keep).
-func llgrCapability() bgpwire.Capability {
+// collector sends: those of llgrFamilies it offers, with a stale time of
+// 0 (it announces no routes to keep); none when it offers neither.
+func llgrCapability(offered []bgpwire.Family) (bgpwire.Capability, bool) {
 	var fams []bgpwire.LLGRFamily
 	for _, f := range llgrFamilies {
-		fams = append(fams, bgpwire.LLGRFamily{Family: f})
+		if slices.Contains(offered, f) {
+			fams = append(fams, bgpwire.LLGRFamily{Family: f})
+		}
 	}
-	return bgpwire.LLGRCapability(fams...)
+	return bgpwire.LLGRCapability(fams...), len(fams) > 0
 }
 
 // negotiateLLGR notes the long-lived stale times of the peer's

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"syscall"
 	"time"
@@ -146,7 +147,7 @@ func (s *Server) dial(ctx context.Context, peer netip.Addr, r PeerRule) {
 // they differ in nothing but the description.
 func sameNeighbor(a, b PeerRule) bool {
 	a.Description, b.Description = "", ""
-	return a == b
+	return reflect.DeepEqual(a, b)
 }
 
 // Reload applies a changed list of neighbors without touching the

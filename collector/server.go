@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/schema"
 )
 
@@ -36,6 +38,10 @@ type PeerRule struct {
 	// MaxSessions bounds the sessions of a range at once; 0: no limit.
 	MaxSessions int
 	Disabled    bool
+	// Families are the families offered to the neighbor (nil: every one
+	// of Families); NoAddPath asks it for no ADD-PATH.
+	Families  []bgpwire.Family
+	NoAddPath bool
 }
 
 // Config is the collector's configuration.
@@ -124,6 +130,11 @@ func (c *Config) Validate() error {
 	for i, p := range c.Peers {
 		if !p.Prefix.IsValid() {
 			return fmt.Errorf("collector.peers[%d].address: not a prefix", i)
+		}
+		for _, f := range p.Families {
+			if !slices.Contains(Families, f) {
+				return fmt.Errorf("collector.peers[%d].families: %s is not a family the collector decodes", i, f)
+			}
 		}
 	}
 	return nil

@@ -336,9 +336,10 @@ func (ss *session) openMessage() *bgpwire.Open {
 		},
 	}
 	var addPath []bgpwire.AddPathFamily
-	for _, f := range Families {
+	fams := ss.offered()
+	for _, f := range fams {
 		o.Capabilities = append(o.Capabilities, bgpwire.MultiprotocolCapability(f))
-		if cfg.AddPath && bgpwire.IsPrefixFamily(f) {
+		if cfg.AddPath && !ss.rule.NoAddPath && bgpwire.IsPrefixFamily(f) {
 			addPath = append(addPath, bgpwire.AddPathFamily{Family: f, Mode: bgpwire.AddPathReceive})
 		}
 	}
@@ -346,9 +347,21 @@ func (ss *session) openMessage() *bgpwire.Open {
 		o.Capabilities = append(o.Capabilities, bgpwire.AddPathCapability(addPath...))
 	}
 	if cfg.GracefulRestart {
-		o.Capabilities = append(o.Capabilities, grCapability(), llgrCapability())
+		o.Capabilities = append(o.Capabilities, grCapability(fams))
+		if c, ok := llgrCapability(fams); ok {
+			o.Capabilities = append(o.Capabilities, c)
+		}
 	}
 	return o
+}
+
+// offered are the families the collector offers the peer: its
+// neighbor's, or every one it decodes.
+func (ss *session) offered() []bgpwire.Family {
+	if len(ss.rule.Families) > 0 {
+		return ss.rule.Families
+	}
+	return Families
 }
 
 // holdTime is the hold time the collector proposes: the neighbor's, or

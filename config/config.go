@@ -2,7 +2,8 @@
 // the collector and the looking glass, each reading the sections it needs.
 //
 //	collector:  {name, listen, asn, router_id, peers: [{address, asn, description, password, ttl_security,
-//	            active, port, hold_time, max_prefix, max_prefix_restart, max_sessions, disabled}],
+//	            active, port, hold_time, max_prefix, max_prefix_restart, max_sessions, disabled,
+//	            families, add_path}],
 //	            store, metrics_listen, store_raw, open_timeout,
 //	            graceful_restart, stale_time}
 //	nats:       {url, listen, store_dir}
@@ -27,6 +28,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +114,20 @@ type PeerConfig struct {
 	MaxSessions int `yaml:"max_sessions"`
 	// Disabled refuses the neighbor (and closes its session on reload).
 	Disabled bool `yaml:"disabled"`
+	// Families are the address families offered to the neighbor, as
+	// "ipv4/unicast"; empty: every family the collector decodes.
+	Families []string `yaml:"families"`
+	// AddPath is "receive" (or empty: the default) to ask the neighbor
+	// for every path (ADD-PATH), "off" not to.
+	AddPath string `yaml:"add_path"`
+}
+
+// FamilyNames are the families the collector decodes (collector.Families),
+// by name: the values of collector.peers[].families.
+var FamilyNames = []string{
+	"ipv4/unicast", "ipv6/unicast", "ipv4/multicast", "ipv6/multicast",
+	"ipv4/labeled", "ipv6/labeled", "ipv4/vpn", "ipv6/vpn",
+	"ipv4/flowspec", "ipv6/flowspec", "l2vpn/evpn", "l2vpn/vpls", "ls/ls",
 }
 
 // NATS configures the event bus.
@@ -325,6 +341,14 @@ func (c Config) Validate() error {
 		}
 		if p.MaxSessions < 0 {
 			bad(key("max_sessions"), "%d: must not be negative (0: no limit)", p.MaxSessions)
+		}
+		for _, f := range p.Families {
+			if !slices.Contains(FamilyNames, f) {
+				bad(key("families"), "%q: not a family the collector decodes; want some of %s", f, strings.Join(FamilyNames, ", "))
+			}
+		}
+		if p.AddPath != "" && p.AddPath != "receive" && p.AddPath != "off" {
+			bad(key("add_path"), "%q: want receive or off", p.AddPath)
 		}
 	}
 

@@ -118,6 +118,8 @@ func TestParseErrors(t *testing.T) {
 		{"collector: {peers: [{address: 10.0.0.1/32, hold_time: 2s}]}", []string{"collector.peers[0].hold_time: 2s"}},
 		{"collector: {peers: [{address: 10.0.0.1/32, max_prefix: -1}]}", []string{"collector.peers[0].max_prefix: -1"}},
 		{"collector: {peers: [{address: 10.0.0.1/32, max_sessions: x}]}", []string{`collector.peers[0].max_sessions: "x"`}},
+		{"collector: {peers: [{address: 10.0.0.1/32, families: [ipv4/unicast, ipv4/bogus]}]}", []string{`collector.peers[0].families: "ipv4/bogus": not a family`}},
+		{"collector: {peers: [{address: 10.0.0.1/32, add_path: both}]}", []string{`collector.peers[0].add_path: "both": want receive or off`}},
 		{"collector: {peers: [{address: 10.0.0.1/32, port: 70000}]}", []string{"collector.peers[0].port: 70000"}},
 		{"collector: {peers: [{address: 10.0.0.1/32, passwd: x}]}", []string{"collector.peers[0].passwd: unknown key"}},
 		{"collector: {peers: [{address: 10.0.0.1/32, password: " + strings.Repeat("k", 81) + "}]}", []string{"collector.peers[0].password: 81 bytes"}},

@@ -22,9 +22,11 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/config"
+	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
 	"github.com/vantage-bgp/vantage/web"
 )
@@ -305,11 +307,18 @@ func collectorConfig(cfg config.Config) collector.Config {
 	c.StaleTime = cfg.Collector.StaleTime
 	c.Peers = nil
 	for _, p := range cfg.Collector.Peers {
-		c.Peers = append(c.Peers, collector.PeerRule{
+		r := collector.PeerRule{
 			Prefix: p.Address, ASN: p.ASN, Description: p.Description, Password: p.Password, TTLSecurity: p.TTLSecurity,
 			Active: p.Active, Port: p.Port, HoldTime: p.HoldTime, MaxPrefix: p.MaxPrefix, MaxPrefixRestart: p.MaxPrefixRestart,
-			MaxSessions: p.MaxSessions, Disabled: p.Disabled,
-		})
+			MaxSessions: p.MaxSessions, Disabled: p.Disabled, NoAddPath: p.AddPath == "off",
+		}
+		for _, name := range p.Families {
+			// config.Validate has checked the names.
+			if f, err := schema.ParseFamily(name); err == nil {
+				r.Families = append(r.Families, bgpwire.Family{AFI: bgpwire.AFI(f.AFI), SAFI: bgpwire.SAFI(f.SAFI)})
+			}
+		}
+		c.Peers = append(c.Peers, r)
 	}
 	return c
 }
