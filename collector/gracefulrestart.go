@@ -26,7 +26,8 @@ import (
 // no longer stale, and at the peer's End-of-RIB for a family the ones it
 // did not send are withdrawn, as they are when the new OPEN does not
 // keep the family's forwarding state, or when no End-of-RIB came within
-// Config.StaleTime.
+// Config.StaleTime. Long-lived graceful restart (llgr.go) extends the
+// wait; enhanced route refresh (refresh.go) uses the same stale routes.
 
 // grFlagNotification is the N bit of the capability's flags (RFC 8538).
 const grFlagNotification = 0x4
@@ -361,8 +362,8 @@ func (ss *session) keepsForwarding(f schema.Family) bool {
 // staleUpdate takes the routes an UPDATE's event names out of the stale
 // ones (counting those it announces again as duplicates or implicit
 // withdrawals, with ss.hashes) and adds the stale count to its
-// families' counts; at an
-// End-of-RIB, staleEndOfRIB withdraws the family's routes still stale.
+// families' counts. At an End-of-RIB, staleEndOfRIB withdraws the
+// family's routes still stale.
 func (ss *session) staleUpdate(ev *schema.Event) {
 	if ss.stale == nil {
 		return
