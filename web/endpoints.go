@@ -99,7 +99,7 @@ var endpoints = []endpoint{
 	{Path: "/metrics", Tag: "ops", Summary: "Prometheus metrics of the looking glass", Produces: "text/plain"},
 
 	{Path: "/v1/ws/", Tag: "stream", Summary: "RIS Live compatible WebSocket stream of the event log",
-		Desc: "Send ris_subscribe (host, type, require, peer, path, prefix, moreSpecific, lessSpecific, socketOptions.includeRaw/acknowledge), ris_unsubscribe, ping; receive ris_message frames. 503 when lg has no event log.",
+		Desc: "Send ris_subscribe (host, type, require, peer, path, prefix, moreSpecific, lessSpecific, socketOptions.includeRaw/acknowledge; Vantage's community, family, since, afterId), ris_unsubscribe, ping, request_rrc_list; receive ris_message, ris_subscribe_ok, pong, ris_rrc_list and ris_error frames. 503 when lg has no event log.",
 		Params: []param{{Name: "since", Desc: "resume from this time: " + timeDesc}, {Name: "afterId", Desc: "resume after this event id"},
 			{Name: "client", Desc: "the client's name (RIS Live's; ignored)"}},
 		Produces: "application/json", Open: true},
