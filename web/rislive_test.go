@@ -631,3 +631,34 @@ func BenchmarkLiveDispatch(b *testing.B) {
 		b.Fatalf("%d clients dropped", l.Dropped.Load())
 	}
 }
+
+// TestLiveManySubscriptions: one socket with 2,000 subscriptions (one
+// ris_subscribe per prefix, as BGPalerter sends them) gets every matching
+// event once, also one that matches several of them.
+func TestLiveManySubscriptions(t *testing.T) {
+	env := newLiveEnv(t, LiveOptions{})
+	g := newLiveEvents()
+	c := env.dial("", true)
+	prefix := func(i int) string { return fmt.Sprintf("10.%d.%d.0/24", i/256, i%256) }
+	const n = 2000
+	for i := 0; i < n; i++ {
+		c.send("ris_subscribe", map[string]any{"prefix": prefix(i), "moreSpecific": true, "type": "UPDATE", "host": nil,
+			"socketOptions": map[string]any{"includeRaw": false, "acknowledge": i == n-1}})
+	}
+	c.expect("ris_subscribe_ok")
+	var evs []schema.Event
+	for i := 0; i < n; i += 10 {
+		evs = append(evs, g.update(livePeerA, []uint32{64500}, prefix(i)))
+	}
+	both := g.update(livePeerA, []uint32{64500}, prefix(1), prefix(2), "192.0.2.0/24")
+	none := g.update(livePeerA, []uint32{64500}, "192.0.2.0/24")
+	end := g.update(livePeerA, []uint32{64500}, prefix(n-1))
+	env.publish(append(evs, both, none, end)...)
+	var want []string
+	for _, e := range append(evs, both) {
+		want = append(want, e.ID)
+	}
+	if got := c.idsUntil(end.ID); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %d events, want %d: %.300v", len(got), len(want), got)
+	}
+}
