@@ -67,6 +67,7 @@ const (
 var distributedTables = []distributedTable{
 	{"route_events", routeShardingKey},
 	{"routes_current", routeShardingKey},
+	{"routes_by_origin", routeShardingKey},
 	{"rib_snapshots", routeShardingKey},
 	{"peer_events", peerShardingKey},
 	{"peer_seen", peerShardingKey},

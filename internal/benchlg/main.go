@@ -76,6 +76,7 @@ type config struct {
 	tcpPort     int
 	httpPort    int
 	rebuild     bool
+	migrate     bool
 	shared      string
 	ribs        string
 	updates     string
@@ -101,6 +102,7 @@ func main() {
 	flag.IntVar(&c.tcpPort, "tcp-port", 19310, "native `port` of the dedicated server")
 	flag.IntVar(&c.httpPort, "http-port", 18310, "HTTP `port` of the dedicated server")
 	flag.BoolVar(&c.rebuild, "rebuild", false, "build the data set again even if -data holds one with the same parameters")
+	flag.BoolVar(&c.migrate, "migrate", false, "a data set of an older schema version is migrated (by storage.Open, as a store would be) instead of built again")
 	flag.StringVar(&c.shared, "shared", "", "the shared data `dir` (default $VANTAGE_SHARED_DATA, else ../shared/data)")
 	flag.StringVar(&c.ribs, "ribs", strings.Join(defaultRIBs, ","), "comma-separated RIB `files` (relative to -shared) the data set is made of")
 	flag.StringVar(&c.updates, "updates", "mrt/mrt-rs/res/updates.20190101.0000.gz", "RIS updates `file` (relative to -shared) for the bytes-on-disk and insert-rate comparisons")
@@ -171,7 +173,12 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	meter := &cpuMeter{pids: []int{os.Getpid()}}
 	metaPath := filepath.Join(c.dataDir, metaFile)
 	restored := false
-	if m, err := loadMeta(metaPath); err == nil && !c.rebuild && sameParams(m.Params, c.p) && m.SchemaVersion == schema.Version() && haveSnapshot(c.dataDir, dbName) {
+	// migrating: a data set of an older schema, to migrate (-migrate).
+	migrating := false
+	if m, err := loadMeta(metaPath); err == nil && c.migrate && !c.rebuild && sameParams(m.Params, c.p) && m.SchemaVersion < schema.Version() {
+		migrating = true
+	}
+	if m, err := loadMeta(metaPath); err == nil && !c.rebuild && sameParams(m.Params, c.p) && (m.SchemaVersion == schema.Version() || migrating) && haveSnapshot(c.dataDir, dbName) {
 		if err := restoreSnapshot(c.dataDir, dbName); err != nil {
 			logf("not restoring the data set as built (what earlier runs ingested stays): %v", err)
 		} else {
@@ -181,7 +188,7 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	cfg := storage.Config{Database: dbName, Server: storage.ServerConfig{DataDir: c.dataDir, TCPPort: c.tcpPort, HTTPPort: c.httpPort, ExitWithStarter: true}}
 	// A data set to build again is dropped before storage.Open, which
 	// would first migrate it to the current schema (copying the history).
-	if m, err := loadMeta(metaPath); err != nil || c.rebuild || !sameParams(m.Params, c.p) || m.SchemaVersion != schema.Version() {
+	if m, err := loadMeta(metaPath); !migrating && (err != nil || c.rebuild || !sameParams(m.Params, c.p) || m.SchemaVersion != schema.Version()) {
 		if err := dropBefore(ctx, cfg.Server, c.dataDir, dbName); err != nil {
 			return err
 		}
@@ -231,6 +238,16 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		reason = "no data set in " + c.dataDir
 	case !sameParams(m.Params, c.p):
 		reason = "other parameters"
+	case migrating:
+		// storage.Open migrated it: it is the data set of this schema now.
+		logf("data set migrated from schema version %d to %d", m.SchemaVersion, schema.Version())
+		m.Schema, m.SchemaVersion = fp, schema.Version()
+		if err := takeSnapshot(ctx, a, c.dataDir, dbName); err != nil {
+			return err
+		}
+		if err := saveMeta(metaPath, m); err != nil {
+			return err
+		}
 	case m.Schema != fp || m.SchemaVersion != schema.Version():
 		reason = "the schema changed"
 	}
