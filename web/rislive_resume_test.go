@@ -85,6 +85,11 @@ func TestLiveResume(t *testing.T) {
 	if got := c4.idsUntil(last.ID); len(got) != 0 {
 		t.Errorf("after an unknown afterId got %v before the new event", got)
 	}
+	for _, c := range []*wsClient{c2, c3, c4} {
+		c.conn.Close(websocket.StatusNormalClosure, "")
+	}
+	stream.close()
+	env.waitForgotten()
 }
 
 // TestLiveSlowClient: a client that stops reading is dropped with a final
@@ -193,7 +198,10 @@ func TestLiveStream(t *testing.T) {
 }
 
 // streamClient reads /v1/stream/'s lines.
-type streamClient struct{ lines chan wsFrame }
+type streamClient struct {
+	lines chan wsFrame
+	close func() error
+}
 
 func (e *liveEnv) stream(t *testing.T, query, subscribe string) *streamClient {
 	t.Helper()
@@ -207,10 +215,10 @@ func (e *liveEnv) stream(t *testing.T, query, subscribe string) *streamClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { resp.Body.Close() })
+	s := &streamClient{lines: make(chan wsFrame, 100_000), close: resp.Body.Close}
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
 		t.Fatalf("/v1/stream/: %s %s", resp.Status, resp.Header.Get("Content-Type"))
 	}
-	s := &streamClient{lines: make(chan wsFrame, 100_000)}
 	go func() {
 		defer close(s.lines)
 		sc := bufio.NewScanner(resp.Body)

@@ -49,6 +49,7 @@ func (s *server) liveStream(c echo.Context) error {
 		return c.NoContent(http.StatusOK)
 	}
 	cl := l.newClient()
+	defer l.leave(cl) // last: after the replay, which could join cl again
 	if err := cl.subscribe(req.subs); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, SubscribeHeader+": "+err.Error())
 	}
@@ -59,7 +60,6 @@ func (s *server) liveStream(c echo.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	defer l.leave(cl)
 	if resume.isZero() {
 		l.joinNow(cl)
 	} else {

@@ -360,11 +360,19 @@ func TestLiveFilters(t *testing.T) {
 	for _, c := range clients {
 		c.conn.Close(websocket.StatusNormalClosure, "")
 	}
-	waitFor(t, "the hub to forget the closed sockets", func() bool {
-		env.live.mu.Lock()
-		defer env.live.mu.Unlock()
-		x := env.live.index
-		return len(env.live.clients) == 0 && len(x.byPrefix) == 0 && len(x.other) == 0 && x.lens == [2][129]int{}
+	env.waitForgotten()
+}
+
+// waitForgotten waits until the hub holds no client: no connection, none
+// joined, nothing indexed.
+func (e *liveEnv) waitForgotten() {
+	e.t.Helper()
+	waitFor(e.t, "the hub to forget the closed connections", func() bool {
+		l := e.live
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		x := l.index
+		return l.connected.Load() == 0 && len(l.clients) == 0 && len(x.byPrefix) == 0 && len(x.other) == 0 && x.lens == [2][129]int{}
 	})
 }
 

@@ -88,12 +88,14 @@ type wsSession struct {
 }
 
 func (l *Live) serveWS(ctx context.Context, conn *websocket.Conn, resume resumePoint) {
+	c := l.newClient()
+	// Last: once the writer and any replay have ended, none can join the
+	// client to the hub again.
+	defer l.leave(c)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	c := l.newClient()
-	defer l.leave(c)
 	wg.Go(func() {
 		l.writeWS(ctx, conn, c)
 		cancel()
