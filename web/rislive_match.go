@@ -89,6 +89,14 @@ func (s *subscription) prefixMatches(p netip.Prefix) bool {
 
 func matchCommunity(fs []communityFilter, e *schema.Event) bool {
 	for _, f := range fs {
+		if f.ext != "" {
+			for _, ec := range e.ExtCommunity {
+				if ec.String() == f.ext {
+					return true
+				}
+			}
+			continue
+		}
 		if f.large {
 			if slices.Contains(e.LargeCommunity, f.lc) {
 				return true

@@ -345,17 +345,27 @@ func explainJSON(err error) error {
 	return err
 }
 
-// communityFilter is a standard (A:B) or large (A:B:C) community.
+// communityFilter is a standard (A:B), large (A:B:C) or extended
+// (rt:..., soo:..., 0xHEX, as the event's ext_community writes it)
+// community.
 type communityFilter struct {
 	text  string
 	large bool
 	std   schema.Community
 	lc    schema.LargeCommunity
+	ext   string // the extended community's canonical text; "" for others
 }
 
 func parseCommunityFilter(s string) (communityFilter, error) {
+	if strings.HasPrefix(s, "rt:") || strings.HasPrefix(s, "soo:") || strings.HasPrefix(s, "0x") {
+		var ec schema.ExtCommunity
+		if err := ec.UnmarshalText([]byte(s)); err != nil {
+			return communityFilter{}, fmt.Errorf("community %q: an extended community is rt:ASN:N, rt:IP:N, soo:... or 0xHEX of 8 or 20 bytes", s)
+		}
+		return communityFilter{text: s, ext: ec.String()}, nil
+	}
 	parts := strings.Split(s, ":")
-	bad := fmt.Errorf("community %q: want ASN:VALUE (standard, each 0-65535) or GLOBAL:LOCAL1:LOCAL2 (large, each 0-4294967295)", s)
+	bad := fmt.Errorf("community %q: want ASN:VALUE (standard, each 0-65535), GLOBAL:LOCAL1:LOCAL2 (large, each 0-4294967295) or an extended one (rt:ASN:N, soo:ASN:N, 0xHEX)", s)
 	var n [3]uint64
 	for i, p := range parts {
 		if i >= 3 {

@@ -300,6 +300,9 @@ func TestLiveFilters(t *testing.T) {
 	ex.Community = []schema.Community{{64500, 100}}
 	ex.LargeCommunity = []schema.LargeCommunity{{64500, 1, 2}}
 	evs["exact"] = ex
+	mo := evs["more"]
+	mo.ExtCommunity = []schema.ExtCommunity{{0x02, 0x02, 0, 0, 0xfd, 0xe8, 0, 7}} // rt:65000:7, 4-octet AS form
+	evs["more"] = mo
 	st := evs["state"]
 	st.State = schema.StateConnected
 	evs["state"] = st
@@ -330,6 +333,7 @@ func TestLiveFilters(t *testing.T) {
 		{"community", map[string]any{"community": "64500:100"}, []string{"exact"}},
 		{"large community", map[string]any{"community": []string{"64500:1:2", "1:2"}}, []string{"exact"}},
 		{"family", map[string]any{"family": "ipv6/unicast"}, []string{"v6"}},
+		{"extended community", map[string]any{"community": "rt:65000:7"}, []string{"more"}},
 	}
 	clients := make([]*wsClient, len(cases))
 	for i, c := range cases {
@@ -515,6 +519,7 @@ func TestLiveBadInput(t *testing.T) {
 		{`{"type":"ris_subscribe","data":{"require":"bogus"}}`, `require "bogus"`},
 		{`{"type":"ris_subscribe","data":{"peer":"not-an-ip"}}`, `peer "not-an-ip"`},
 		{`{"type":"ris_subscribe","data":{"community":"1:2:3:4"}}`, `community "1:2:3:4"`},
+		{`{"type":"ris_subscribe","data":{"community":"rt:x:1"}}`, `community "rt:x:1": an extended community`},
 		{`{"type":"ris_subscribe","data":{"family":"ipv5/unicast"}}`, `family "ipv5/unicast"`},
 		{`{"type":"ris_subscribe","data":{"since":"yesterday"}}`, `since "yesterday"`},
 		{`{"type":"ris_subscribe","data":{"since":"2024-01-01T00:00:00Z","afterId":"x"}}`, "not both"},
