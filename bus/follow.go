@@ -46,7 +46,8 @@ type FollowConfig struct {
 	Filters []string
 	// Durable names a consumer that keeps the reader's position on the
 	// server: a reader that stops and starts again under the same name
-	// goes on after the last event it acknowledged. One reader per name.
+	// goes on after the last event it acknowledged. One reader per name:
+	// Follow refuses a name whose consumer has a reader waiting.
 	// Empty: an ephemeral (ordered) consumer, gone when the reader stops.
 	Durable string
 	// Start is where the reader starts; with an existing durable, a Kind
@@ -192,6 +193,9 @@ func (f *Follower) durable(ctx context.Context, c *Conn) (jetstream.Consumer, er
 		info := existing.CachedInfo()
 		if info.Config.AckPolicy != jetstream.AckAllPolicy {
 			return nil, fmt.Errorf("durable consumer %s exists and is not a reader's (ack policy %s): choose another -durable name", name, info.Config.AckPolicy)
+		}
+		if info.NumWaiting > 0 {
+			return nil, fmt.Errorf("durable consumer %s is being read by another process (%d pull requests waiting); one reader per name", name, info.NumWaiting)
 		}
 		same := start.Kind == StartDefault && info.NumAckPending == 0 && slicesEqual(consumerFilters(info.Config), cc.FilterSubjects)
 		if same {
