@@ -616,7 +616,7 @@ func (r *report) print(w io.Writer) {
 		for _, c := range s.topColumns {
 			if c.name == "raw" {
 				v := s.perEvent - float64(c.compressed)/float64(s.events)
-				fmt.Fprintf(w, "| history without route_events.raw (live sessions store none: collector run never sets IncludeRaw) | %.1f | %.1f | %.2fx | %s |\n", v, gz, v/gz, verdict(v))
+				fmt.Fprintf(w, "| history without route_events.raw (as with collector.store_raw: false) | %.1f | %.1f | %.2fx | %s |\n", v, gz, v/gz, verdict(v))
 			}
 		}
 		fmt.Fprintf(w, "\nroute_events columns of at least 0.5 B/event, by compressed size (merged; compression ratio in parentheses): ")
