@@ -102,21 +102,26 @@ func TestLastPeerStates(t *testing.T) {
 	ns := embedded(t)
 	c := dial(t, ns.ClientURL())
 	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::2")
+	r := netip.MustParseAddr("192.0.2.3") // last restarting (graceful restart): its routes are up
 	state := func(p netip.Addr, seq uint64, st schema.PeerState) schema.Event {
 		return schema.Event{Host: "rrc.test", Type: schema.TypePeerState, Peer: p, PeerASN: 65002, Seq: seq, State: st,
 			Timestamp: 1700000000 + float64(seq), ID: "s" + p.String() + string(rune('0'+seq))}
 	}
 	other := schema.Event{Host: "other", Type: schema.TypePeerState, Peer: a, PeerASN: 65001, Seq: 99, State: schema.StateConnected, ID: "o"}
 	events := []schema.Event{state(a, 1, schema.StateConnected), testEvent("192.0.2.1", 2), testEvent("192.0.2.1", 3),
-		state(b, 1, schema.StateConnected), state(b, 2, schema.StateDown), other}
+		state(b, 1, schema.StateConnected), state(b, 2, schema.StateDown),
+		state(r, 1, schema.StateConnected), state(r, 2, schema.StateRestarting), other}
 	events[1].Host, events[2].Host = "rrc.test", "rrc.test"
 	publishAll(t, c, events)
 	got, err := LastPeerStates(t.Context(), c, "rrc.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 {
-		t.Fatalf("%d peers, want 2: %+v", len(got), got)
+	if len(got) != 3 {
+		t.Fatalf("%d peers, want 3: %+v", len(got), got)
+	}
+	if p := got[r]; p.Seq != 2 || !p.Up {
+		t.Errorf("peer restarting: %+v, want seq 2, up", p)
 	}
 	if p := got[a]; p.Seq != 3 || !p.Up || p.PeerASN != 65001 {
 		t.Errorf("peer a: %+v, want seq 3, up", p)

@@ -19,8 +19,9 @@ type PeerLast struct {
 	// Seq and TimestampMicros are those of the peer's last event.
 	Seq             uint64
 	TimestampMicros int64
-	// Up is true when the peer's last RIS_PEER_STATE event is "connected":
-	// the collector stopped (or died) with the session up.
+	// Up is true when the peer's last RIS_PEER_STATE event is "connected"
+	// or "restarting" (graceful restart: its routes kept, stale): the
+	// collector stopped (or died) with the session, or its routes, up.
 	Up bool
 }
 
@@ -63,7 +64,7 @@ func LastPeerStates(ctx context.Context, c *Conn, host string) (map[netip.Addr]P
 		p.TimestampMicros = max(p.TimestampMicros, us)
 		if ev.Type == schema.TypePeerState && ev.Seq >= stateSeq[ev.Peer] {
 			stateSeq[ev.Peer] = ev.Seq
-			p.Up = ev.State == schema.StateConnected
+			p.Up = ev.State == schema.StateConnected || ev.State == schema.StateRestarting
 		}
 		peers[ev.Peer] = p
 	}
