@@ -53,28 +53,30 @@ func (l *latency) quantile(q float64) time.Duration {
 // whether the answer was cut.
 const uiLimit = 1001
 
+// randomAddr is an address in a random prefix of the data set.
+func randomAddr(d *dataset, rng *rand.Rand) netip.Addr {
+	p := d.slots[rng.IntN(len(d.slots))].prefix
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		if rng.IntN(2) == 1 {
+			b[i/8] |= 1 << (7 - i%8)
+		}
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
 // queryKinds are the five queries, through the storage functions
 // that lg's handlers call.
 // With a RIB snapshot, state at T is measured twice: T anywhere in the
 // history (mostly before the snapshot) and T after it.
 func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
 	oldest := time.UnixMicro(m.OldestUS)
-	randomAddr := func(rng *rand.Rand) netip.Addr {
-		p := d.slots[rng.IntN(len(d.slots))].prefix
-		b := p.Addr().AsSlice()
-		for i := p.Bits(); i < len(b)*8; i++ {
-			if rng.IntN(2) == 1 {
-				b[i/8] |= 1 << (7 - i%8)
-			}
-		}
-		a, _ := netip.AddrFromSlice(b)
-		return a
-	}
 	kinds := []*queryKind{
 		{
 			name: "longest match now", what: "DB.Routes{match: longest, address}", target: 20 * time.Millisecond,
 			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
-				a := randomAddr(rng)
+				a := randomAddr(d, rng)
 				r, err := db.Routes(ctx, storage.RoutesQuery{Prefix: netip.PrefixFrom(a, a.BitLen()), Match: storage.MatchLongest, Limit: uiLimit})
 				return len(r), err
 			},

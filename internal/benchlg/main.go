@@ -77,6 +77,8 @@ type config struct {
 	httpPort    int
 	rebuild     bool
 	migrate     bool
+	httpClients int
+	httpFor     time.Duration
 	shared      string
 	ribs        string
 	updates     string
@@ -102,6 +104,8 @@ func main() {
 	flag.IntVar(&c.tcpPort, "tcp-port", 19310, "native `port` of the dedicated server")
 	flag.IntVar(&c.httpPort, "http-port", 18310, "HTTP `port` of the dedicated server")
 	flag.BoolVar(&c.rebuild, "rebuild", false, "build the data set again even if -data holds one with the same parameters")
+	flag.IntVar(&c.httpClients, "http-clients", 8, "after the queries, this many `clients` ask lg over HTTP for longest matches (0: none)")
+	flag.DurationVar(&c.httpFor, "http-for", 30*time.Second, "for this `time`")
 	flag.BoolVar(&c.migrate, "migrate", false, "a data set of an older schema version is migrated (by storage.Open, as a store would be) instead of built again")
 	flag.StringVar(&c.shared, "shared", "", "the shared data `dir` (default $VANTAGE_SHARED_DATA, else ../shared/data)")
 	flag.StringVar(&c.ribs, "ribs", strings.Join(defaultRIBs, ","), "comma-separated RIB `files` (relative to -shared) the data set is made of")
@@ -413,6 +417,23 @@ func runQueries(ctx context.Context, c config, db *storage.DB, a *admin, meter *
 			return ctx.Err()
 		}
 	}
+	if c.httpClients > 0 {
+		// lg over HTTP, under the same ingest.
+		base, stop, err := startLG(db)
+		if err != nil {
+			return err
+		}
+		logf("measuring lg over HTTP: %d clients for %v", c.httpClients, c.httpFor)
+		r0 := meter.read()
+		rep.http = httpLoad(ctx, base, d, c.httpClients, c.httpFor, c.p.Seed)
+		rep.http.cpu = meter.since(r0)
+		stop()
+		logf("lg over HTTP: %d requests in %v (%.0f/s), p50 %v, p99 %v, %d errors", len(rep.http.durations), rep.http.took.Round(time.Millisecond),
+			float64(len(rep.http.durations))/rep.http.took.Seconds(), rep.http.quantile(0.5).Round(time.Microsecond), rep.http.quantile(0.99).Round(time.Microsecond), rep.http.errors)
+		if rep.http.firstErr != nil {
+			logf("lg over HTTP: the first error: %v", rep.http.firstErr)
+		}
+	}
 	stopIngest()
 	<-done
 	rep.ingest = in
@@ -482,6 +503,7 @@ type report struct {
 	diskUse    int64
 	version    string
 	latencies  []*latency
+	http       *httpResult
 	statements [][]statementStats
 	ingest     *ingester
 	updates    *updatesFile
@@ -580,6 +602,11 @@ func (r *report) print(w io.Writer) {
 			for _, k := range kinds {
 				fmt.Fprintf(w, "\n%s: %d× %s\n", l.kind.name, l.errKinds[k], k)
 			}
+		}
+		if h := r.http; h != nil {
+			n := len(h.durations)
+			fmt.Fprintf(w, "\nlg over HTTP (issue 13): %d clients on loopback asking `/api/v1/routes?match=longest` for random addresses, one request after the other, for %v, during the ingest: **%d requests, %.0f/s, p50 %s, p99 %s**, %d errors; CPUs used: benchlg (lg, clients, ingest) + server %.2f / other processes %.2f\n",
+				h.clients, h.took.Round(time.Second), n, float64(n)/h.took.Seconds(), ms(h.quantile(0.5)), ms(h.quantile(0.99)), h.errors, h.cpu.ours, h.cpu.others)
 		}
 		if len(r.statements) > 0 {
 			fmt.Fprintf(w, "\nWhat each storage call ran (system.query_log of the measured queries; no EXPLAIN in ClickHouse 18.16):\n\n")
