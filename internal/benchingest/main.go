@@ -26,6 +26,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -37,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vantage-bgp/vantage/internal/replay"
 	"github.com/vantage-bgp/vantage/storage"
 )
 
@@ -63,12 +65,20 @@ func main() {
 	want := flag.Int("paths", 115_521, "paths the table holds (the shared bview: 115,521)")
 	profile := flag.String("cpuprofile", "", "write the collector's CPU profile of the last round to `file`")
 	only := flag.String("only", "", "comma-separated receivers to run (collector,bird,gobgpd; default all)")
+	flag.IntVar(&replayPeers, "replay-peers", 0, "instead of the gobgpd injector, this many `peers` (collector replay speakers in this process, from 127.0.0.20 on) each announce the same synthetic table")
+	flag.IntVar(&replayRoutes, "replay-routes", 100_000, "with -replay-peers: the `routes` of the table (IPv4)")
 	flag.Parse()
+	if replayPeers > 0 {
+		*want = replayPeers * replayRoutes
+	}
 	if err := run(*rounds, *bin, *mrtFile, *want, *profile, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "benchingest:", err)
 		os.Exit(1)
 	}
 }
+
+// replayPeers and replayRoutes select the replay injector (-replay-peers).
+var replayPeers, replayRoutes int
 
 func run(rounds int, bin, mrtFile string, want int, profile, only string) error {
 	bin, err := filepath.Abs(bin)
@@ -264,14 +274,20 @@ protocol bgp listener from collector_peer { }
 		recv = slices.DeleteFunc(recv, func(r receiver) bool { return !slices.Contains(keep, r.name) })
 	}
 
-	// The injector: one admin-down neighbor per receiver.
-	stopInj, err := startInjector(dir, recv, table)
-	if err != nil {
-		return err
+	// The injector: one admin-down neighbor per receiver; or replay
+	// speakers, started per round.
+	var synthetic *replay.Table
+	if replayPeers > 0 {
+		synthetic = replay.Synthetic(replayRoutes, 0, 1)
+	} else {
+		stopInj, err := startInjector(dir, recv, table)
+		if err != nil {
+			return err
+		}
+		defer stopInj()
 	}
-	defer stopInj()
 
-	type result struct{ secs, cpu float64 }
+	type result struct{ secs, cpu, rssMB float64 }
 	results := map[string][]result{}
 	for round := 1; round <= rounds; round++ {
 		for k := range recv {
@@ -284,14 +300,23 @@ protocol bgp listener from collector_peer { }
 			if err != nil {
 				return err
 			}
-			secs, cpu, err := measure(r, pids, count, want)
-			gobgp("neighbor", r.addr, "disable")
+			var secs, cpu float64
+			rss0 := pidsRSS(pids[:1])
+			if synthetic != nil {
+				secs, cpu, err = measureReplay(r, pids, count, want, synthetic)
+			} else {
+				secs, cpu, err = measure(r, pids, count, want)
+				gobgp("neighbor", r.addr, "disable")
+			}
+			// What the receiver's process grew by while it took the routes.
+			rss := float64(pidsRSS(pids[:1])-rss0) / (1 << 20)
 			stop()
 			if err != nil {
 				return fmt.Errorf("round %d, %s: %w", round, r.name, err)
 			}
-			results[r.name] = append(results[r.name], result{secs, cpu})
-			fmt.Printf("round %d %-9s %6.2f s  %5.2f CPU-s  %5.2f CPU-s per 100k routes\n", round, r.name, secs, cpu, cpu/float64(want)*1e5)
+			results[r.name] = append(results[r.name], result{secs, cpu, rss})
+			fmt.Printf("round %d %-9s %6.2f s  %5.2f CPU-s  %5.2f CPU-s per 100k routes  RSS +%.1f MB (%.0f bytes per route)\n",
+				round, r.name, secs, cpu, cpu/float64(want)*1e5, rss, rss*(1<<20)/float64(want))
 		}
 	}
 	fmt.Printf("\n%d paths; time from the TCP connection to the last route stored, receiver CPU per 100k routes\n", want)
@@ -301,7 +326,11 @@ protocol bgp listener from collector_peer { }
 			ts = append(ts, fmt.Sprintf("%.2f", x.secs))
 			cs = append(cs, fmt.Sprintf("%.2f", x.cpu/float64(want)*1e5))
 		}
-		fmt.Printf("%-9s  time %s s   CPU %s s/100k\n", r.name, strings.Join(ts, " / "), strings.Join(cs, " / "))
+		var rs []string
+		for _, x := range results[r.name] {
+			rs = append(rs, fmt.Sprintf("%.0f", x.rssMB*(1<<20)/float64(want)))
+		}
+		fmt.Printf("%-9s  time %s s   CPU %s s/100k   RSS growth %s bytes/route\n", r.name, strings.Join(ts, " / "), strings.Join(cs, " / "), strings.Join(rs, " / "))
 	}
 	return nil
 }
@@ -338,6 +367,62 @@ func measure(r receiver, pids []int, count func() (int, error), want int) (secs,
 			return 0, 0, fmt.Errorf("%d of %d routes after 2 minutes (err %v)", n, want, err)
 		}
 	}
+}
+
+// measureReplay starts replayPeers speakers announcing table to r at
+// once, each from its own loopback address, and waits until count reaches
+// want; it returns the seconds since they started and the CPU seconds of
+// pids meanwhile. The speakers end with the call.
+func measureReplay(r receiver, pids []int, count func() (int, error), want int, table *replay.Table) (secs, cpu float64, err error) {
+	cpu0 := pidsCPU(pids)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errs := make(chan error, replayPeers)
+	start := time.Now()
+	for i := range replayPeers {
+		// A documentation next hop: gobgpd refuses loopback ones.
+		cfg := replay.Config{To: fmt.Sprintf("%s:%d", r.addr, r.port), ASN: uint32(65100 + i), LocalAddr: netip.AddrFrom4([4]byte{127, 0, 0, byte(20 + i)}),
+			NextHop: netip.MustParseAddr("192.0.2.1"), HoldTime: 240 * time.Second}
+		go func() {
+			if _, err := replay.Run(ctx, cfg, table, nil); err != nil {
+				errs <- fmt.Errorf("speaker %d: %w", i, err)
+			}
+		}()
+	}
+	deadline := start.Add(10 * time.Minute)
+	for {
+		time.Sleep(100 * time.Millisecond)
+		select {
+		case err := <-errs:
+			return 0, 0, err
+		default:
+		}
+		n, err := count()
+		if err == nil && n >= want {
+			return time.Since(start).Seconds(), pidsCPU(pids) - cpu0, nil
+		}
+		if time.Now().After(deadline) {
+			return 0, 0, fmt.Errorf("%d of %d routes after 10 minutes (err %v)", n, want, err)
+		}
+	}
+}
+
+// pidsRSS is the resident memory of the processes, in bytes.
+func pidsRSS(pids []int) int64 {
+	var total int64
+	for _, pid := range pids {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				total += kb << 10
+			}
+		}
+	}
+	return total
 }
 
 func startInjector(dir string, recv []receiver, table string) (stop func(), err error) {

@@ -30,6 +30,9 @@ type Config struct {
 	// NextHop replaces the IPv4 routes' next hop; unset: the local address
 	// of the session when it is IPv4 (next-hop-self), else unchanged.
 	NextHop netip.Addr
+	// LocalAddr, when set, is the session's source address (several
+	// speakers on loopback: 127.0.0.X each).
+	LocalAddr netip.Addr
 	// HoldTime is the hold time offered (default 90 s).
 	HoldTime time.Duration
 	// Exit ends the session after the End-of-RIB markers, with a Cease
@@ -69,6 +72,9 @@ func Run(ctx context.Context, cfg Config, t *Table, log *slog.Logger) (Stats, er
 		cfg.RouterID = netip.AddrFrom4([4]byte{198, 18, byte(cfg.ASN >> 8), byte(cfg.ASN)})
 	}
 	var d net.Dialer
+	if cfg.LocalAddr.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: cfg.LocalAddr.AsSlice()}
+	}
 	conn, err := d.DialContext(ctx, "tcp", cfg.To)
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
