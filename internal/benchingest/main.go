@@ -67,6 +67,9 @@ func main() {
 	only := flag.String("only", "", "comma-separated receivers to run (collector,bird,gobgpd; default all)")
 	flag.IntVar(&replayPeers, "replay-peers", 0, "instead of the gobgpd injector, this many `peers` (collector replay speakers in this process, from 127.0.0.20 on) each announce the same synthetic table")
 	flag.IntVar(&replayRoutes, "replay-routes", 100_000, "with -replay-peers: the `routes` of the table (IPv4)")
+	flag.DurationVar(&holdFor, "hold", 0, "with -replay-peers: after the routes are in, hold the sessions this `long` and report the receiver's CPU and memory per session meanwhile")
+	flag.DurationVar(&holdTime, "hold-time", 240*time.Second, "with -replay-peers: the speakers' hold time (KEEPALIVE every third)")
+	flag.DurationVar(&trickle, "trickle", 0, "with -hold: each speaker announces a path group again this `often`")
 	flag.Parse()
 	if replayPeers > 0 {
 		*want = replayPeers * replayRoutes
@@ -78,7 +81,10 @@ func main() {
 }
 
 // replayPeers and replayRoutes select the replay injector (-replay-peers).
-var replayPeers, replayRoutes int
+var (
+	replayPeers, replayRoutes int
+	holdFor, holdTime, trickle time.Duration
+)
 
 func run(rounds int, bin, mrtFile string, want int, profile, only string) error {
 	bin, err := filepath.Abs(bin)
@@ -380,9 +386,13 @@ func measureReplay(r receiver, pids []int, count func() (int, error), want int, 
 	errs := make(chan error, replayPeers)
 	start := time.Now()
 	for i := range replayPeers {
-		// A documentation next hop: gobgpd refuses loopback ones.
-		cfg := replay.Config{To: fmt.Sprintf("%s:%d", r.addr, r.port), ASN: uint32(65100 + i), LocalAddr: netip.AddrFrom4([4]byte{127, 0, 0, byte(20 + i)}),
-			NextHop: netip.MustParseAddr("192.0.2.1"), HoldTime: 240 * time.Second}
+		// A documentation next hop: gobgpd refuses loopback ones. Source
+		// addresses 127.1.X.Y, away from the receivers'.
+		cfg := replay.Config{To: fmt.Sprintf("%s:%d", r.addr, r.port), ASN: uint32(65100 + i), LocalAddr: netip.AddrFrom4([4]byte{127, 1, byte(i / 250), byte(i%250 + 1)}),
+			NextHop: netip.MustParseAddr("192.0.2.1"), HoldTime: holdTime, Trickle: trickle}
+		if replayPeers > 100 {
+			time.Sleep(5 * time.Millisecond) // not all at once: receivers bound connections waiting for their OPEN
+		}
 		go func() {
 			if _, err := replay.Run(ctx, cfg, table, nil); err != nil {
 				errs <- fmt.Errorf("speaker %d: %w", i, err)
@@ -399,7 +409,21 @@ func measureReplay(r receiver, pids []int, count func() (int, error), want int, 
 		}
 		n, err := count()
 		if err == nil && n >= want {
-			return time.Since(start).Seconds(), pidsCPU(pids) - cpu0, nil
+			secs, cpu = time.Since(start).Seconds(), pidsCPU(pids)-cpu0
+			if holdFor > 0 {
+				cpuH, rssH := pidsCPU(pids), pidsRSS(pids[:1])
+				time.Sleep(holdFor)
+				select {
+				case err := <-errs:
+					return 0, 0, fmt.Errorf("while held: %w", err)
+				default:
+				}
+				used := pidsCPU(pids) - cpuH
+				fmt.Printf("  %s held %d sessions for %v (KEEPALIVE every %v, trickle %v): %.3f CPUs in all, %.1f µs CPU per session per second; RSS %.1f MB (%+.1f MB meanwhile)\n",
+					r.name, replayPeers, holdFor, holdTime/3, trickle, used/holdFor.Seconds(), used/holdFor.Seconds()/float64(replayPeers)*1e6,
+					float64(pidsRSS(pids[:1]))/(1<<20), float64(pidsRSS(pids[:1])-rssH)/(1<<20))
+			}
+			return secs, cpu, nil
 		}
 		if time.Now().After(deadline) {
 			return 0, 0, fmt.Errorf("%d of %d routes after 10 minutes (err %v)", n, want, err)

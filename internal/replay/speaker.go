@@ -35,6 +35,10 @@ type Config struct {
 	LocalAddr netip.Addr
 	// HoldTime is the hold time offered (default 90 s).
 	HoldTime time.Duration
+	// Trickle, when set, announces one of the table's path groups again
+	// every Trickle while the session is held (a trickle of updates, in
+	// turn through the table).
+	Trickle time.Duration
 	// Exit ends the session after the End-of-RIB markers, with a Cease
 	// (administrative shutdown); otherwise the session is held until ctx
 	// ends.
@@ -189,8 +193,23 @@ func Run(ctx context.Context, cfg Config, t *Table, log *slog.Logger) (Stats, er
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	var trickle <-chan time.Time
+	if cfg.Trickle > 0 && len(t.Groups) > 0 {
+		tt := time.NewTicker(cfg.Trickle)
+		defer tt.Stop()
+		trickle = tt.C
+	}
+	next := 0 // the group the trickle sends next
 	for {
 		select {
+		case <-trickle:
+			if err := w.group(t.Groups[next], cfg.ASN, ibgp, nextHop); err != nil {
+				return st, err
+			}
+			if err := w.flush(); err != nil {
+				return st, err
+			}
+			next = (next + 1) % len(t.Groups)
 		case <-ctx.Done():
 			n := bgpwire.Notification{Code: bgpwire.CodeCease, Subcode: bgpwire.SubcodeAdminShutdown}
 			conn.SetWriteDeadline(time.Now().Add(time.Second))
