@@ -82,7 +82,7 @@ func main() {
 
 // replayPeers and replayRoutes select the replay injector (-replay-peers).
 var (
-	replayPeers, replayRoutes int
+	replayPeers, replayRoutes  int
 	holdFor, holdTime, trickle time.Duration
 )
 
