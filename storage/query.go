@@ -178,6 +178,9 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		return nil, fmt.Errorf("%w: prefix: not set", ErrBadQuery)
 	}
 	p := q.Prefix.Masked()
+	if q.Match == MatchLongest && p.IsValid() {
+		return db.longestMatch(ctx, q)
+	}
 	var where []string
 	var args []any
 	switch {
@@ -187,7 +190,7 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	case q.Match == MatchExact:
 		where = append(where, "prefix = "+fixed16Param, "prefix_len = toUInt8(?)")
 		args = append(args, fixed16Arg(schema.AddrTo16(p.Addr())), uint8(p.Bits()))
-	case q.Match == MatchLongest, q.Match == MatchLess:
+	case q.Match == MatchLess:
 		var set []string
 		for _, c := range covering(p) {
 			set = append(set, "("+fixed16Param+", toUInt8(?))")
@@ -214,9 +217,6 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	}
 	where, args = db.scope(where, args, q.At, q.Peer, q.Host)
 	if q.After.Prefix.IsValid() {
-		// Among the covering prefixes of MatchLongest, longer ones sort
-		// later (their masked address is not smaller), so the longest
-		// prefix is still the last one after the cursor.
 		c, a := afterCondition(q.After)
 		where, args = append(where, c), append(args, a...)
 	}
@@ -260,7 +260,7 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		havingArgs = append(havingArgs, a...)
 	}
 	limit := ""
-	if q.Limit > 0 && q.Match != MatchLongest {
+	if q.Limit > 0 {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)
 	}
 	from, args := source("routes_current", where, args)
@@ -296,24 +296,61 @@ ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("routes: %w", db.limited(err))
 	}
-	if q.Match == MatchLongest {
-		out = longestOnly(out)
-		if q.Limit > 0 && len(out) > q.Limit {
-			out = out[:q.Limit]
-		}
-	}
 	return out, nil
 }
 
-// longestOnly keeps the routes of the most specific prefix among rows.
-func longestOnly(routes []Route) []Route {
-	best := -1
-	for _, r := range routes {
-		if r.NLRI == "" && r.Prefix.Bits() > best {
-			best = r.Prefix.Bits()
+// longestMatch answers a MatchLongest query: first the lengths of the
+// covering prefixes that have rows at all (reading the key columns only),
+// then, longest first, the routes of each as an exact query until one has
+// current routes. Most lookups read one prefix's rows instead of every
+// covering prefix's. A query with a cursor continues in the cursor's
+// prefix, the longest match of its first page.
+func (db *DB) longestMatch(ctx context.Context, q RoutesQuery) ([]Route, error) {
+	exact := q
+	exact.Match = MatchExact
+	if q.After.Prefix.IsValid() {
+		exact.Prefix = q.After.Prefix
+		return db.Routes(ctx, exact)
+	}
+	p := q.Prefix.Masked()
+	var set []string
+	var args []any
+	for _, c := range covering(p) {
+		set = append(set, "("+fixed16Param+", toUInt8(?))")
+		args = append(args, fixed16Arg(schema.AddrTo16(c.Addr())), uint8(c.Bits()))
+	}
+	where := []string{"(prefix, prefix_len) IN (" + strings.Join(set, ", ") + ")", "nlri = ''"}
+	if p.Addr().Is4() {
+		where = append(where, "afi = 1")
+	} else {
+		where = append(where, "afi = 2")
+	}
+	where, args = db.scope(where, args, q.At, q.Peer, q.Host)
+	// Now: the current state; at a past time: every event until then (a
+	// superset of what its snapshot holds).
+	table := "routes_current"
+	if !q.At.IsZero() {
+		table = "route_events"
+	}
+	var lens []uint8
+	err := db.queryEach(ctx, "routes: covering prefixes", "SELECT DISTINCT prefix_len FROM "+table+" WHERE "+strings.Join(where, " AND ")+" ORDER BY prefix_len DESC",
+		func(rows rowScanner) error {
+			var l uint8
+			err := rows.Scan(&l)
+			lens = append(lens, l)
+			return err
+		}, args...)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lens {
+		exact.Prefix = netip.PrefixFrom(p.Addr(), int(l)).Masked()
+		routes, err := db.Routes(ctx, exact)
+		if err != nil || len(routes) > 0 {
+			return routes, err
 		}
 	}
-	return slices.DeleteFunc(routes, func(r Route) bool { return r.NLRI != "" || r.Prefix.Bits() != best })
+	return nil, nil
 }
 
 // scope adds the time, peer and host conditions shared by the queries.
