@@ -42,15 +42,20 @@ func (t *Table) Routes() int {
 	return n
 }
 
-// tableBuilder collects routes into groups by their attribute bytes.
+// tableBuilder collects routes into groups by family and attribute bytes.
 type tableBuilder struct {
-	byAttrs map[string]*Group
+	byAttrs map[groupKey]*Group
 	seen    map[netip.Prefix]bool
 	t       Table
 }
 
+type groupKey struct {
+	family bgpwire.Family
+	attrs  string
+}
+
 func newTableBuilder() *tableBuilder {
-	return &tableBuilder{byAttrs: map[string]*Group{}, seen: map[netip.Prefix]bool{}}
+	return &tableBuilder{byAttrs: map[groupKey]*Group{}, seen: map[netip.Prefix]bool{}}
 }
 
 // add adds a route unless its prefix is already in the table (a peer's
@@ -61,14 +66,11 @@ func (b *tableBuilder) add(f bgpwire.Family, p netip.Prefix, attrs []byte) {
 		return
 	}
 	b.seen[p] = true
-	key := string(attrs)
-	if f == bgpwire.IPv6Unicast {
-		key = "6" + key
-	}
-	g := b.byAttrs[key]
+	k := groupKey{f, string(attrs)}
+	g := b.byAttrs[k]
 	if g == nil {
-		g = &Group{Attrs: []byte(key[len(key)-len(attrs):]), Family: f}
-		b.byAttrs[key] = g
+		g = &Group{Attrs: []byte(k.attrs), Family: f}
+		b.byAttrs[k] = g
 		b.t.Groups = append(b.t.Groups, g)
 	}
 	g.Prefixes = append(g.Prefixes, p)
