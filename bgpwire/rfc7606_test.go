@@ -96,8 +96,9 @@ var afterBase = attrAt + len(vBase)
 
 // Session options.
 var (
-	as4 = DecodeOptions{ASN4: true}  // both speakers announced 4-octet ASNs
-	as2 = DecodeOptions{ASN4: false} // a 2-octet AS session
+	as4 = DecodeOptions{ASN4: true}                 // both speakers announced 4-octet ASNs
+	as2 = DecodeOptions{ASN4: false}                // a 2-octet AS session
+	ext = DecodeOptions{ASN4: true, External: true} // as4, with an external neighbor
 )
 
 // wantErr is one error the decoder must note.
@@ -959,6 +960,31 @@ func rfc7606Vectors() []vector7606 {
 			keep: []check{nlri("198.51.100.0/24"), lacks(AttrLocalPref)},
 		},
 
+		{
+			name: "LOCAL_PREF of 8 octets from an external neighbor",
+			rfc:  "RFC 7606 7.5",
+			body: update(nil, wire(vBase, attr(fWK, AttrLocalPref, n32(100), n32(100))), vRoute),
+			opts: ext, act: ActionAttributeDiscard,
+			errs: []wantErr{{ActionAttributeDiscard, CodeUpdateMessage, SubcodeAttributeLength, afterBase, attr(fWK, AttrLocalPref, n32(100), n32(100))}},
+			keep: []check{nlri("198.51.100.0/24"), lacks(AttrLocalPref), has(AttrOrigin)},
+		},
+		{
+			name: "LOCAL_PREF flagged optional from an external neighbor",
+			rfc:  "RFC 7606 7.5, 3(c)",
+			body: update(nil, wire(vBase, attr(fOpt, AttrLocalPref, n32(100))), vRoute),
+			opts: ext, act: ActionAttributeDiscard,
+			errs: []wantErr{{ActionAttributeDiscard, CodeUpdateMessage, SubcodeAttributeFlags, afterBase, attr(fOpt, AttrLocalPref, n32(100))}},
+			keep: []check{nlri("198.51.100.0/24"), lacks(AttrLocalPref)},
+		},
+		{
+			name: "MULTI_EXIT_DISC of 5 octets from an external neighbor",
+			rfc:  "RFC 7606 7.4 (external or not)",
+			body: update(nil, wire(vBase, attr(fOpt, AttrMED, n32(1), []byte{0})), vRoute),
+			opts: ext, act: ActionTreatAsWithdraw,
+			errs: []wantErr{{ActionTreatAsWithdraw, CodeUpdateMessage, SubcodeAttributeLength, afterBase, attr(fOpt, AttrMED, n32(1), []byte{0})}},
+			keep: []check{nlri("198.51.100.0/24"), lacks(AttrMED)},
+		},
+
 		// Sections 7.6 and 7.7: ATOMIC_AGGREGATE and AGGREGATOR.
 		{
 			name: "ATOMIC_AGGREGATE of 1 octet",
@@ -1023,6 +1049,22 @@ func rfc7606Vectors() []vector7606 {
 			body: update(nil, wire(vBase, attr(fOpt, AttrClusterList, ip("192.0.2.3"), []byte{0, 0})), vRoute),
 			opts: as4, act: ActionTreatAsWithdraw,
 			errs: []wantErr{{ActionTreatAsWithdraw, CodeUpdateMessage, SubcodeAttributeLength, afterBase, attr(fOpt, AttrClusterList, ip("192.0.2.3"), []byte{0, 0})}},
+			keep: []check{nlri("198.51.100.0/24"), lacks(AttrClusterList)},
+		},
+		{
+			name: "ORIGINATOR_ID of 5 octets from an external neighbor",
+			rfc:  "RFC 7606 7.9",
+			body: update(nil, wire(vBase, attr(fOpt, AttrOriginatorID, ip("192.0.2.2"), []byte{0})), vRoute),
+			opts: ext, act: ActionAttributeDiscard,
+			errs: []wantErr{{ActionAttributeDiscard, CodeUpdateMessage, SubcodeAttributeLength, afterBase, attr(fOpt, AttrOriginatorID, ip("192.0.2.2"), []byte{0})}},
+			keep: []check{nlri("198.51.100.0/24"), lacks(AttrOriginatorID)},
+		},
+		{
+			name: "CLUSTER_LIST of 6 octets from an external neighbor",
+			rfc:  "RFC 7606 7.10",
+			body: update(nil, wire(vBase, attr(fOpt, AttrClusterList, ip("192.0.2.3"), []byte{0, 0})), vRoute),
+			opts: ext, act: ActionAttributeDiscard,
+			errs: []wantErr{{ActionAttributeDiscard, CodeUpdateMessage, SubcodeAttributeLength, afterBase, attr(fOpt, AttrClusterList, ip("192.0.2.3"), []byte{0, 0})}},
 			keep: []check{nlri("198.51.100.0/24"), lacks(AttrClusterList)},
 		},
 		{

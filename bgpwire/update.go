@@ -30,6 +30,18 @@ type DecodeOptions struct {
 	// ExtendedMessage is true when RFC 8654 extended messages were
 	// negotiated: messages may be up to 65535 bytes long.
 	ExtendedMessage bool
+	// External is true when the peer is an external neighbor (another
+	// AS): RFC 7606 sections 7.5, 7.9 and 7.10 have a malformed
+	// LOCAL_PREF, ORIGINATOR_ID or CLUSTER_LIST from one discarded
+	// (attribute discard) rather than the UPDATE's routes withdrawn. A
+	// well-formed one is kept: it is what the peer sent.
+	External bool
+}
+
+// discardFromExternal says whether a malformed attribute c is discarded
+// rather than treat-as-withdraw, because the peer is external.
+func (o *DecodeOptions) discardFromExternal(c AttrCode) bool {
+	return o != nil && o.External && (c == AttrLocalPref || c == AttrOriginatorID || c == AttrClusterList)
 }
 
 func (o *DecodeOptions) ribFamily() Family {
@@ -459,6 +471,10 @@ func (u *Update) decodeAttributeAt(b []byte, start int, asn4 bool) (int, *Error)
 			// RFC 7311: these attributes are discarded when malformed,
 			// flags included.
 			e.Action = ActionAttributeDiscard
+		default:
+			if u.opts.discardFromExternal(c) {
+				e.Action = ActionAttributeDiscard
+			}
 		}
 		u.note(e)
 		return n, nil
@@ -470,6 +486,9 @@ func (u *Update) decodeAttributeAt(b []byte, start int, asn4 bool) (int, *Error)
 		}
 		if e.Action == ActionSessionReset {
 			return 0, e
+		}
+		if e.Action == ActionTreatAsWithdraw && u.opts.discardFromExternal(c) {
+			e.Action = ActionAttributeDiscard
 		}
 		u.note(e)
 		return n, nil

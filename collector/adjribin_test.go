@@ -333,7 +333,7 @@ func BenchmarkAdjRIBIn(b *testing.B) {
 				ev = schema.Event{Type: schema.TypeUpdate, Peer: m.peer, PeerASN: m.peerASN}
 				FillUpdate(&ev, &u)
 				if apply {
-					hashes = pathHashes(seed, m.body, &ev, hashes)
+					hashes = pathHashes(seed, m.body, &ev, hashes, nil)
 					ribs[of[j]].apply(&ev, hashes)
 				}
 				i++

@@ -3,6 +3,7 @@ package collector
 import (
 	"encoding/hex"
 	"net/netip"
+	"strings"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/schema"
@@ -11,9 +12,14 @@ import (
 // FillUpdate sets the UPDATE fields of ev (path attributes, announcements,
 // withdrawals, End-of-RIB) from a decoded UPDATE. The caller sets the
 // envelope (time, peer, host, id, seq). Routes of an UPDATE whose RFC 7606
-// action is treat-as-withdraw are reported as withdrawals.
+// action is treat-as-withdraw are reported as withdrawals; attributes
+// discarded (attribute discard) are absent. Either way the event's
+// Reason names the action and the errors (malformedReason).
 func FillUpdate(ev *schema.Event, u *bgpwire.Update) {
 	ev.Type = schema.TypeUpdate
+	if u.Action != bgpwire.ActionNone {
+		ev.Reason = malformedReason(u)
+	}
 	a := &u.Attrs
 	if f, ok := u.IsEndOfRIB(); ok {
 		ev.EndOfRIB = family(f)
@@ -48,6 +54,22 @@ func FillUpdate(ev *schema.Event, u *bgpwire.Update) {
 		ann.NLRISet = nlriSet(family(a.MPReach.Family), a.MPReach.NLRI)
 		ev.Announcements = append(ev.Announcements, ann)
 	}
+}
+
+// malformedReason is the Reason of the event of an UPDATE with RFC 7606
+// errors: "RFC 7606 <action>: " and each error, as bgpwire words it (what,
+// where, the action it calls for and its NOTIFICATION code), separated by
+// "; ".
+func malformedReason(u *bgpwire.Update) string {
+	var b strings.Builder
+	b.WriteString("RFC 7606 " + u.Action.String() + ": ")
+	for i, e := range u.Errors {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
 }
 
 func family(f bgpwire.Family) schema.Family {

@@ -3,9 +3,27 @@ package collector
 import (
 	"encoding/binary"
 	"hash/maphash"
+	"slices"
 
+	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/schema"
 )
+
+// discarded returns the offsets of the attributes of u that RFC 7606
+// attribute discard dropped (nil when none: nearly always), for
+// pathHashes.
+func discarded(u *bgpwire.Update) []int {
+	if u.Action != bgpwire.ActionAttributeDiscard {
+		return nil
+	}
+	var out []int
+	for _, e := range u.Errors {
+		if e.Action == bgpwire.ActionAttributeDiscard {
+			out = append(out, e.Offset)
+		}
+	}
+	return out
+}
 
 // pathHashes fills hashes with the path hash of each of ev's
 // announcements, from the UPDATE body they came from: a hash of the
@@ -14,12 +32,19 @@ import (
 // a route with the same hash are the same path, and so a duplicate
 // (with a 32-bit hash, a changed path passes for a duplicate once in
 // 4 billion). Labels (labeled and VPN families) are not part of it.
-func pathHashes(seed maphash.Seed, body []byte, ev *schema.Event, hashes []uint32) []uint32 {
+// skip lists the offsets (in the message, header included) of attributes
+// that RFC 7606 attribute discard dropped (discarded): they are not part
+// of the path the event records, and so not of its hash.
+func pathHashes(seed maphash.Seed, body []byte, ev *schema.Event, hashes []uint32, skip []int) []uint32 {
 	hashes = hashes[:0]
 	if len(ev.Announcements) == 0 {
 		return hashes
 	}
 	attrs := attributeBytes(body)
+	var off int // of attrs[0] in the message
+	if len(skip) > 0 {
+		off = bgpwire.HeaderLen + 4 + int(binary.BigEndian.Uint16(body))
+	}
 	var h maphash.Hash
 	h.SetSeed(seed)
 	for len(attrs) >= 3 {
@@ -32,10 +57,11 @@ func pathHashes(seed maphash.Seed, body []byte, ev *schema.Event, hashes []uint3
 			n, hdr = int(binary.BigEndian.Uint16(attrs[2:])), 4
 		}
 		end := min(hdr+n, len(attrs))
-		if code != 14 && code != 15 {
+		if code != 14 && code != 15 && (len(skip) == 0 || !slices.Contains(skip, off)) {
 			h.Write(attrs[:end])
 		}
 		attrs = attrs[end:]
+		off += end
 	}
 	sum := h.Sum64()
 	for i := range ev.Announcements {

@@ -383,6 +383,7 @@ func (ss *session) negotiate(mine, theirs *bgpwire.Open) {
 	_, theirExt := theirs.Capability(bgpwire.CapExtendedMessage)
 	ss.opts.ExtendedMessage = myExt && theirExt
 	ss.maxLen = ss.opts.MaxLen()
+	ss.opts.External = theirs.ASN() != ss.srv.cfg.ASN
 	ss.families = commonFamilies(mine, theirs)
 	_, myERR := mine.Capability(bgpwire.CapEnhancedRouteRefresh)
 	_, theirERR := theirs.Capability(bgpwire.CapEnhancedRouteRefresh)
@@ -519,7 +520,7 @@ func (ss *session) handleUpdate(u *bgpwire.Update, body, msg []byte, now time.Ti
 	}
 	ev := ss.event(schema.TypeUpdate, msg)
 	FillUpdate(&ev, u)
-	ss.hashes = pathHashes(ss.srv.pathSeed, body, &ev, ss.hashes)
+	ss.hashes = pathHashes(ss.srv.pathSeed, body, &ev, ss.hashes, discarded(u))
 	ss.rib.apply(&ev, ss.hashes)
 	ss.staleUpdate(&ev)
 	ss.srv.emit(&ev, now)
