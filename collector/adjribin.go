@@ -9,8 +9,10 @@ import (
 )
 
 // adjRIBIn holds the routes a peer has announced on one session and not
-// withdrawn, each with a 32-bit hash of its path (attributes and next
-// hop, pathHashes), counted per family as the session's UPDATEs are
+// withdrawn, each with a 32-bit word: a 31-bit hash of its path
+// (attributes and next hop) and a bit that says whether the path carries
+// NO_LLGR (pathHashes; long-lived graceful restart withdraws those
+// routes, llgr.go), counted per family as the session's UPDATEs are
 // applied, so that the session's events can say how many routes the
 // peer has (schema.Event.Routes) without anyone scanning a table, and
 // which announced routes repeat one the peer had (a duplicate: same

@@ -94,6 +94,41 @@ func mergeSet[K comparable](m *map[K]uint32, from map[K]uint32) int {
 	return n
 }
 
+// takeNoLLGR removes from f the routes whose path carries NO_LLGR (the
+// noLLGR bit of their path hash) and returns them, as routes of the same
+// family.
+func (f *familyRoutes) takeNoLLGR() familyRoutes {
+	out := familyRoutes{family: f.family}
+	n := moveNoLLGR(&f.k4, &out.k4)
+	n += moveNoLLGR(&f.k8, &out.k8)
+	n += moveNoLLGR(&f.k12, &out.k12)
+	n += moveNoLLGR(&f.k16, &out.k16)
+	n += moveNoLLGR(&f.k21, &out.k21)
+	n += moveNoLLGR(&f.rd, &out.rd)
+	n += moveNoLLGR(&f.txt, &out.txt)
+	f.n -= n
+	out.n = n
+	return out
+}
+
+// moveNoLLGR moves the entries of *from with the noLLGR bit to *to (made
+// when needed) and returns how many it moved.
+func moveNoLLGR[K comparable](from, to *map[K]uint32) int {
+	n := 0
+	for k, h := range *from {
+		if h&noLLGR == 0 {
+			continue
+		}
+		if *to == nil {
+			*to = make(map[K]uint32)
+		}
+		(*to)[k] = h
+		delete(*from, k)
+		n++
+	}
+	return n
+}
+
 // withdrawals calls fn with the routes of f as withdrawals, at most
 // chunk routes at a time. fn may keep the set.
 func (f *familyRoutes) withdrawals(chunk int, fn func(schema.NLRISet)) {

@@ -136,6 +136,7 @@ func (s *Server) held(r *restart) bool {
 // the restart ends with the last. It returns when it next acts.
 func (s *Server) restartTimer(r *restart) (next time.Time, ok bool) {
 	const expired = "graceful restart: the peer did not come back within its restart time"
+	const noLLGRGone = "long-lived graceful restart: the route carries NO_LLGR, so it is not kept long-lived (RFC 9494)"
 	if len(r.llgr) == 0 {
 		s.endRestart(r, expired, true)
 		return time.Time{}, false
@@ -159,6 +160,15 @@ func (s *Server) restartTimer(r *restart) (next time.Time, ok bool) {
 			}
 			r.llgrUntil[f.family] = now.Add(d)
 			longest = max(longest, d)
+			// RFC 9494: routes with NO_LLGR are not kept as
+			// long-lived stale routes.
+			fr := r.stale.find(f.family)
+			if gone := fr.takeNoLLGR(); gone.n > 0 {
+				s.emitFlush(r.peer, r.peerASN, &gone, fr.n, noLLGRGone)
+				if fr.n == 0 {
+					r.stale.take(f.family)
+				}
+			}
 		}
 		if len(r.stale.fams) > 0 {
 			ev := schema.Event{Type: schema.TypePeerState, Peer: r.peer, PeerASN: r.peerASN, State: schema.StateRestarting,

@@ -230,7 +230,8 @@ const gobgpdGR = `
 // and a new one: at its End-of-RIB the other is withdrawn, the one it
 // announced again never is, and the peer is never down. With long-lived
 // graceful restart (RFC 9494) and a restart time of 1 s, gobgpd comes
-// back in the long-lived phase, which a second "restarting" starts.
+// back in the long-lived phase, which a second "restarting" starts; a
+// third route, with NO_LLGR, is withdrawn as that phase starts.
 func TestGracefulRestartGoBGP(t *testing.T) {
 	t.Run("graceful restart", func(t *testing.T) { goBGPRestart(t, false) })
 	t.Run("long-lived", func(t *testing.T) { goBGPRestart(t, true) })
@@ -292,8 +293,15 @@ func goBGPRestart(t *testing.T, longLived bool) {
 	first := start("gobgpd1", "false", "")
 	add(first, "10.46.1.0/24")
 	add(first, "10.46.2.0/24")
-	waitFor("both routes", func(ev *schema.Event) bool {
-		return ev.Type == schema.TypeUpdate && slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 2)})
+	held := uint64(2) // routes held when gobgpd is killed
+	if longLived {
+		// A route with NO_LLGR (RFC 9494): withdrawn when the
+		// long-lived phase starts.
+		cli(first, "global", "rib", "add", "-a", "ipv4", "10.46.4.0/24", "nexthop", "192.0.2.46", "community", "65535:7")
+		held = 3
+	}
+	waitFor("every route", func(ev *schema.Event) bool {
+		return ev.Type == schema.TypeUpdate && slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, held)})
 	})
 	if err := first.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -302,7 +310,7 @@ func goBGPRestart(t *testing.T, longLived bool) {
 	restarting := waitFor("restarting", func(ev *schema.Event) bool {
 		return ev.Type == schema.TypePeerState && ev.State != schema.StateConnected
 	})
-	if restarting.State != schema.StateRestarting || !slices.Equal(restarting.Routes, schema.RouteCounts{fc(v4, 2)}) {
+	if restarting.State != schema.StateRestarting || !slices.Equal(restarting.Routes, schema.RouteCounts{fc(v4, held)}) {
 		t.Fatalf("after kill -9: %+v", restarting)
 	}
 	if longLived {
@@ -312,6 +320,10 @@ func goBGPRestart(t *testing.T, longLived bool) {
 		})
 		if restarting.State != schema.StateRestarting || !strings.Contains(restarting.Reason, "long-lived") || !slices.Equal(restarting.Routes, schema.RouteCounts{fc(v4, 2)}) {
 			t.Fatalf("after the restart time of 1s: %+v", restarting)
+		}
+		want := map[string]string{"10.46.4.0/24": "long-lived graceful restart: the route carries NO_LLGR, so it is not kept long-lived (RFC 9494)"}
+		if got := withdrawnBy(rec, peer, first.Seq); !mapsEqual(got, want) {
+			t.Errorf("withdrawn as the long-lived phase started: %v, want %v", got, want)
 		}
 	}
 
@@ -479,5 +491,146 @@ func TestReloadEndsRestart(t *testing.T) {
 	ev := rec.next(t, peer, schema.TypePeerState, &seq)
 	if ev.State != schema.StateDown || !strings.Contains(ev.Reason, "removed or disabled") || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 0)}) {
 		t.Fatalf("after the reload: %+v", ev)
+	}
+}
+
+// TestLongLivedGracefulRestartNoLLGR: a peer with a restart time of 1 s
+// and long-lived stale times for IPv4 and IPv6 unicast announces routes,
+// some with the NO_LLGR community (RFC 9494), among others or alone, one
+// that loses it and one that gains it in a second announcement, and one
+// with LLGR_STALE only; then it closes its connection. When the restart
+// time runs out, the routes whose last path carries NO_LLGR are
+// withdrawn, with their reason, and the long-lived "restarting" event
+// counts the others, which the peer's next session takes as usual: at
+// its End-of-RIBs those it did not announce again are withdrawn, and no
+// route is withdrawn twice.
+func TestLongLivedGracefulRestartNoLLGR(t *testing.T) {
+	rec := &recorder{}
+	srv := startServerWith(t, rec, func(*Config) {})
+	const local, asn = "127.0.0.83", 65083
+	peer := netip.MustParseAddr(local)
+	gr := bgpwire.GracefulRestartCapability(bgpwire.GracefulRestart{Flags: grFlagNotification, Time: 1, Families: []bgpwire.GRFamily{
+		{Family: bgpwire.IPv4Unicast, Flags: grForwarding}, {Family: bgpwire.IPv6Unicast, Flags: grForwarding}}})
+	llgr := bgpwire.LLGRCapability(bgpwire.LLGRFamily{Family: bgpwire.IPv4Unicast, Flags: grForwarding, StaleTime: 60},
+		bgpwire.LLGRFamily{Family: bgpwire.IPv6Unicast, Flags: grForwarding, StaleTime: 60})
+	open := func() *testPeer {
+		p := dialPeer(t, srv.Addr(), local, asn, bgpwire.MultiprotocolCapability(bgpwire.IPv6Unicast), gr, llgr)
+		t.Cleanup(func() { p.conn.Close() })
+		return p
+	}
+	const (
+		noLLGR    = 0xffff0007
+		llgrStale = 0xffff0006
+		other     = 65000<<16 | 1
+	)
+	announce := func(p *testPeer, prefix string, communities ...uint32) {
+		var u bgpwire.Update
+		a := &u.Attrs
+		a.ASPath = bgpwire.ASPath{{Type: bgpwire.SegSequence, ASNs: []uint32{asn}}}
+		a.Communities = communities
+		a.Set(bgpwire.AttrOrigin)
+		a.Set(bgpwire.AttrASPath)
+		if len(communities) > 0 {
+			a.Set(bgpwire.AttrCommunities)
+		}
+		pf := netip.MustParsePrefix(prefix)
+		if pf.Addr().Is4() {
+			u.NLRI = []bgpwire.NLRI{{Prefix: pf}}
+			a.NextHop = netip.MustParseAddr("192.0.2.83")
+			a.Set(bgpwire.AttrNextHop)
+		} else {
+			a.MPReach = bgpwire.MPReach{Family: bgpwire.IPv6Unicast, NextHop: netip.MustParseAddr("2001:db8::83"), NLRI: []bgpwire.NLRI{{Prefix: pf}}}
+			a.Set(bgpwire.AttrMPReach)
+		}
+		p.sendUpdate(u.AppendBody(nil, &bgpwire.DecodeOptions{ASN4: true}))
+	}
+	endOfRIB := func(p *testPeer, f bgpwire.Family) {
+		var u bgpwire.Update
+		if f != bgpwire.IPv4Unicast {
+			u.Attrs.MPUnreach = bgpwire.MPUnreach{Family: f}
+			u.Attrs.Set(bgpwire.AttrMPUnreach)
+		}
+		p.sendUpdate(u.AppendBody(nil, &bgpwire.DecodeOptions{ASN4: true}))
+	}
+
+	p := open()
+	var seq uint64
+	rec.next(t, peer, schema.TypePeerState, &seq)
+	for _, r := range []struct {
+		prefix      string
+		communities []uint32
+	}{
+		{"198.51.100.0/24", nil},
+		{"198.51.101.0/24", []uint32{other, noLLGR}},
+		{"198.51.102.0/24", []uint32{noLLGR}},
+		{"198.51.103.0/24", []uint32{llgrStale}},
+		{"198.51.104.0/24", []uint32{noLLGR}},
+		{"198.51.104.0/24", []uint32{other}}, // loses NO_LLGR
+		{"198.51.105.0/24", []uint32{other}},
+		{"198.51.105.0/24", []uint32{other, noLLGR}}, // gains it
+		{"2001:db8:1::/48", nil},
+		{"2001:db8:2::/48", []uint32{noLLGR}},
+	} {
+		announce(p, r.prefix, r.communities...)
+		if ev := rec.next(t, peer, schema.TypeUpdate, &seq); !announces(&ev, r.prefix) {
+			t.Fatalf("announcing %s: %+v", r.prefix, ev)
+		}
+	}
+	p.conn.Close()
+	ev := rec.next(t, peer, schema.TypePeerState, &seq)
+	if ev.State != schema.StateRestarting || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 6), fc(v6, 2)}) {
+		t.Fatalf("after the close: %+v", ev)
+	}
+	closed := ev.Seq
+
+	long := rec.next(t, peer, schema.TypePeerState, &seq)
+	if long.State != schema.StateRestarting || !strings.Contains(long.Reason, "long-lived graceful restart") || !slices.Equal(long.Routes, schema.RouteCounts{fc(v4, 3), fc(v6, 1)}) {
+		t.Fatalf("the long-lived phase: %+v; want 3 IPv4 and 1 IPv6 routes kept", long)
+	}
+	const gone = "long-lived graceful restart: the route carries NO_LLGR, so it is not kept long-lived (RFC 9494)"
+	want := map[string]string{"198.51.101.0/24": gone, "198.51.102.0/24": gone, "198.51.105.0/24": gone, "2001:db8:2::/48": gone}
+	if got := withdrawnBy(rec, peer, closed); !mapsEqual(got, want) {
+		t.Errorf("withdrawn as the long-lived phase started: %v, want %v", got, want)
+	}
+	for _, ev := range rec.snapshot() {
+		if ev.Peer == peer && ev.Seq > closed && ev.Seq < long.Seq {
+			if ev.Type != schema.TypeUpdate {
+				t.Errorf("before the long-lived restarting event: %+v", ev)
+			}
+			if fam := ev.Withdrawn[0].Family; !slices.Equal(ev.Routes, schema.RouteCounts{fc(fam, map[schema.Family]uint64{v4: 3, v6: 1}[fam])}) {
+				t.Errorf("withdrawal of the NO_LLGR routes of %s: routes %v, want the long-lived ones", fam, ev.Routes)
+			}
+		}
+	}
+
+	// The peer comes back in the long-lived phase: the routes kept are
+	// stale as after any restart.
+	p = open()
+	if ev := rec.next(t, peer, schema.TypePeerState, &seq); ev.State != schema.StateConnected {
+		t.Fatalf("after the peer came back: %+v", ev)
+	}
+	announce(p, "198.51.100.0/24")
+	if ev := rec.next(t, peer, schema.TypeUpdate, &seq); ev.Duplicates != 1 || !slices.Equal(ev.Routes, schema.RouteCounts{fc(v4, 3)}) {
+		t.Errorf("announcing a long-lived stale route again: duplicates %d, routes %v; want 1, 3", ev.Duplicates, ev.Routes)
+	}
+	endOfRIB(p, bgpwire.IPv4Unicast)
+	endOfRIB(p, bgpwire.IPv6Unicast)
+	rec.wait(t, "the IPv6 flush", func(ev *schema.Event) bool {
+		return ev.Peer == peer && ev.Seq > long.Seq && len(ev.Withdrawn) > 0 && ev.Withdrawn[0].Family == v6
+	})
+	const notAgain = "graceful restart: not announced again before the End-of-RIB"
+	want = map[string]string{"198.51.103.0/24": notAgain, "198.51.104.0/24": notAgain, "2001:db8:1::/48": notAgain}
+	if got := withdrawnBy(rec, peer, long.Seq); !mapsEqual(got, want) {
+		t.Errorf("withdrawn at the End-of-RIBs: %v, want %v", got, want)
+	}
+	times := map[netip.Prefix]int{}
+	for _, ev := range rec.snapshot() {
+		if ev.Peer == peer {
+			for _, p := range ev.Withdrawals {
+				if times[p]++; times[p] > 1 {
+					t.Errorf("%s withdrawn twice", p)
+				}
+			}
+		}
 	}
 }

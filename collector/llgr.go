@@ -13,10 +13,13 @@ import (
 // families to which its long-lived graceful restart capability gives a
 // stale time are kept for that long more (a second "restarting" event
 // says so; the others are withdrawn), and a new session of the peer
-// takes them as in a graceful restart. The routes are not re-announced
-// with the LLGR_STALE community, and routes with NO_LLGR are kept as the
-// others (the Adj-RIB-In holds no attributes): consumers learn of the
-// long-lived phase from the event.
+// takes them as in a graceful restart. When the long-lived phase starts,
+// the routes whose path carries the NO_LLGR community are withdrawn
+// (RFC 9494; the Adj-RIB-In keeps one bit per route for it, in the
+// path hash), in UPDATE events with their reason, before the second
+// "restarting" event, whose counts are then those of the routes kept
+// long-lived. The routes are not re-announced with the LLGR_STALE
+// community: consumers learn of the long-lived phase from that event.
 
 // llgrFamilies are the families of the collector's long-lived graceful
 // restart capability: IPv4 and IPv6 unicast only, as the capability for

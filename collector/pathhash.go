@@ -9,6 +9,12 @@ import (
 	"github.com/vantage-bgp/vantage/schema"
 )
 
+// noLLGR is the bit of a path hash that says the path carries NO_LLGR.
+const noLLGR = 1 << 31
+
+// communityNoLLGR is the NO_LLGR well-known community, 65535:7 (RFC 9494).
+var communityNoLLGR = schema.Community{0xffff, 7}
+
 // discarded returns the offsets of the attributes of u that RFC 7606
 // attribute discard dropped (nil when none: nearly always), for
 // pathHashes.
@@ -28,10 +34,13 @@ func discarded(u *bgpwire.Update) []int {
 // pathHashes fills hashes with the path hash of each of ev's
 // announcements, from the UPDATE body they came from: a hash of the
 // path attributes as sent (but MP_REACH_NLRI and MP_UNREACH_NLRI, which
-// hold routes) and of the announcement's next hops. Two announcements of
-// a route with the same hash are the same path, and so a duplicate
-// (with a 32-bit hash, a changed path passes for a duplicate once in
-// 4 billion). Labels (labeled and VPN families) are not part of it.
+// hold routes) and of the announcement's next hops, in the low 31 bits,
+// and in the top bit (noLLGR) whether the routes carry the NO_LLGR
+// community (RFC 9494), which long-lived graceful restart needs. Two
+// announcements of a route with the same hash are the same path, and so
+// a duplicate (with a 31-bit hash, a changed path passes for a duplicate
+// once in 2 billion; one that gains or loses NO_LLGR never does).
+// Labels (labeled and VPN families) are not part of it.
 // skip lists the offsets (in the message, header included) of attributes
 // that RFC 7606 attribute discard dropped (discarded): they are not part
 // of the path the event records, and so not of its hash.
@@ -64,6 +73,10 @@ func pathHashes(seed maphash.Seed, body []byte, ev *schema.Event, hashes []uint3
 		off += end
 	}
 	sum := h.Sum64()
+	var flag uint32
+	if slices.Contains(ev.Community, communityNoLLGR) {
+		flag = noLLGR
+	}
 	for i := range ev.Announcements {
 		a := &ev.Announcements[i]
 		var b [40]byte
@@ -72,7 +85,7 @@ func pathHashes(seed maphash.Seed, body []byte, ev *schema.Event, hashes []uint3
 		copy(b[8:], nh[:])
 		copy(b[24:], ll[:])
 		x := maphash.Bytes(seed, b[:])
-		hashes = append(hashes, uint32(x^x>>32))
+		hashes = append(hashes, uint32(x^x>>32)&^noLLGR|flag)
 	}
 	return hashes
 }
