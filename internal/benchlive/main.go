@@ -13,6 +13,10 @@
 // Everything runs in this one process (clients too), so the figures
 // include the clients' own work on the same cores.
 //
+// -v prints each stage's progress and the heap every second; -stages
+// times every event at each stage (stages.go) and prints where the delay
+// is spent, and the p99 of each second of sending.
+//
 //	go run ./internal/benchlive -clients 1000 -rate 20000 -seconds 10 -slow 10
 package main
 
@@ -24,6 +28,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -49,6 +54,7 @@ func main() {
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured window to `file`")
 	mem := flag.String("memprofile", "", "write an allocation profile to `file` at the end")
 	flag.BoolVar(&progress, "v", false, "print each stage's progress every second")
+	flag.BoolVar(&stages, "stages", false, "time each event's stages (stored by JetStream, read and queued by the hub, read by its client) and print their delays, and the p99 of each second")
 	flag.Parse()
 	cpuProfile, memProfile = *profile, *mem
 	if err := run(*clients, *rate, *seconds, *slow, *deflate); err != nil {
@@ -59,7 +65,7 @@ func main() {
 
 var (
 	cpuProfile, memProfile string
-	progress               bool
+	progress, stages       bool
 )
 
 // metric returns the value of a metric line of Prometheus' text format.
@@ -136,9 +142,15 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 	}
 	defer pub.Close(context.Background())
 
+	var st *stageTimes
+	var eventLog web.EventLog = bus.NewLog(conn)
+	if stages {
+		st = newStageTimes(rate*(seconds+3) + 1000)
+		eventLog = timedLog{eventLog, st}
+	}
 	live := web.NewLive(web.LiveOptions{})
 	liveDone := make(chan struct{})
-	go func() { defer close(liveDone); live.Run(ctx, bus.NewLog(conn)) }()
+	go func() { defer close(liveDone); live.Run(ctx, eventLog) }()
 	srv := httptest.NewServer(web.New(nil, web.Options{Live: live}))
 	defer srv.Close()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws/?client=benchlive"
@@ -190,6 +202,11 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 				if t, ok := eventTime(b); ok {
 					rec.add(time.Since(t))
 				}
+				if st != nil {
+					if seq, ok := seqOfFrame(b); ok {
+						st.mark(stClient, seq, time.Now())
+					}
+				}
 			}
 		})
 	}
@@ -237,7 +254,10 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 				last, _ := log.Last(ctx)
 				var m strings.Builder
 				live.WriteMetricsTo(&m)
-				fmt.Printf("  %4.0fs: in the log %d, dispatched %s, received %d\n", time.Since(sendStart).Seconds(), last, metric(m.String(), "vantage_lg_live_log_sequence"), rec.got.Load())
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				fmt.Printf("  %4.0fs: in the log %d, dispatched %s, received %d; heap %d MB, %d GCs, %v paused\n", time.Since(sendStart).Seconds(), last, metric(m.String(), "vantage_lg_live_log_sequence"), rec.got.Load(),
+					ms.HeapAlloc>>20, ms.NumGC, time.Duration(ms.PauseTotalNs).Round(time.Microsecond))
 			}
 		})
 	}
@@ -270,9 +290,11 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 		if due <= 0 {
 			continue
 		}
-		ts := float64(time.Now().UnixMicro()) / 1e6
+		tsNow := time.Now()
+		ts := float64(tsNow.UnixMicro()) / 1e6
 		evs = evs[:0]
 		for range due {
+			st.mark(stSent, uint64(sent+1), tsNow)
 			p := peers[sent%len(peers)]
 			seq[p]++
 			evs = append(evs, schema.Event{
@@ -292,7 +314,8 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 			sentMeasured += due
 		}
 	}
-	elapsed := time.Since(measureStart)
+	measureEnd := time.Now()
+	elapsed := measureEnd.Sub(measureStart)
 	if memProfile != "" {
 		f, err := os.Create(memProfile)
 		if err != nil {
@@ -327,6 +350,9 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 		rate, sentMeasured, elapsed.Round(time.Millisecond), float64(sentMeasured)/elapsed.Seconds(), len(d), live.Dropped.Load(), nSlow)
 	fmt.Printf("delivery delay: p50 %v, p99 %v, p99.9 %v, max %v; CPU of the whole process (NATS, publisher, hub, clients): %.2f cores\n",
 		pct(0.50), pct(0.99), pct(0.999), pct(1), (cpu(cpuEnd)-cpu(cpuStart)).Seconds()/elapsed.Seconds())
+	if st != nil {
+		st.report(measureStart, measureEnd)
+	}
 	cancel()
 	live.Close()
 	<-liveDone
