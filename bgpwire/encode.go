@@ -1,6 +1,7 @@
 package bgpwire
 
 import (
+	"math/bits"
 	"net/netip"
 )
 
@@ -62,9 +63,26 @@ func (a *Attributes) AppendWire(dst []byte, opt *DecodeOptions) []byte {
 			done[m.code>>6] |= 1 << (m.code & 63)
 		}
 	}
-	for c := 0; c < 256; c++ {
-		if want(AttrCode(c)) {
-			dst = a.appendAttr(dst, AttrCode(c), defaultFlags(AttrCode(c)), opt)
+	// The rest in type code order: those present, the generated AS4
+	// ones, and those of Other.
+	cands := a.present
+	mark := func(c AttrCode) { cands[c>>6] |= 1 << (c & 63) }
+	if genAS4Path {
+		mark(AttrAS4Path)
+	}
+	if genAS4Agg {
+		mark(AttrAS4Aggregator)
+	}
+	for _, o := range a.Other {
+		mark(o.Code)
+	}
+	for w, bitsLeft := range cands {
+		for bitsLeft != 0 {
+			c := AttrCode(w<<6 + bits.TrailingZeros64(bitsLeft))
+			bitsLeft &= bitsLeft - 1
+			if want(c) {
+				dst = a.appendAttr(dst, c, defaultFlags(c), opt)
+			}
 		}
 	}
 	return dst

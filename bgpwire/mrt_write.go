@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/netip"
 
-	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 	"github.com/osrg/gobgp/v3/pkg/packet/mrt"
 )
 
@@ -24,6 +23,7 @@ import (
 type MRTWriter struct {
 	w   io.Writer
 	hdr [16]byte
+	buf []byte
 }
 
 // NewMRTWriter returns a writer of MRT records to w.
@@ -82,9 +82,17 @@ func ribSubtype(f Family, addPath bool) (mrt.MRTSubTypeTableDumpv2, error) {
 // WriteRIB writes a RIB record of an IPv4 or IPv6 unicast or multicast
 // prefix. The record is RIB_*_ADDPATH when any entry has a path
 // identifier.
+//
+// It is encoded here rather than by gobgp (whose encoding of a RIB record
+// allocates per attribute and took a sixth of a RIB export's time), to
+// the same bytes: the attributes as given, each with the extended length
+// flag exactly when its value is longer than 255 bytes.
 func (w *MRTWriter) WriteRIB(ts, seq uint32, f Family, prefix netip.Prefix, entries []RIBEntry) error {
 	if len(entries) == 0 {
 		return fmt.Errorf("mrt: RIB record of %s without entries", prefix)
+	}
+	if len(entries) > 0xffff {
+		return fmt.Errorf("mrt: RIB record of %s with %d entries (at most 65535)", prefix, len(entries))
 	}
 	addPath := false
 	for _, e := range entries {
@@ -94,39 +102,59 @@ func (w *MRTWriter) WriteRIB(ts, seq uint32, f Family, prefix netip.Prefix, entr
 	if err != nil {
 		return err
 	}
-	var pfx bgp.AddrPrefixInterface
 	prefix = prefix.Masked()
-	if prefix.Addr().Is4() {
-		pfx = bgp.NewIPAddrPrefix(uint8(prefix.Bits()), prefix.Addr().String())
-	} else {
-		pfx = bgp.NewIPv6AddrPrefix(uint8(prefix.Bits()), prefix.Addr().String())
+	if !prefix.IsValid() || prefix.Addr().Is4() != (f.AFI == AFIIPv4) {
+		return fmt.Errorf("mrt: RIB record of family %s: prefix %s", f, prefix)
 	}
-	es := make([]*mrt.RibEntry, len(entries))
-	for i, e := range entries {
-		attrs, err := rawAttributes(e.Attrs, f)
-		if err != nil {
+	b := append(w.buf[:0], make([]byte, 12)...)
+	b = binary.BigEndian.AppendUint32(b, seq)
+	bits := prefix.Bits()
+	b = append(b, byte(bits))
+	if prefix.Addr().Is4() {
+		a := prefix.Addr().As4()
+		b = append(b, a[:(bits+7)/8]...)
+	} else {
+		a := prefix.Addr().As16()
+		b = append(b, a[:(bits+7)/8]...)
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(entries)))
+	for _, e := range entries {
+		b = binary.BigEndian.AppendUint16(b, e.PeerIndex)
+		b = binary.BigEndian.AppendUint32(b, e.OriginatedTime)
+		if addPath {
+			b = binary.BigEndian.AppendUint32(b, e.PathID)
+		}
+		at := len(b)
+		b = append(b, 0, 0)
+		if b, err = appendRIBEntryAttrs(b, e.Attrs); err != nil {
 			return err
 		}
-		es[i] = mrt.NewRibEntry(e.PeerIndex, e.OriginatedTime, e.PathID, attrs, addPath)
+		n := len(b) - at - 2
+		if n > 0xffff {
+			return fmt.Errorf("mrt: RIB entry of %s: %d bytes of attributes (at most 65535)", prefix, n)
+		}
+		binary.BigEndian.PutUint16(b[at:], uint16(n))
 	}
-	m, err := mrt.NewMRTMessage(ts, mrt.TABLE_DUMPv2, sub, mrt.NewRib(seq, pfx, es))
-	if err != nil {
-		return err
-	}
-	return w.write(m)
+	binary.BigEndian.PutUint32(b, ts)
+	binary.BigEndian.PutUint16(b[4:], uint16(13)) // TABLE_DUMP_V2
+	binary.BigEndian.PutUint16(b[6:], uint16(sub))
+	binary.BigEndian.PutUint32(b[8:], uint32(len(b)-12))
+	w.buf = b
+	_, err = w.w.Write(b)
+	return err
 }
 
-// rawAttributes wraps each attribute as gobgp's raw "unknown" attribute,
-// which serializes flags, type and value unchanged, shortening a full
-// MP_REACH_NLRI to its next hop.
-func rawAttributes(b []byte, f Family) ([]bgp.PathAttributeInterface, error) {
-	var out []bgp.PathAttributeInterface
+// appendRIBEntryAttrs appends the attributes b (flags, type, length,
+// value each) as a RIB entry has them: a full MP_REACH_NLRI shortened to
+// its next hop, the extended length flag set exactly on values longer
+// than 255 bytes.
+func appendRIBEntryAttrs(dst, b []byte) ([]byte, error) {
 	r := newReader(b, 0)
 	for !r.empty() {
 		var flags, code uint8
 		var v reader
 		if !r.u8(&flags) || !r.u8(&code) {
-			return nil, fmt.Errorf("mrt: RIB attributes: %w", ErrTruncated)
+			return dst, fmt.Errorf("mrt: RIB attributes: %w", ErrTruncated)
 		}
 		ok := false
 		if flags&FlagExtLength != 0 {
@@ -135,19 +163,26 @@ func rawAttributes(b []byte, f Family) ([]bgp.PathAttributeInterface, error) {
 			ok = r.lenPrefixed8(&v)
 		}
 		if !ok {
-			return nil, fmt.Errorf("mrt: RIB attribute %d: %w", code, ErrTruncated)
+			return dst, fmt.Errorf("mrt: RIB attribute %d: %w", code, ErrTruncated)
 		}
 		val := v.b
+		var nh []byte
 		if AttrCode(code) == AttrMPReach && len(val) >= 4 && !(int(val[0]) == len(val)-1) {
 			// Full form: AFI, SAFI, next hop length, next hop, ...
-			nhLen := int(val[3])
-			if 4+nhLen <= len(val) {
-				val = append([]byte{byte(nhLen)}, val[4:4+nhLen]...)
+			if n := int(val[3]); 4+n <= len(val) {
+				nh, val = val[3:4+n], nil
 			}
 		}
-		out = append(out, bgp.NewPathAttributeUnknown(bgp.BGPAttrFlag(flags&^FlagExtLength), bgp.BGPAttrType(code), append([]byte(nil), val...)))
+		n := len(val) + len(nh)
+		flags &^= FlagExtLength
+		if n > 255 {
+			dst = append(dst, flags|FlagExtLength, code, byte(n>>8), byte(n))
+		} else {
+			dst = append(dst, flags, code, byte(n))
+		}
+		dst = append(append(dst, nh...), val...)
 	}
-	return out, nil
+	return dst, nil
 }
 
 // BGP4MPInfo is the session context of a BGP4MP_ET record.

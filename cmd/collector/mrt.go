@@ -26,7 +26,7 @@ func mrtUsage() {
 	fmt.Fprintln(os.Stderr, `usage:
   collector mrt dump [-m | -json] [-strict] FILE...
   collector mrt import -config FILE [-host NAME] [-publish] FILE...
-  collector mrt export -config FILE (-rib -at TIME | -updates -from TIME -to TIME [-seconds]) [-peer IP]... [-collector NAME] [-o FILE]`)
+  collector mrt export -config FILE (-rib -at TIME | -updates -from TIME -to TIME [-seconds]) [-peer IP]... [-collector NAME] [-o FILE] [-cpuprofile FILE]`)
 }
 
 func runMRT(args []string) error {

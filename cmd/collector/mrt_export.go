@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -67,6 +68,7 @@ func runMRTExport(args []string) error {
 	host := fs.String("collector", "", "keep this collector's peers only (the host `name` events are stored under)")
 	out := fs.String("o", "", "output `file`: gzip when it ends in .gz, bzip2 (the bzip2 program) in .bz2; default: uncompressed to standard output")
 	seconds := fs.Bool("seconds", false, "with -updates, write BGP4MP records with second timestamps (as RIS and RouteViews files) instead of BGP4MP_ET")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole export to `file` (for go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -96,6 +98,23 @@ func runMRTExport(args []string) error {
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	// As `collector run`: the garbage collector runs less often, within
+	// a soft memory limit.
+	setGC()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	log := cfg.Log.NewLogger(os.Stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
