@@ -77,8 +77,11 @@ type Live struct {
 	sent      atomic.Int64
 	connected atomic.Int64
 
-	replays   chan struct{} // a slot per replay in progress
-	done      chan struct{} // closed by Close: every client ends
+	replays chan struct{} // a slot per replay in progress
+	// Close sets closed, then ends closing: every client ends.
+	closed    atomic.Bool
+	closing   context.Context
+	closeNow  context.CancelFunc
 	closeOnce sync.Once
 }
 
@@ -100,13 +103,20 @@ func NewLive(opts LiveOptions) *Live {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Live{opts: opts, replays: make(chan struct{}, opts.MaxReplays), lg: opts.Log, clients: map[*client]struct{}{}, index: newSubIndex(), hosts: map[string]struct{}{}, done: make(chan struct{})}
+	l := &Live{opts: opts, replays: make(chan struct{}, opts.MaxReplays), lg: opts.Log, clients: map[*client]struct{}{}, index: newSubIndex(), hosts: map[string]struct{}{}}
+	l.closing, l.closeNow = context.WithCancel(context.Background())
+	return l
 }
 
 // Close ends every client's connection (a WebSocket with a normal
 // closure): call it before shutting the HTTP server down, whose Shutdown
 // would wait for streaming responses. It does not stop Run.
-func (l *Live) Close() { l.closeOnce.Do(func() { close(l.done) }) }
+func (l *Live) Close() {
+	l.closeOnce.Do(func() {
+		l.closed.Store(true)
+		l.closeNow()
+	})
+}
 
 // Run reads the log from its end and dispatches every event, until ctx
 // ends. A failing log is retried from where it stopped. Call it once.

@@ -73,6 +73,7 @@ func (s *server) liveStream(c echo.Context) error {
 	w.WriteHeader(http.StatusOK)
 	w.Flush()
 	rc := http.NewResponseController(w)
+	defer cl.wakeOn(ctx)()
 	for {
 		f, final, ok := cl.next(ctx)
 		if !ok {

@@ -118,6 +118,7 @@ func (l *Live) serveWS(ctx context.Context, conn *websocket.Conn, resume resumeP
 // allocation and a timer each, and the library's timeout machinery).
 func (l *Live) writeWS(ctx context.Context, conn *websocket.Conn, c *client) {
 	defer conn.CloseNow()
+	defer c.wakeOn(ctx)()
 	stall := time.AfterFunc(time.Hour, func() { conn.CloseNow() })
 	stall.Stop()
 	defer stall.Stop()
