@@ -57,6 +57,11 @@ type FollowConfig struct {
 	// delivering again (durable only; default 5 minutes). Follow drops
 	// such repeats, so it costs only traffic.
 	AckWait time.Duration
+
+	// direct: Next takes from the iterator itself, without the reading
+	// goroutine (Log.Follow: one caller that only ever waits, so one
+	// goroutine hop less between NATS and it).
+	direct bool
 }
 
 // followAckEvery is the most events, and followAckInterval the longest
@@ -90,7 +95,10 @@ type Follower struct {
 	// last is where the reader starts: the stream sequence before the
 	// first message to hand over.
 	last uint64
-	msgs chan fetched // from read to Next
+	msgs chan fetched // from read to Next; nil with cfg.direct
+	// directLast is the stream sequence of the last message Next handed
+	// over, with cfg.direct.
+	directLast uint64
 
 	mu       sync.Mutex
 	toAck    jetstream.Msg // durable: the last handled message not yet acknowledged
@@ -140,6 +148,10 @@ func Follow(ctx context.Context, c *Conn, cfg FollowConfig, log *slog.Logger) (*
 	if cfg.Durable != "" {
 		f.stopAcks, f.acksDone = make(chan struct{}), make(chan struct{})
 		go f.ackLoop() // owned: Stop waits for acksDone
+	}
+	if cfg.direct {
+		f.directLast = f.last
+		return f, nil
 	}
 	f.msgs = make(chan fetched, followPull)
 	go f.read() // owned: Stop stops the iterator, which ends read
@@ -262,6 +274,10 @@ func slicesEqual(a, b []string) bool {
 // and ErrFollowStopped after Stop. A durable reader's events that the
 // filters do not take are acknowledged with the next one Ack is given.
 func (f *Follower) Next(wait time.Duration) (Msg, error) {
+	if f.msgs == nil { // direct: wait as long as it takes
+		r, _ := f.take(&f.directLast)
+		return r.m, r.err
+	}
 	var r fetched
 	select {
 	case r = <-f.msgs: // the common case under load: no timer
@@ -287,21 +303,32 @@ type fetched struct {
 	err error
 }
 
-// read takes the messages from the iterator, in order, drops repeats and
-// what the client-side filter refuses, and hands the rest to Next. It
-// ends when the iterator is stopped, closing f.msgs.
+// read takes the messages from the iterator, in order, and hands them to
+// Next. It ends when the iterator is stopped, closing f.msgs.
 func (f *Follower) read() {
 	defer close(f.msgs)
 	var last uint64 = f.last // stream sequence of the last message handed over
 	for {
+		r, stopped := f.take(&last)
+		f.msgs <- r
+		if stopped {
+			return
+		}
+	}
+}
+
+// take returns the next message of the iterator to hand over, dropping
+// repeats (a sequence not after *last, which it advances) and what the
+// client-side filter refuses; stopped when the iterator was stopped
+// (r.err is ErrFollowStopped then).
+func (f *Follower) take(last *uint64) (r fetched, stopped bool) {
+	for {
 		m, err := f.it.Next()
 		if err != nil {
 			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				f.msgs <- fetched{err: ErrFollowStopped}
-				return
+				return fetched{err: ErrFollowStopped}, true
 			}
-			f.msgs <- fetched{err: err}
-			continue
+			return fetched{err: err}, false
 		}
 		seq, ok := streamSeq(m.Reply())
 		if !ok {
@@ -312,14 +339,14 @@ func (f *Follower) read() {
 			}
 			seq = md.Sequence.Stream
 		}
-		if seq <= last { // delivered again after AckWait: handed over before
+		if seq <= *last { // delivered again after AckWait: handed over before
 			continue
 		}
-		last = seq
+		*last = seq
 		if f.match != nil && !f.match(m.Subject()) {
 			continue
 		}
-		f.msgs <- fetched{m: Msg{Seq: seq, Subject: m.Subject(), Data: m.Data(), m: m}}
+		return fetched{m: Msg{Seq: seq, Subject: m.Subject(), Data: m.Data(), m: m}}, false
 	}
 }
 
@@ -426,7 +453,9 @@ func (f *Follower) ackLoop() {
 // acknowledged event. Idempotent.
 func (f *Follower) Stop() (uint64, error) {
 	f.it.Stop()
-	for range f.msgs { // until read has returned
+	if f.msgs != nil {
+		for range f.msgs { // until read has returned
+		}
 	}
 	if f.stopAcks == nil {
 		return f.Acked(), nil

@@ -45,9 +45,11 @@ func (l *Log) Last(ctx context.Context) (uint64, error) {
 // on (at least 1), in order, with its sequence, until ctx ends (it returns
 // nil then) or fn returns an error (returned). It waits for new messages at
 // the end of the log. It reads through a Follower (an ordered consumer,
-// which a lost connection does not make skip or repeat).
+// which a lost connection does not make skip or repeat), taking from its
+// iterator in the caller's goroutine: no goroutine between NATS and fn
+// waits for its turn to run.
 func (l *Log) Follow(ctx context.Context, start uint64, fn func(seq uint64, data []byte) error) error {
-	f, err := Follow(ctx, l.c, FollowConfig{Start: Start{Kind: StartSeq, Seq: max(start, 1)}}, nil)
+	f, err := Follow(ctx, l.c, FollowConfig{Start: Start{Kind: StartSeq, Seq: max(start, 1)}, direct: true}, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -72,7 +74,7 @@ func (l *Log) Follow(ctx context.Context, start uint64, fn func(seq uint64, data
 			}
 			continue
 		}
-		if m.Seq == 0 { // the channel closed under a concurrent Stop
+		if m.Seq == 0 { // stopped concurrently
 			return nil
 		}
 		if err := fn(m.Seq, m.Data); err != nil {
