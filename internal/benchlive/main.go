@@ -25,11 +25,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"net/netip"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +55,7 @@ func main() {
 	deflate := flag.Bool("deflate", true, "clients offer permessage-deflate (BGPalerter does)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the measured window to `file`")
 	mem := flag.String("memprofile", "", "write an allocation profile to `file` at the end")
+	flag.StringVar(&traceFile, "trace", "", "write a runtime trace of the first 3 measured seconds to `file`")
 	flag.BoolVar(&progress, "v", false, "print each stage's progress every second")
 	flag.BoolVar(&stages, "stages", false, "time each event's stages (stored by JetStream, read and queued by the hub, read by its client) and print their delays, and the p99 of each second")
 	flag.Parse()
@@ -65,6 +68,7 @@ func main() {
 
 var (
 	cpuProfile, memProfile string
+	traceFile              string
 	progress, stages       bool
 )
 
@@ -98,6 +102,23 @@ func (r *recorder) add(d time.Duration) {
 	r.mu.Lock()
 	r.delays = append(r.delays, d)
 	r.mu.Unlock()
+}
+
+// readAll appends what r has to buf.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // eventTime reads the "timestamp" of a ris_message frame.
@@ -142,8 +163,16 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 	}
 	defer pub.Close(context.Background())
 
+	// lg reads the log on a connection of its own, as it does as a
+	// process of its own: the publisher's acknowledgements do not share
+	// its socket and reading goroutine.
+	lgConn, err := bus.Dial(ctx, bus.Options{URL: ns.ClientURL(), Name: "benchlive-lg", Existing: true}, nil)
+	if err != nil {
+		return err
+	}
+	defer lgConn.Close()
 	var st *stageTimes
-	var eventLog web.EventLog = bus.NewLog(conn)
+	var eventLog web.EventLog = bus.NewLog(lgConn)
 	if stages {
 		st = newStageTimes(rate*(seconds+3) + 1000)
 		eventLog = timedLog{eventLog, st}
@@ -192,13 +221,20 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 		}
 		readers = append(readers, c)
 		wg.Go(func() {
+			var buf []byte
 			for {
 				// No deadline: a context that can end costs the library a
 				// timer per read; the connection is closed at the end.
-				_, b, err := c.Read(context.Background())
+				// Each message is read into the client's own buffer.
+				_, r, err := c.Reader(context.Background())
 				if err != nil {
 					return
 				}
+				b, err := readAll(r, buf[:0])
+				if err != nil {
+					return
+				}
+				buf = b
 				if t, ok := eventTime(b); ok {
 					rec.add(time.Since(t))
 				}
@@ -256,7 +292,7 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 				live.WriteMetricsTo(&m)
 				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
-				fmt.Printf("  %4.0fs: in the log %d, dispatched %s, received %d; heap %d MB, %d GCs, %v paused\n", time.Since(sendStart).Seconds(), last, metric(m.String(), "vantage_lg_live_log_sequence"), rec.got.Load(),
+				fmt.Printf("  %4.0fs: in the log %d, dispatched %s, received %d, %d dropped; heap %d MB, %d GCs, %v paused\n", time.Since(sendStart).Seconds(), last, metric(m.String(), "vantage_lg_live_log_sequence"), rec.got.Load(), live.Dropped.Load(),
 					ms.HeapAlloc>>20, ms.NumGC, time.Duration(ms.PauseTotalNs).Round(time.Microsecond))
 			}
 		})
@@ -282,6 +318,17 @@ func run(nClients, rate, seconds, nSlow int, deflate bool) error {
 					return err
 				}
 				defer pprof.StopCPUProfile()
+			}
+			if traceFile != "" {
+				f, err := os.Create(traceFile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := trace.Start(f); err != nil {
+					return err
+				}
+				time.AfterFunc(3*time.Second, trace.Stop)
 			}
 			syscall.Getrusage(syscall.RUSAGE_SELF, &cpuStart)
 			measureStart = time.Now()
