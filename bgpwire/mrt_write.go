@@ -117,6 +117,46 @@ func (w *MRTWriter) WriteRIB(ts, seq uint32, f Family, prefix netip.Prefix, entr
 		a := prefix.Addr().As16()
 		b = append(b, a[:(bits+7)/8]...)
 	}
+	return w.finishRIB(b, ts, uint16(sub), prefix.String(), entries, addPath)
+}
+
+// WriteRIBGeneric writes a RIB_GENERIC record (RIB_GENERIC_ADDPATH when
+// any entry has a path identifier) of n, an NLRI of family f as
+// MP_REACH_NLRI carries it: a labeled or VPN prefix (Prefix, Labels, RD)
+// or the bytes of another family's NLRI (Raw).
+func (w *MRTWriter) WriteRIBGeneric(ts, seq uint32, f Family, n NLRI, entries []RIBEntry) error {
+	if len(entries) == 0 {
+		return fmt.Errorf("mrt: RIB_GENERIC record of %s without entries", n.Text(f))
+	}
+	if len(entries) > 0xffff {
+		return fmt.Errorf("mrt: RIB_GENERIC record of %s with %d entries (at most 65535)", n.Text(f), len(entries))
+	}
+	addPath := false
+	for _, e := range entries {
+		addPath = addPath || e.PathID != 0
+	}
+	sub := TD2RIBGeneric
+	if addPath {
+		sub = TD2RIBGenericAddPath
+	}
+	if _, _, ipfam := prefixFamily(f); ipfam && !n.Prefix.IsValid() || !ipfam && len(n.Raw) == 0 {
+		return fmt.Errorf("mrt: RIB_GENERIC record of family %s without its NLRI", f)
+	}
+	n.PathID = 0
+	n.Prefix = n.Prefix.Masked()
+	b := append(w.buf[:0], make([]byte, 12)...)
+	b = binary.BigEndian.AppendUint32(b, seq)
+	b = binary.BigEndian.AppendUint16(b, uint16(f.AFI))
+	b = append(b, byte(f.SAFI))
+	b = appendNLRIs(b, []NLRI{n}, f, false)
+	return w.finishRIB(b, ts, sub, n.Text(f), entries, addPath)
+}
+
+// finishRIB appends a RIB record's entries to b, which holds the record
+// up to them after a 12-byte space for the MRT header, fills in the
+// header and writes the record.
+func (w *MRTWriter) finishRIB(b []byte, ts uint32, sub uint16, what string, entries []RIBEntry, addPath bool) error {
+	var err error
 	b = binary.BigEndian.AppendUint16(b, uint16(len(entries)))
 	for _, e := range entries {
 		b = binary.BigEndian.AppendUint16(b, e.PeerIndex)
@@ -131,13 +171,13 @@ func (w *MRTWriter) WriteRIB(ts, seq uint32, f Family, prefix netip.Prefix, entr
 		}
 		n := len(b) - at - 2
 		if n > 0xffff {
-			return fmt.Errorf("mrt: RIB entry of %s: %d bytes of attributes (at most 65535)", prefix, n)
+			return fmt.Errorf("mrt: RIB entry of %s: %d bytes of attributes (at most 65535)", what, n)
 		}
 		binary.BigEndian.PutUint16(b[at:], uint16(n))
 	}
 	binary.BigEndian.PutUint32(b, ts)
 	binary.BigEndian.PutUint16(b[4:], uint16(13)) // TABLE_DUMP_V2
-	binary.BigEndian.PutUint16(b[6:], uint16(sub))
+	binary.BigEndian.PutUint16(b[6:], sub)
 	binary.BigEndian.PutUint32(b[8:], uint32(len(b)-12))
 	w.buf = b
 	_, err = w.w.Write(b)

@@ -140,3 +140,25 @@ func TestWriteRIBAsGobgp(t *testing.T) {
 		})
 	}
 }
+
+// TestParseRD: ParseRD reads what RD.String writes, for each RD type where
+// the text is not ambiguous, and rejects what is not an RD.
+func TestParseRD(t *testing.T) {
+	for _, rd := range []bgpwire.RD{
+		{0, 0, 0xfd, 0xf2, 0, 0, 0, 15},            // type 0: 65010:15
+		{0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, // type 0, largest number
+		{0, 1, 192, 0, 2, 1, 0, 7},                 // type 1: 192.0.2.1:7
+		{0, 2, 0, 1, 0, 0, 0, 9},                   // type 2: 65536:9
+		{0, 3, 1, 2, 3, 4, 5, 6},                   // unknown type: 0xHEX
+	} {
+		got, err := bgpwire.ParseRD(rd.String())
+		if err != nil || got != rd {
+			t.Errorf("ParseRD(%q) = %x, %v; want %x", rd.String(), got, err, rd)
+		}
+	}
+	for _, s := range []string{"", "1", "x:1", "65536:65536", "192.0.2.1:65536", "0x0102", "2001:db8::1:1"} {
+		if _, err := bgpwire.ParseRD(s); err == nil {
+			t.Errorf("ParseRD(%q): no error", s)
+		}
+	}
+}

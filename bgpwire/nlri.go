@@ -2,8 +2,11 @@ package bgpwire
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"strconv"
+	"strings"
 )
 
 // RD is a route distinguisher (RFC 4364) as its 8 wire bytes.
@@ -23,6 +26,52 @@ func (rd RD) String() string {
 		return fmt.Sprintf("%d:%d", be32(rd[2:6]), be16(rd[6:8]))
 	}
 	return fmt.Sprintf("0x%x", rd[:])
+}
+
+// ParseRD reads what RD.String writes. "ASN:N" is ambiguous between type
+// 0 (2-octet ASN, 4-octet number) and type 2 (4-octet ASN, 2-octet
+// number): it is type 0 when both fit, type 2 when only that fits.
+func ParseRD(s string) (RD, error) {
+	var rd RD
+	bad := fmt.Errorf("route distinguisher %q: want ASN:N, IP:N or 0xHEX of 8 bytes", s)
+	if h, ok := strings.CutPrefix(s, "0x"); ok {
+		b, err := hex.DecodeString(h)
+		if err != nil || len(b) != 8 {
+			return rd, bad
+		}
+		return RD(b), nil
+	}
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return rd, bad
+	}
+	admin, num := s[:i], s[i+1:]
+	if a, err := netip.ParseAddr(admin); err == nil && a.Is4() {
+		n, err := strconv.ParseUint(num, 10, 16)
+		if err != nil {
+			return rd, bad
+		}
+		rd[1] = 1
+		copy(rd[2:6], a.AsSlice())
+		binary.BigEndian.PutUint16(rd[6:], uint16(n))
+		return rd, nil
+	}
+	asn, err1 := strconv.ParseUint(admin, 10, 32)
+	n, err2 := strconv.ParseUint(num, 10, 32)
+	switch {
+	case err1 != nil || err2 != nil:
+		return rd, bad
+	case asn <= 0xffff:
+		binary.BigEndian.PutUint16(rd[2:], uint16(asn))
+		binary.BigEndian.PutUint32(rd[4:], uint32(n))
+	case n <= 0xffff:
+		rd[1] = 2
+		binary.BigEndian.PutUint32(rd[2:], uint32(asn))
+		binary.BigEndian.PutUint16(rd[6:], uint16(n))
+	default:
+		return rd, bad
+	}
+	return rd, nil
 }
 
 // maxLabels is the number of MPLS labels an NLRI carries inline.

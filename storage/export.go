@@ -329,14 +329,17 @@ type RIBPeer struct {
 	LocalID netip.Addr // the collector's BGP identifier on that session; invalid when unknown
 }
 
-// ribWhere is the scope of a RIB export: IPv4 and IPv6 unicast and
-// multicast routes (the families of TABLE_DUMP_V2's RIB_IPV4/IPV6
-// records) at or before At.
+// where is the scope of a RIB export: routes at or before At of IPv4
+// and IPv6 unicast and multicast (the families of TABLE_DUMP_V2's
+// RIB_IPV4/IPV6 records) and labeled unicast, VPN and multicast VPN
+// (RIB_GENERIC records: their NLRI is made of the stored prefix, labels
+// and RD). The families stored as NLRI text (FlowSpec, EVPN, ...) are
+// left out: their NLRI bytes are not stored.
 func (q RIBQuery) where() ([]string, []any, error) {
 	if q.At.IsZero() {
 		return nil, nil, fmt.Errorf("%w: at: not set", ErrBadQuery)
 	}
-	where := []string{"nlri = ''", "rd = ''", "afi IN (1, 2)", "safi IN (1, 2)", "ts_us <= toUInt64(?)"}
+	where := []string{"nlri = ''", "afi IN (1, 2)", "safi IN (1, 2, 4, 128, 129)", "ts_us <= toUInt64(?)"}
 	us := uint64(max(q.At.UnixMicro(), 0))
 	args := []any{us}
 	if sec := q.At.Unix(); sec < math.MaxUint32 {

@@ -67,6 +67,7 @@ type ribRow struct {
 	blob, blobEnd      uint32 // the row's text in its chunk's blob
 	host               uint32 // index of the row's host in its chunk's hosts
 	plen               uint8
+	rdLen              uint8 // the RD's text starts the row's text
 	flags              uint8
 	kind, origin       int8
 }
@@ -83,17 +84,18 @@ const (
 
 // ribColumns is the select list of a range's rows, scanned into a
 // ribRow's fields in this order. The text fields, separated by NUL
-// bytes: the AS path, the communities (decimal), the large and extended
-// communities (their stored text), the cluster list (hex), the other
-// attributes (flags:code:HEX), and last the host.
+// bytes: the RD, the AS path, the communities (decimal), the large and
+// extended communities (their stored text), the cluster list (hex), the
+// other attributes (flags:code:HEX), the labels (decimal), and last the
+// host.
 const ribColumns = `prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin,
   toUInt8(has_med + 2 * has_local_pref + 4 * atomic_aggregate + 8 * has_aggregator + 16 * has_otc + 32 * has_aigp),
   next_hop, next_hop_ll, aggregator_addr, originator_id, med, local_pref, aggregator_asn, otc, aigp,
-  concat(as_path, '\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
+  concat(rd, '\0', as_path, '\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
     '\0', arrayStringConcat(large_communities, ' '), '\0', arrayStringConcat(ext_communities, ' '),
     '\0', arrayStringConcat(arrayMap(x -> hex(x), cluster_list), ' '),
     '\0', arrayStringConcat(arrayMap((f, c, v) -> concat(toString(f), ':', toString(c), ':', hex(v)), other_attr_flags, other_attr_codes, other_attr_values), ' '),
-    '\0', host)`
+    '\0', arrayStringConcat(arrayMap(x -> toString(x), labels), ' '), '\0', host)`
 
 // ribChunk is the rows of a range, and their order. Its rows hold no
 // pointers (hosts are indexes of hosts), so that the garbage collector
@@ -113,7 +115,7 @@ type ribChunk struct {
 // events since. Routes come ordered by AFI, SAFI, prefix, host, peer and
 // path ID: a TABLE_DUMP_V2 RIB's order, each prefix's routes together.
 // The route passed to fn, and every slice in it, is valid only during the
-// call (they are reused); its Seq, ID and Labels are not read.
+// call (they are reused); its Seq and ID are not read.
 func (db *DB) RIB(ctx context.Context, q RIBQuery, fn func(*Route) error) error {
 	where, args, err := q.where()
 	if err != nil {
@@ -266,6 +268,7 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 			c.hostIx[host] = h
 		}
 		cur.host = h
+		cur.rdLen = uint8(min(strings.IndexByte(text, 0), 255))
 		cur.blob = uint32(len(c.blob))
 		c.blob = append(c.blob, text[:len(text)-len(host)]...)
 		cur.blobEnd = uint32(len(c.blob))
@@ -275,7 +278,7 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("rib: %w", err)
 	}
-	rs, hosts := c.rows, c.hosts
+	rs, hosts, blob := c.rows, c.hosts, c.blob
 	slices.SortFunc(c.order, func(i, j int32) int {
 		a, b := &rs[i], &rs[j]
 		if c := bytes.Compare(a.prefix[:], b.prefix[:]); c != 0 {
@@ -283,6 +286,11 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 		}
 		if a.plen != b.plen {
 			return int(a.plen) - int(b.plen)
+		}
+		if a.rdLen != 0 || b.rdLen != 0 {
+			if c := bytes.Compare(blob[a.blob:a.blob+uint32(a.rdLen)], blob[b.blob:b.blob+uint32(b.rdLen)]); c != 0 {
+				return c
+			}
 		}
 		if a.host != b.host {
 			if c := strings.Compare(hosts[a.host], hosts[b.host]); c != 0 {
@@ -330,6 +338,7 @@ type ribEmitter struct {
 	ext      []schema.ExtCommunity
 	clusters []netip.Addr
 	others   []schema.RawAttribute
+	labels   []uint32
 }
 
 // emit calls fn for the current routes of c: of each route's rows, the
@@ -340,7 +349,8 @@ func (e *ribEmitter) emit(c *ribChunk, downs map[downKey]uint64, fn func(*Route)
 		row := &c.rows[k]
 		if i > 0 {
 			p := &c.rows[c.order[i-1]]
-			if p.prefix == row.prefix && p.plen == row.plen && p.host == row.host && p.peer == row.peer && p.pathID == row.pathID {
+			if p.prefix == row.prefix && p.plen == row.plen && p.host == row.host && p.peer == row.peer && p.pathID == row.pathID &&
+				string(c.blob[p.blob:p.blob+uint32(p.rdLen)]) == string(c.blob[row.blob:row.blob+uint32(row.rdLen)]) {
 				continue
 			}
 		}
@@ -399,7 +409,7 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		r.AIGP = &e.aigp
 	}
 	text := c.blob[row.blob:row.blobEnd]
-	var fields [6][]byte
+	var fields [8][]byte
 	for i := range fields {
 		j := bytes.IndexByte(text, 0)
 		if j < 0 {
@@ -407,13 +417,16 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		}
 		fields[i], text = text[:j], text[j+1:]
 	}
+	if len(fields[0]) > 0 {
+		r.RD = string(fields[0])
+	}
 	var err error
-	if e.path, e.asns, err = appendASPath(e.path[:0], e.asns[:0], fields[0]); err != nil {
+	if e.path, e.asns, err = appendASPath(e.path[:0], e.asns[:0], fields[1]); err != nil {
 		return err
 	}
 	r.Path = nilIfEmpty(e.path)
 	comms, large, ext, clusters, others := e.comms[:0], e.large[:0], e.ext[:0], e.clusters[:0], e.others[:0]
-	for tok := range bytes.FieldsSeq(fields[1]) {
+	for tok := range bytes.FieldsSeq(fields[2]) {
 		v, err := parseUint(tok, 32)
 		if err != nil {
 			return fmt.Errorf("community %q: %w", tok, err)
@@ -421,7 +434,7 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		comms = append(comms, schema.CommunityFromUint32(uint32(v)))
 	}
 	r.Community = nilIfEmpty(comms)
-	for tok := range bytes.FieldsSeq(fields[2]) {
+	for tok := range bytes.FieldsSeq(fields[3]) {
 		c, err := parseLarge(string(tok))
 		if err != nil {
 			return err
@@ -429,7 +442,7 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		large = append(large, c)
 	}
 	r.LargeCommunity = nilIfEmpty(large)
-	for tok := range bytes.FieldsSeq(fields[3]) {
+	for tok := range bytes.FieldsSeq(fields[4]) {
 		var c schema.ExtCommunity
 		if err := c.UnmarshalText(tok); err != nil {
 			return err
@@ -437,7 +450,7 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		ext = append(ext, c)
 	}
 	r.ExtCommunity = nilIfEmpty(ext)
-	for tok := range bytes.FieldsSeq(fields[4]) {
+	for tok := range bytes.FieldsSeq(fields[5]) {
 		var a bin16
 		if len(tok) != 32 {
 			return fmt.Errorf("cluster list entry %q: not 16 bytes of hex", tok)
@@ -448,7 +461,7 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		clusters = append(clusters, schema.AddrFrom16(a))
 	}
 	r.ClusterList = nilIfEmpty(clusters)
-	for tok := range bytes.FieldsSeq(fields[5]) {
+	for tok := range bytes.FieldsSeq(fields[6]) {
 		f, rest, _ := bytes.Cut(tok, []byte{':'})
 		code, val, ok := bytes.Cut(rest, []byte{':'})
 		fl, err1 := parseUint(f, 8)
@@ -459,6 +472,15 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		others = append(others, schema.RawAttribute{Flags: uint8(fl), Code: uint8(cd), Value: strings.ToLower(string(val))})
 	}
 	r.OtherAttrs = nilIfEmpty(others)
+	labels := e.labels[:0]
+	for tok := range bytes.FieldsSeq(fields[7]) {
+		v, err := parseUint(tok, 32)
+		if err != nil {
+			return fmt.Errorf("label %q: %w", tok, err)
+		}
+		labels = append(labels, uint32(v))
+	}
+	r.Labels, e.labels = nilIfEmpty(labels), labels
 	e.comms, e.large, e.ext, e.clusters, e.others = comms, large, ext, clusters, others
 	return nil
 }

@@ -306,7 +306,9 @@ func segmentsFit(v []byte, size int) bool {
 // RIB_IPV6_UNICAST or RIB_IPV6_MULTICAST record per prefix (the _ADDPATH
 // subtypes when a route has a path identifier), IPv4 first, in prefix
 // order, each entry with the time its announcement was received as its
-// originated time. Every record is dated q.At.
+// originated time. Labeled unicast, VPN and multicast VPN routes go in a
+// RIB_GENERIC (or RIB_GENERIC_ADDPATH) record per NLRI, made of the
+// stored prefix, labels and RD. Every record is dated q.At.
 //
 // The attributes are encoded from the stored columns (4-octet ASNs,
 // MP_REACH_NLRI as the next hop only, RFC 6396 section 4.3.4), in type
@@ -348,6 +350,7 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 		seq     uint32
 		fam     bgpwire.Family
 		prefix  netip.Prefix
+		nlri    bgpwire.NLRI // of a RIB_GENERIC record: prefix, labels and RD
 		entries []bgpwire.RIBEntry
 		buf     []byte // attributes of the entries, back to back
 		ends    []int
@@ -363,7 +366,13 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 			entries[i].Attrs = buf[start:ends[i]]
 			start = ends[i]
 		}
-		if err := mw.WriteRIB(ts, seq, fam, prefix, entries); err != nil {
+		var err error
+		if fam.SAFI == bgpwire.SAFIUnicast || fam.SAFI == bgpwire.SAFIMulticast {
+			err = mw.WriteRIB(ts, seq, fam, prefix, entries)
+		} else {
+			err = mw.WriteRIBGeneric(ts, seq, fam, nlri, entries)
+		}
+		if err != nil {
 			return err
 		}
 		seq++
@@ -373,11 +382,28 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 	}
 	err = st.RIB(ctx, q, func(r *storage.Route) error {
 		f := bgpwire.Family{AFI: bgpwire.AFI(r.Family.AFI), SAFI: bgpwire.SAFI(r.Family.SAFI)}
-		if f != fam || r.Prefix != prefix {
+		generic := f.SAFI != bgpwire.SAFIUnicast && f.SAFI != bgpwire.SAFIMulticast
+		var n bgpwire.NLRI
+		if generic {
+			// Labeled and VPN routes: one record per NLRI, which holds
+			// the labels and the RD along with the prefix.
+			n.Prefix = r.Prefix
+			if r.RD != "" {
+				rd, err := bgpwire.ParseRD(r.RD)
+				if err != nil {
+					return fmt.Errorf("mrt: route of %s %s %s: %w", r.Host, r.Peer, r.Prefix, err)
+				}
+				n.RD = rd
+			}
+			for _, l := range r.Labels {
+				n.Labels.Append(l)
+			}
+		}
+		if f != fam || r.Prefix != prefix || generic && (n.RD != nlri.RD || n.Labels != nlri.Labels) {
 			if err := flush(); err != nil {
 				return err
 			}
-			fam, prefix = f, r.Prefix
+			fam, prefix, nlri = f, r.Prefix, n
 		}
 		idx, ok := index[sessionKey{r.Host, r.Peer}]
 		if !ok {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/mrt"
 
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
 	"github.com/vantage-bgp/vantage/storage"
@@ -250,4 +252,94 @@ func TestMRTExportRIBAddPath(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMRTExportRIBGeneric: OpenBGPD's RIB dump with RIB_GENERIC records
+// of VPNv4 routes (and IPv4 and IPv6 unicast ones), imported and exported
+// at its time: the export has a RIB_GENERIC record per VPN route with
+// the original's NLRI (labels, RD, prefix), its next hop in the RFC 6396
+// form (an abbreviated MP_REACH_NLRI: the RD of zeros and the address,
+// where OpenBGPD wrote a NEXT_HOP), gobgp's mrt package reads every
+// record, bgpdump reads it without warnings (printing the unicast routes;
+// it skips RIB_GENERIC, as it does in the original), and `collector mrt
+// dump` prints the same routes as for the original.
+func TestMRTExportRIBGeneric(t *testing.T) {
+	bin := testpeer.Need(t, "bgpdump", "bgpdump")
+	src := shareddata.Path(t, "mrt", "mrtparse", "samples", "openbgpd_rib_table-v2")
+	cfgFile, _ := exportConfig(t)
+	if err := runMRTImport([]string{"-config", cfgFile, "-host", "lab", src}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bview.gz")
+	if err := runMRTExport([]string{"-config", cfgFile, "-rib", "-at", "1444842657", "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	counts := gobgpRecords(t, out)
+	if counts["13/6"] != 2 {
+		t.Errorf("records %v: want 2 RIB_GENERIC (13/6), one per VPN route", counts)
+	}
+	got, want := genericRecords(t, out), genericRecords(t, src)
+	if len(got) != 2 || !slices.Equal(got, want) {
+		t.Errorf("RIB_GENERIC records of the export:\n %q\nof the original:\n %q", got, want)
+	}
+	// The lines but for the VPN routes' next hop, which the printer
+	// shows as bgpdump would the 12-byte VPN form.
+	vpnNextHop := func(lines []string) []string {
+		for i, l := range lines {
+			if f := strings.Split(l, "|"); strings.HasPrefix(f[1], "65010:15:") {
+				f[5] = "-"
+				lines[i] = strings.Join(f, "|")
+			}
+		}
+		return lines
+	}
+	gotL, _ := ribExportLines(t, dumpLines(t, out))
+	wantL, _ := ribExportLines(t, dumpLines(t, src))
+	if gotL, wantL = vpnNextHop(gotL), vpnNextHop(wantL); !slices.Equal(gotL, wantL) {
+		t.Errorf("collector mrt dump of the export: %d routes, of the original %d\n%s", len(gotL), len(wantL), diff(gotL, wantL))
+	}
+	gotB, _ := ribExportLines(t, bgpdumpLines(t, bin, out))
+	wantB, _ := ribExportLines(t, bgpdumpLines(t, bin, src))
+	if len(gotB) != 31 || !slices.Equal(gotB, wantB) {
+		t.Errorf("bgpdump -m of the export: %d routes, of the original %d (want 31)\n%s", len(gotB), len(wantB), diff(gotB, wantB))
+	}
+}
+
+// genericRecords describes the RIB_GENERIC records of an MRT file: the
+// family, NLRI (prefix, RD, labels) and, per entry, the peer index, next
+// hop (with its RD) and AS path, as bgpwire decodes them.
+func genericRecords(t *testing.T, file string) []string {
+	t.Helper()
+	var out []string
+	var rib bgpwire.RIB
+	if err := collector.ScanMRTFile(file, 1, nil, func(error) {}, func(rec bgpwire.MRTRecord) error {
+		if rec.Header.Type != bgpwire.MRTTableDump2 || rec.Header.Subtype != bgpwire.TD2RIBGeneric {
+			return nil
+		}
+		if err := rib.Decode(rec.Header.Subtype, rec.Body); err != nil {
+			return err
+		}
+		n := rib.NLRI
+		var labels []uint32
+		for i := range n.Labels.Len() {
+			labels = append(labels, n.Labels.At(i))
+		}
+		s := fmt.Sprintf("%s %s rd %s labels %v:", rib.Family, n.Prefix, n.RD, labels)
+		for _, e := range rib.Entries {
+			var u bgpwire.Update
+			if err := u.DecodeAttributes(e.Attrs, rib.DecodeOptions()); err != nil {
+				return err
+			}
+			nh, rd := u.Attrs.NextHop, bgpwire.RD{}
+			if u.Attrs.Has(bgpwire.AttrMPReach) {
+				nh, rd = u.Attrs.MPReach.NextHop, u.Attrs.MPReach.NextHopRD
+			}
+			s += fmt.Sprintf(" peer %d next hop %s (rd %s) path %v;", e.PeerIndex, nh, rd, u.Attrs.ASPath)
+		}
+		out = append(out, s)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -176,7 +176,7 @@ q('OPTIMIZE TABLE routes_current FINAL');
 q(`INSERT INTO route_events (host, peer, ts, ts_us, kind, afi, safi, prefix, prefix_len, as_path, communities, large_communities, cluster_list, other_attr_flags, other_attr_codes, other_attr_values)
    VALUES ('rib', ${peer}, toDateTime(1700000000), 1700000000000000, 'announce', 1, 1, ${p}, 8, '64500 {1,2}', [4227858433], ['1:2:3'], [${peer}], [192], [99], ['ab'])`);
 const buckets = q(`SELECT afi, safi, if(afi = 1, substring(prefix, 1, 14), substring(prefix, 1, 4)) AS b, count()
-   FROM (SELECT * FROM route_events WHERE host = 'rib' AND nlri = '' AND rd = '' AND afi IN (1, 2) AND safi IN (1, 2)) AS r GROUP BY afi, safi, b ORDER BY afi, safi, b`).trim();
+   FROM (SELECT * FROM route_events WHERE host = 'rib' AND nlri = '' AND afi IN (1, 2) AND safi IN (1, 2, 4, 128, 129)) AS r GROUP BY afi, safi, b ORDER BY afi, safi, b`).trim();
 if (buckets.split('\n').length !== 1) {
   console.error('RIB export buckets: ' + JSON.stringify(buckets) + ', want 1 row');
   process.exit(1);
@@ -184,14 +184,14 @@ if (buckets.split('\n').length !== 1) {
 const ribRow = q(`SELECT prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin,
   toUInt8(has_med + 2 * has_local_pref + 4 * atomic_aggregate + 8 * has_aggregator + 16 * has_otc + 32 * has_aigp),
   next_hop, next_hop_ll, aggregator_addr, originator_id, med, local_pref, aggregator_asn, otc, aigp,
-  concat(as_path, '\\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
+  concat(rd, '\\0', as_path, '\\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
     '\\0', arrayStringConcat(large_communities, ' '), '\\0', arrayStringConcat(ext_communities, ' '),
     '\\0', arrayStringConcat(arrayMap(x -> hex(x), cluster_list), ' '),
     '\\0', arrayStringConcat(arrayMap((f, c, v) -> concat(toString(f), ':', toString(c), ':', hex(v)), other_attr_flags, other_attr_codes, other_attr_values), ' '),
-    '\\0', host) AS text
+    '\\0', arrayStringConcat(arrayMap(x -> toString(x), labels), ' '), '\\0', host) AS text
   FROM (SELECT * FROM route_events WHERE host = 'rib' AND afi = toUInt16(1) AND safi = toUInt8(1)
         AND prefix >= toFixedString(unhex('00000000000000000000ffff0a000000'), 16) AND prefix <= toFixedString(unhex('00000000000000000000ffff0a00ffff'), 16)) AS r`).trim();
-if (!ribRow.endsWith('64500 {1,2}\\04227858433\\01:2:3\\0\\000000000000000000000FFFFC0000201\\0192:99:6162\\0rib')) {
+if (!ribRow.endsWith('\\064500 {1,2}\\04227858433\\01:2:3\\0\\000000000000000000000FFFFC0000201\\0192:99:6162\\0\\0rib')) {
   console.error('RIB export row: ' + JSON.stringify(ribRow));
   process.exit(1);
 }
