@@ -319,3 +319,40 @@ func TestLiveStalledWrite(t *testing.T) {
 		t.Errorf("the stalled client was dropped for its queue (%d), not for its stalled write", env.live.Dropped.Load())
 	}
 }
+
+// TestLiveClose: Close ends every connection, a WebSocket with a normal
+// closure and a /v1/stream/ response, including connections waiting idle
+// for their next frame (their writer wakes for it).
+func TestLiveClose(t *testing.T) {
+	env := newLiveEnv(t, LiveOptions{})
+	g := newLiveEvents()
+	ws := env.dial("", true)
+	ws.subscribe(map[string]any{"prefix": "10.9.0.0/16"})
+	s := env.stream(t, "", `{"prefix":"10.9.0.0/16"}`)
+	ev := g.update(livePeerA, []uint32{1}, "10.9.1.0/24")
+	env.publish(ev)
+	if got := ws.idsUntil(ev.ID); len(got) != 0 {
+		t.Fatalf("WebSocket: before %s got %v", ev.ID, got)
+	}
+	if got := s.idsUntil(t, ev.ID); len(got) != 0 {
+		t.Fatalf("/v1/stream/: before %s got %v", ev.ID, got)
+	}
+	env.live.Close()
+	select {
+	case err := <-ws.closed:
+		if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+			t.Errorf("WebSocket ended with %v, want a normal closure", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("WebSocket still open 60 s after Close")
+	}
+	select {
+	case f, ok := <-s.lines:
+		if ok {
+			t.Errorf("/v1/stream/ sent %s %s after Close", f.Type, f.Data)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("/v1/stream/ still open 60 s after Close")
+	}
+	env.waitForgotten()
+}
