@@ -21,7 +21,9 @@ type ConsumerConfig struct {
 	// Durable is the consumer's name; processes that use the same name
 	// share the work (default "vantage-store").
 	Durable string
-	// BatchSize is the most events handed over at once (default 50,000).
+	// BatchSize bounds the rows handed over at once: an UPDATE makes one
+	// per route it announces or withdraws, any other event one (default
+	// 50,000).
 	BatchSize int
 	// FlushInterval is the longest an event waits for its batch to fill
 	// (default 1s).
@@ -168,14 +170,16 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 			log.Warn("reading the log", "err", err)
 			continue
 		}
-		b.msgs = append(b.msgs, m)
-		// A batch ends when it is full, when its first event has waited
-		// FlushInterval, or when the log has gone quiet (nothing for
-		// idleFlush) and the last INSERT began minInsertGap ago: a burst is
-		// stored as soon as it ends, and a trickle of events still makes
-		// few INSERTs (ClickHouse wants large ones).
+		rows := b.add(m, stats, log)
+		// A batch ends when it holds BatchSize rows (an UPDATE makes one
+		// per route it announces or withdraws, another event one), when
+		// its first event has waited FlushInterval, or when the log has
+		// gone quiet (nothing for idleFlush) and the last INSERT began
+		// minInsertGap ago: a burst is stored as soon as it ends, and a
+		// trickle of events still makes few INSERTs (ClickHouse wants
+		// large ones).
 		deadline := time.Now().Add(cfg.FlushInterval)
-		for len(b.msgs) < cfg.BatchSize {
+		for rows < cfg.BatchSize {
 			wait := time.Until(deadline)
 			if wait <= 0 {
 				break
@@ -191,31 +195,12 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 				}
 				continue // not quiet long enough: keep filling
 			}
-			b.msgs = append(b.msgs, m)
+			rows += b.add(m, stats, log)
 		}
 		if ctx.Err() != nil {
 			giveBack(b.msgs)
 			return nil
 		}
-		kept := b.msgs[:0]
-		for _, m := range b.msgs {
-			// Decoded into the events of an earlier batch, reusing their
-			// arrays (the handler keeps nothing of them).
-			if len(b.events) < cap(b.events) {
-				b.events = b.events[:len(b.events)+1]
-			} else {
-				b.events = append(b.events, schema.Event{})
-			}
-			if err := b.events[len(b.events)-1].DecodeJSON(m.Data()); err != nil {
-				b.events = b.events[:len(b.events)-1]
-				stats.Poison.Add(1)
-				log.Error("discarding a message of the log that is not an event", "subject", m.Subject(), "err", err)
-				m.Term()
-				continue
-			}
-			kept = append(kept, m)
-		}
-		b.msgs = kept
 		if len(b.events) == 0 {
 			continue
 		}
@@ -234,6 +219,29 @@ func Consume(ctx context.Context, c *Conn, cfg ConsumerConfig, h Handler, stats 
 type consumerBatch struct {
 	msgs   []jetstream.Msg
 	events []schema.Event
+}
+
+// add decodes m into the batch's next event, reusing the arrays of an
+// earlier batch's events (the handler keeps nothing of them), and returns
+// the rows it makes: the routes of an UPDATE, 1 for any other event. A
+// message that is not an event is terminated (never delivered again),
+// counted and logged, and adds nothing.
+func (b *consumerBatch) add(m jetstream.Msg, stats *ConsumerStats, log *slog.Logger) int {
+	if len(b.events) < cap(b.events) {
+		b.events = b.events[:len(b.events)+1]
+	} else {
+		b.events = append(b.events, schema.Event{})
+	}
+	e := &b.events[len(b.events)-1]
+	if err := e.DecodeJSON(m.Data()); err != nil {
+		b.events = b.events[:len(b.events)-1]
+		stats.Poison.Add(1)
+		log.Error("discarding a message of the log that is not an event", "subject", m.Subject(), "err", err)
+		m.Term()
+		return 0
+	}
+	b.msgs = append(b.msgs, m)
+	return max(e.RouteCount(), 1)
 }
 
 // handle calls h until it succeeds; false when ctx ended first.

@@ -130,3 +130,76 @@ func TestLastPeerStates(t *testing.T) {
 		t.Errorf("peer b: %+v, want seq 2, down", p)
 	}
 }
+
+// TestConsumeBatchesByRows puts UPDATEs of 100 routes each and state
+// events into the log and consumes it with a BatchSize of 1,000 rows:
+// no batch holds much more than 1,000 rows (the UPDATE that crosses the
+// bound ends the batch), a backlog still makes full batches, and every
+// event arrives once.
+func TestConsumeBatchesByRows(t *testing.T) {
+	ns := embedded(t)
+	c := dial(t, ns.ClientURL())
+	var events []schema.Event
+	for n := uint64(1); n <= 200; n++ {
+		e := testEvent("192.0.2.1", n)
+		if n%10 == 0 {
+			e.Type, e.Announcements, e.State = schema.TypePeerState, nil, schema.StateConnected
+		} else {
+			a := &e.Announcements[0]
+			for i := 1; i < 100; i++ {
+				a.Prefixes = append(a.Prefixes, netip.PrefixFrom(netip.AddrFrom4([4]byte{11, byte(n), byte(i), 0}), 24))
+			}
+		}
+		events = append(events, e)
+	}
+	publishAll(t, c, events) // a backlog before the consumer starts
+
+	var mu sync.Mutex
+	var batches []int // rows per batch
+	seen := map[uint64]int{}
+	stats := &ConsumerStats{}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error)
+	go func() {
+		done <- Consume(ctx, c, ConsumerConfig{BatchSize: 1000, FlushInterval: time.Second}, func(_ context.Context, evs []schema.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			rows := 0
+			for i := range evs {
+				rows += max(evs[i].RouteCount(), 1)
+				seen[evs[i].Seq]++
+			}
+			batches = append(batches, rows)
+			return nil
+		}, stats, nil)
+	}()
+	waitFor(t, "every event handled", 30*time.Second, func() bool { return stats.Handled.Load() == 200 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	total, full := 0, 0
+	for _, rows := range batches {
+		total += rows
+		if rows > 1000+100 {
+			t.Errorf("a batch of %d rows; BatchSize 1000 allows at most 1,000 + one UPDATE's 100", rows)
+		}
+		if rows >= 1000 {
+			full++
+		}
+	}
+	if want := 180*100 + 20; total != want {
+		t.Errorf("%d rows handled, want %d", total, want)
+	}
+	if full < 15 {
+		t.Errorf("only %d of %d batches full (%v): a backlog should fill them", full, len(batches), batches)
+	}
+	for n := uint64(1); n <= 200; n++ {
+		if seen[n] != 1 {
+			t.Fatalf("event %d handled %d times", n, seen[n])
+		}
+	}
+}

@@ -140,6 +140,26 @@ type Event struct {
 	Imported bool `json:"imported,omitempty"`
 }
 
+// RouteCount is the number of routes the event announces and withdraws:
+// the rows it makes in the store's route table (0 for events that are not
+// UPDATEs, and for UPDATEs such as an End-of-RIB that carry no route).
+func (e *Event) RouteCount() int {
+	if e.Type != TypeUpdate {
+		return 0
+	}
+	n := 0
+	for _, a := range e.Announcements {
+		n += len(a.Prefixes) + len(a.NLRI)
+	}
+	if len(e.Withdrawn) == 0 {
+		return n + len(e.Withdrawals)
+	}
+	for _, w := range e.Withdrawn {
+		n += len(w.Prefixes) + len(w.NLRI)
+	}
+	return n
+}
+
 // Announcement is a set of reachable routes that share a next hop and a
 // family.
 type Announcement struct {

@@ -166,20 +166,7 @@ func (c clock) next(host string, peer netip.Addr, ts float64) uint64 {
 func addEvents(c clock, routes *routeBatch, peers *peerBatch, events []schema.Event) {
 	n := 0
 	for i := range events {
-		e := &events[i]
-		if e.Type != schema.TypeUpdate {
-			continue
-		}
-		for _, a := range e.Announcements {
-			n += len(a.Prefixes) + len(a.NLRI)
-		}
-		if len(e.Withdrawn) > 0 {
-			for _, w := range e.Withdrawn {
-				n += len(w.Prefixes) + len(w.NLRI)
-			}
-		} else {
-			n += len(e.Withdrawals)
-		}
+		n += events[i].RouteCount()
 	}
 	routes.grow(n)
 	for i := range events {
