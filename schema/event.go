@@ -123,7 +123,13 @@ type Event struct {
 	// "collector restart", the NOTIFICATION's text, ...), on
 	// RIS_PEER_STATE "down" and "restarting" events; on the UPDATEs the
 	// collector makes up to withdraw a restarting peer's stale routes
-	// (graceful restart), why they were withdrawn.
+	// (graceful restart), why they were withdrawn; on the UPDATE of a
+	// malformed message that RFC 7606 let through (treat-as-withdraw:
+	// its routes are the withdrawals; attribute discard: the attribute
+	// is absent), "RFC 7606 <action>: " and the errors, each naming the
+	// attribute, the byte offset and the NOTIFICATION code it would have
+	// had. Stored on peer events only (the routes tables have no column
+	// for it).
 	Reason string `json:"reason,omitempty"`
 	// Notification is set on NOTIFICATION events (and on RIS_PEER_STATE
 	// "down" events caused by one).
