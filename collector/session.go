@@ -588,6 +588,7 @@ func (ss *session) event(t schema.Type, msg []byte) schema.Event {
 // the routes of a session that is down are not current.
 func (ss *session) emitState(st schema.PeerState, n *schema.Notification, reason string) {
 	ev := ss.event(schema.TypePeerState, nil)
+	ev.LocalAddress = ss.localAddress()
 	ev.State = st
 	ev.Notification = n
 	ev.Reason = reason
@@ -612,7 +613,20 @@ func (ss *session) emitNotification(n bgpwire.Notification, sent bool, at time.T
 func (ss *session) emitOpen(o *bgpwire.Open, msg []byte, sent bool, at time.Time) {
 	ev := ss.event(schema.TypeOpen, msg)
 	FillOpen(&ev, o, sent)
+	ev.LocalAddress = ss.localAddress()
 	ss.srv.emit(&ev, at)
+}
+
+// localAddress is the collector's address of the session's connection
+// (invalid when it has none).
+func (ss *session) localAddress() netip.Addr {
+	if ss.conn == nil {
+		return netip.Addr{}
+	}
+	if a, ok := ss.conn.LocalAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap().WithZone("")
+	}
+	return netip.Addr{}
 }
 
 // downReason is the reason of a down event: what ended the session.

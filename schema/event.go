@@ -136,6 +136,10 @@ type Event struct {
 	Notification *Notification `json:"notification,omitempty"`
 	// Open is set on OPEN events.
 	Open *Open `json:"open,omitempty"`
+	// LocalAddress is the collector's address of the session's TCP
+	// connection, on a live session's OPEN and RIS_PEER_STATE events
+	// (absent on others and on imported events).
+	LocalAddress netip.Addr `json:"local_address,omitzero"`
 	// RouteRefresh is set on ROUTE_REFRESH events.
 	RouteRefresh *RouteRefresh `json:"route_refresh,omitempty"`
 

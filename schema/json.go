@@ -234,6 +234,10 @@ func (e *Event) AppendJSON(dst []byte) []byte {
 		b = strconv.AppendBool(b, o.Sent)
 		b = append(b, '}')
 	}
+	if e.LocalAddress.IsValid() {
+		b = append(b, `,"local_address":`...)
+		b = appendAddr(b, e.LocalAddress)
+	}
 	if r := e.RouteRefresh; r != nil {
 		b = append(b, `,"route_refresh":{"family":"`...)
 		b = r.Family.appendText(b)

@@ -1153,6 +1153,7 @@ const (
 	fRouteRefresh
 	fRaw
 	fImported
+	fLocalAddress
 )
 
 func eventField(k []byte) int {
@@ -1227,6 +1228,8 @@ func eventField(k []byte) int {
 		return fRaw
 	case "imported":
 		return fImported
+	case "local_address":
+		return fLocalAddress
 	}
 	return fNone
 }
@@ -1241,7 +1244,7 @@ var fieldNames = [...]string{
 	fWithdrawals: "withdrawals", fWithdrawn: "withdrawn", fEndOfRIB: "end_of_rib", fRoutes: "routes",
 	fDuplicates: "duplicates", fImplicitWithdrawals: "implicit_withdrawals", fState: "state",
 	fReason: "reason", fNotification: "notification", fOpen: "open", fRouteRefresh: "route_refresh",
-	fRaw: "raw", fImported: "imported",
+	fRaw: "raw", fImported: "imported", fLocalAddress: "local_address",
 }
 
 // top reads the whole input into e.
@@ -1382,6 +1385,8 @@ func (d *decoder) eventValue(e, old *Event, f int) error {
 		e.ExtCommunity, err = d.extCommunities(reuse(d, e.ExtCommunity, old.ExtCommunity))
 	case fOriginatorID:
 		return d.addrValue(&e.OriginatorID)
+	case fLocalAddress:
+		return d.addrValue(&e.LocalAddress)
 	case fClusterList:
 		e.ClusterList, err = d.addrs(reuse(d, e.ClusterList, old.ClusterList))
 	case fOtherAttrs:

@@ -68,6 +68,7 @@ func fullEvent() *Event {
 			{0x80, 0x06, 0, 0, 0, 0, 0, 0},                   // 0x8006000000000000
 		},
 		OriginatorID: addr("10.0.0.1"),
+		LocalAddress: addr("2001:db8::fe"),
 		ClusterList:  []netip.Addr{addr("10.0.0.2"), addr("10.0.0.3")},
 		OTC:          u32(65000),
 		AIGP:         u64(1 << 40),
@@ -668,7 +669,7 @@ func eventFromBytes(b []byte) Event {
 		Peer: r.addr(), PeerASN: r.u32(), ID: r.str(), Host: r.str(),
 		Type: Type(r.byte()), Seq: uint64(r.u32())<<32 | uint64(r.u32()),
 		Origin: Origin(r.byte() % 5), MED: r.u32p(), LocalPref: r.u32p(),
-		AtomicAggregate: r.byte()%2 == 1, OriginatorID: r.addr(), OTC: r.u32p(),
+		AtomicAggregate: r.byte()%2 == 1, OriginatorID: r.addr(), LocalAddress: r.addr(), OTC: r.u32p(),
 		EndOfRIB: r.family(), State: PeerState(r.byte() % 5), Reason: r.str(), Raw: r.str(), Imported: r.byte()%2 == 1,
 		Duplicates: r.u32(), ImplicitWithdrawals: r.u32(),
 	}

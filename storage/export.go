@@ -88,6 +88,10 @@ type ExportEvent struct {
 	Sent bool
 	// State is the new state of an ExportState.
 	State schema.PeerState
+	// LocalAddr is the collector's address of the session's connection,
+	// on session changes and OPENs of live sessions (invalid when not
+	// stored).
+	LocalAddr netip.Addr
 	// PathID is the path identifier of an UPDATE's first stored route (not
 	// 0 only when the session used ADD-PATH); ASPath is the AS_PATH text of
 	// its announcement ("" for a withdrawal).
@@ -184,14 +188,14 @@ func (db *DB) updatesChunk(ctx context.Context, q UpdatesQuery, lo, hi uint64, l
 	defer routes.Close()
 	where, args = timeRange([]string{"(type = 'RIS_PEER_STATE' AND state != 'none' OR type != 'RIS_PEER_STATE' AND raw != '')"}, nil, lo, hi)
 	where, args = peerCondition(where, args, q.Host, q.Peers)
-	peers, err := db.conn.Query(ctx, "SELECT host, peer, peer_asn, ts_us, toString(type), toString(state), sent, raw FROM peer_events WHERE "+
+	peers, err := db.conn.Query(ctx, "SELECT host, peer, peer_asn, ts_us, toString(type), toString(state), sent, raw, local_addr FROM peer_events WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY ts_us, host, peer, type", args...)
 	if err != nil {
 		return fmt.Errorf("updates: session events: %w", err)
 	}
 	defer peers.Close()
 
-	var peer []byte
+	var peer, local []byte
 	re := &eventRows{rows: routes, scan: func(r *eventRows) error {
 		e := &r.ev
 		*e = ExportEvent{Kind: ExportMessage}
@@ -208,10 +212,10 @@ func (db *DB) updatesChunk(ctx context.Context, q UpdatesQuery, lo, hi uint64, l
 		e := &r.ev
 		raw := e.Raw
 		*e = ExportEvent{}
-		if err := r.rows.Scan(&e.Host, &peer, &e.PeerASN, &e.TimeUs, &typ, &state, &sent, &r.raw); err != nil {
+		if err := r.rows.Scan(&e.Host, &peer, &e.PeerASN, &e.TimeUs, &typ, &state, &sent, &r.raw, &local); err != nil {
 			return fmt.Errorf("updates: session events: scan: %w", err)
 		}
-		e.Peer = addrFrom(peer)
+		e.Peer, e.LocalAddr = addrFrom(peer), addrFrom(local)
 		e.Sent = sent != 0
 		if typ == "RIS_PEER_STATE" {
 			e.Kind = ExportState
@@ -276,6 +280,9 @@ type StoredOpen struct {
 	TimeUs   uint64
 	// Raw is the whole OPEN message.
 	Raw []byte
+	// LocalAddr is the collector's address of the session's connection
+	// (invalid when not stored).
+	LocalAddr netip.Addr
 }
 
 // OpensBefore returns, per (host, peer) of q and direction, the latest
@@ -286,7 +293,7 @@ func (db *DB) OpensBefore(ctx context.Context, host string, peers []netip.Addr, 
 	where := []string{"type = 'OPEN'", "ts_us < toUInt64(?)"}
 	args := []any{uint64(max(t.UnixMicro(), 0))}
 	where, args = peerCondition(where, args, host, peers)
-	rows, err := db.conn.Query(ctx, "SELECT host, peer, sent, argMax(open_asn, ts_us), argMax(router_id, ts_us), max(ts_us), argMax(raw, ts_us) FROM peer_events WHERE "+
+	rows, err := db.conn.Query(ctx, "SELECT host, peer, sent, argMax(open_asn, ts_us), argMax(router_id, ts_us), max(ts_us), argMax(raw, ts_us), argMax(local_addr, ts_us) FROM peer_events WHERE "+
 		strings.Join(where, " AND ")+" GROUP BY host, peer, sent ORDER BY host, peer, sent", args...)
 	if err != nil {
 		return nil, fmt.Errorf("opens: %w", err)
@@ -295,13 +302,13 @@ func (db *DB) OpensBefore(ctx context.Context, host string, peers []netip.Addr, 
 	var out []StoredOpen
 	for rows.Next() {
 		var o StoredOpen
-		var peer, rid []byte
+		var peer, rid, local []byte
 		var sent uint8
 		var raw string
-		if err := rows.Scan(&o.Host, &peer, &sent, &o.ASN, &rid, &o.TimeUs, &raw); err != nil {
+		if err := rows.Scan(&o.Host, &peer, &sent, &o.ASN, &rid, &o.TimeUs, &raw, &local); err != nil {
 			return nil, fmt.Errorf("opens: scan: %w", err)
 		}
-		o.Peer, o.RouterID, o.Sent, o.Raw = addrFrom(peer), addrFrom(rid), sent != 0, []byte(raw)
+		o.Peer, o.RouterID, o.Sent, o.Raw, o.LocalAddr = addrFrom(peer), addrFrom(rid), sent != 0, []byte(raw), addrFrom(local)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {

@@ -103,7 +103,7 @@ func (b *routeBatch) columns() []column {
 // peerBatch holds rows of peer_events, one slice per column.
 type peerBatch struct {
 	host, id, typ, state, reason, notifData, raw []string
-	peer, routerID                               fixed16
+	peer, routerID, localAddr                    fixed16
 	peerASN, openASN                             []uint32
 	ts                                           []int64
 	tsUs, seq                                    []uint64
@@ -121,6 +121,7 @@ func (b *peerBatch) columns() []column {
 		{"has_notification", b.hasNotif}, {"notification_code", b.code}, {"notification_subcode", b.subcode},
 		{"notification_data", b.notifData}, {"sent", b.sent}, {"open_version", b.version}, {"open_asn", b.openASN},
 		{"hold_time", b.holdTime}, {"router_id", b.routerID}, {"capabilities", b.caps}, {"raw", b.raw},
+		{"local_addr", b.localAddr},
 	}
 }
 
@@ -466,6 +467,7 @@ func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
 	b.openASN = append(b.openASN, openASN)
 	b.holdTime = append(b.holdTime, holdTime)
 	b.routerID = b.routerID.add(routerID)
+	b.localAddr = b.localAddr.add(schema.AddrTo16(e.LocalAddress))
 	b.caps = append(b.caps, caps)
 	b.raw = append(b.raw, unhex(e.Raw))
 }

@@ -67,6 +67,10 @@ type exportSession struct {
 	// localASN is the collector's AS on the session, from its stored OPEN
 	// (its column, when the OPEN's bytes are not stored).
 	localASN uint32
+	// localAddr is the collector's address of the session's connection,
+	// from its latest stored OPEN or session change (invalid when none
+	// has it).
+	localAddr netip.Addr
 	// as4 is the 4-octet AS inference from AS_PATHs when the OPENs are not
 	// both known; as4Known once a message settled it.
 	as4, as4Known bool
@@ -108,8 +112,9 @@ func (s *exportSession) negotiated(f bgpwire.Family) (as4, addPath, ok bool) {
 // the _ADDPATH subtypes where the session negotiated ADD-PATH), MESSAGE
 // for sessions without 4-octet ASNs, and STATE_CHANGE_AS4 for session
 // changes. The local AS is the collector's, from its stored OPEN of the
-// session; the local address is not stored and is written as the
-// unspecified address of the peer's family (AS 0 when no OPEN is stored,
+// session, and the local address the collector's address of the
+// session's connection, from its stored OPENs and session changes (AS 0
+// and the unspecified address of the peer's family when none is stored,
 // as for history imported from MRT).
 //
 // Without stored OPENs, a session's 4-octet ASNs are inferred from the
@@ -138,11 +143,17 @@ func ExportUpdates(ctx context.Context, st MRTStore, q storage.UpdatesQuery, w i
 		if o.Sent {
 			s.localASN = o.ASN
 		}
+		if o.LocalAddr.IsValid() {
+			s.localAddr = o.LocalAddr
+		}
 		setOpen(s, o.Raw, o.Sent)
 	}
 	mw := bgpwire.NewMRTWriter(w)
 	err = st.Updates(ctx, q, func(e *storage.ExportEvent) error {
 		s := get(e.Host, e.Peer)
+		if e.LocalAddr.IsValid() {
+			s.localAddr = e.LocalAddr
+		}
 		info := bgpwire.BGP4MPInfo{
 			Timestamp:    uint32(e.TimeUs / 1e6),
 			Microseconds: uint32(e.TimeUs % 1e6),
@@ -151,6 +162,9 @@ func ExportUpdates(ctx context.Context, st MRTStore, q storage.UpdatesQuery, w i
 			Seconds:      opt.Seconds,
 		}
 		info.LocalASN = s.localASN
+		if s.localAddr.Is4() == info.PeerAddr.Is4() {
+			info.LocalAddr = s.localAddr
+		}
 		stats.Records++
 		if e.Kind == storage.ExportState {
 			stats.States++

@@ -23,8 +23,9 @@ import (
 // IPv4 routes and an IPv6 one, withdraws the IPv4 ones and goes away. The
 // updates exported for the whole time are exactly that (bgpdump -m: the
 // session coming up, the announcements, the withdrawals, the session going
-// down), with the collector's AS as the local AS of every message record
-// (gobgp reads the -seconds export); the RIBs exported after the
+// down), with the collector's AS and its address of the session
+// (127.0.0.1) as the local AS and address of every message and state
+// change record (gobgp reads the -seconds export); the RIBs exported after the
 // announcements and after the withdrawals hold the routes current then.
 // The collector's rolling files (intervals shortened to 1 and 2 seconds)
 // hold exactly those messages, and each bview the routes of its time.
@@ -130,7 +131,7 @@ mrt: {dir: %q, updates_interval: 1s, rib_interval: 2s}
 	// gobgp reads the BGP4MP (-seconds) export: the session's local AS is
 	// the collector's, from its stored OPEN; both OPENs are there.
 	data := gunzip(t, export("updates.seconds.gz", append(window, "-seconds")...))
-	opens, messages := 0, 0
+	opens, messages, states := 0, 0, 0
 	for off := 0; off < len(data); {
 		var h mrt.MRTHeader
 		if err := h.DecodeFromBytes(data[off:]); err != nil {
@@ -144,14 +145,24 @@ mrt: {dir: %q, updates_interval: 1s, rib_interval: 2s}
 		off = end
 		if b, ok := m.Body.(*mrt.BGP4MPMessage); ok {
 			messages++
-			if b.LocalAS != 65000 || b.PeerAS != 65001 || b.PeerIpAddress.String() != "127.0.0.11" || b.LocalIpAddress.String() != "0.0.0.0" {
-				t.Errorf("BGP4MP message: peer %s AS %d, local %s AS %d; want 127.0.0.11 AS 65001, 0.0.0.0 AS 65000",
+			if b.LocalAS != 65000 || b.PeerAS != 65001 || b.PeerIpAddress.String() != "127.0.0.11" || b.LocalIpAddress.String() != "127.0.0.1" {
+				t.Errorf("BGP4MP message: peer %s AS %d, local %s AS %d; want 127.0.0.11 AS 65001, 127.0.0.1 AS 65000",
 					b.PeerIpAddress, b.PeerAS, b.LocalIpAddress, b.LocalAS)
 			}
 			if b.BGPMessage != nil && b.BGPMessage.Header.Type == 1 {
 				opens++
 			}
 		}
+		if b, ok := m.Body.(*mrt.BGP4MPStateChange); ok {
+			states++
+			if b.PeerIpAddress.String() != "127.0.0.11" || b.LocalIpAddress.String() != "127.0.0.1" {
+				t.Errorf("BGP4MP state change: peer %s, local %s; want 127.0.0.11, 127.0.0.1 (the collector's address of the session)",
+					b.PeerIpAddress, b.LocalIpAddress)
+			}
+		}
+	}
+	if states != 2 {
+		t.Errorf("%d state changes, want the session coming up and going down", states)
 	}
 	if opens != 2 || messages < 5 {
 		t.Errorf("%d OPENs among %d messages, want both OPENs and the UPDATEs", opens, messages)

@@ -195,4 +195,9 @@ if (!ribRow.endsWith('\\064500 {1,2}\\04227858433\\01:2:3\\0\\000000000000000000
   console.error('RIB export row: ' + JSON.stringify(ribRow));
   process.exit(1);
 }
+// The collector's address of a session (migration 010), as the updates
+// export reads it.
+q(`SELECT host, peer, sent, argMax(open_asn, ts_us), argMax(router_id, ts_us), max(ts_us), argMax(raw, ts_us), argMax(local_addr, ts_us)
+   FROM peer_events WHERE type = 'OPEN' AND ts_us < toUInt64(1800000000000000) GROUP BY host, peer, sent ORDER BY host, peer, sent`);
+q(`SELECT host, peer, peer_asn, ts_us, toString(type), toString(state), sent, raw, local_addr FROM peer_events WHERE ts >= toDateTime(toUInt32(1)) ORDER BY ts_us, host, peer, type`);
 console.log('ok: ' + q('SELECT version()').trim());
