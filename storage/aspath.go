@@ -1,9 +1,8 @@
 package storage
 
 import (
+	"bytes"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/vantage-bgp/vantage/schema"
 )
@@ -12,52 +11,71 @@ import (
 // ASNs separated by spaces, {a,b} sets, (a b) confederation sequences and
 // [a,b] confederation sets.
 func parseASPath(s string) (schema.ASPath, error) {
-	var p schema.ASPath
-	seq := func(asn uint32) {
-		if n := len(p); n > 0 && p[n-1].Type == schema.SegmentSequence {
-			p[n-1].ASNs = append(p[n-1].ASNs, asn)
-			return
-		}
-		p = append(p, schema.Segment{Type: schema.SegmentSequence, ASNs: []uint32{asn}})
-	}
-	for s = strings.TrimSpace(s); s != ""; s = strings.TrimLeft(s, " ") {
-		var typ schema.SegmentType
-		var closer byte
-		var sep string
-		switch s[0] {
-		case '{':
-			typ, closer, sep = schema.SegmentSet, '}', ","
-		case '(':
-			typ, closer, sep = schema.SegmentConfedSequence, ')', " "
-		case '[':
-			typ, closer, sep = schema.SegmentConfedSet, ']', ","
-		}
-		if typ == 0 {
-			tok, rest, _ := strings.Cut(s, " ")
-			asn, err := strconv.ParseUint(tok, 10, 32)
-			if err != nil {
-				return nil, fmt.Errorf("as path %q: bad ASN %q", s, tok)
-			}
-			seq(uint32(asn))
-			s = rest
-			continue
-		}
-		end := strings.IndexByte(s, closer)
-		if end < 0 {
-			return nil, fmt.Errorf("as path %q: unclosed %c", s, s[0])
-		}
-		seg := schema.Segment{Type: typ, ASNs: []uint32{}}
-		if body := s[1:end]; body != "" {
-			for _, tok := range strings.Split(body, sep) {
-				asn, err := strconv.ParseUint(tok, 10, 32)
-				if err != nil {
-					return nil, fmt.Errorf("as path %q: bad ASN %q", s, tok)
-				}
-				seg.ASNs = append(seg.ASNs, uint32(asn))
-			}
-		}
-		p = append(p, seg)
-		s = s[end+1:]
+	p, _, err := appendASPath(nil, make([]uint32, 0, 16), []byte(s))
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// appendASPath parses the stored text of an AS path, as parseASPath,
+// into p, with the ASNs in asns, reusing both; it returns them.
+func appendASPath(p schema.ASPath, asns []uint32, s []byte) (schema.ASPath, []uint32, error) {
+	// Each segment's ASNs are a range of asns, set once asns stops
+	// growing (appending may move it).
+	type seg struct {
+		typ        schema.SegmentType
+		start, end int
+	}
+	var segsBuf [8]seg
+	segs := segsBuf[:0]
+	s = bytes.TrimSpace(s)
+	for len(s) > 0 {
+		var typ schema.SegmentType
+		var closer, sep byte
+		switch s[0] {
+		case '{':
+			typ, closer, sep = schema.SegmentSet, '}', ','
+		case '(':
+			typ, closer, sep = schema.SegmentConfedSequence, ')', ' '
+		case '[':
+			typ, closer, sep = schema.SegmentConfedSet, ']', ','
+		}
+		if typ == 0 {
+			tok, rest, _ := bytes.Cut(s, []byte{' '})
+			asn, err := parseUint(tok, 32)
+			if err != nil {
+				return p, asns, fmt.Errorf("as path %q: bad ASN %q", s, tok)
+			}
+			if n := len(segs); n > 0 && segs[n-1].typ == schema.SegmentSequence && segs[n-1].end == len(asns) {
+				segs[n-1].end++
+			} else {
+				segs = append(segs, seg{schema.SegmentSequence, len(asns), len(asns) + 1})
+			}
+			asns = append(asns, uint32(asn))
+			s = bytes.TrimLeft(rest, " ")
+			continue
+		}
+		end := bytes.IndexByte(s, closer)
+		if end < 0 {
+			return p, asns, fmt.Errorf("as path %q: unclosed %c", s, s[0])
+		}
+		sg := seg{typ: typ, start: len(asns)}
+		if body := s[1:end]; len(body) > 0 {
+			for tok := range bytes.SplitSeq(body, []byte{sep}) {
+				asn, err := parseUint(tok, 32)
+				if err != nil {
+					return p, asns, fmt.Errorf("as path %q: bad ASN %q", s, tok)
+				}
+				asns = append(asns, uint32(asn))
+			}
+		}
+		sg.end = len(asns)
+		segs = append(segs, sg)
+		s = bytes.TrimLeft(s[end+1:], " ")
+	}
+	for _, sg := range segs {
+		p = append(p, schema.Segment{Type: sg.typ, ASNs: asns[sg.start:sg.end:sg.end]})
+	}
+	return p, asns, nil
 }
