@@ -178,7 +178,7 @@ func (r *eventRows) next() error {
 }
 
 func (db *DB) updatesChunk(ctx context.Context, q UpdatesQuery, lo, hi uint64, last *ExportEvent, fn func(*ExportEvent) error) error {
-	where, args := timeRange([]string{"idx = 0", "raw != ''"}, nil, lo, hi)
+	where, args := timeRange([]string{"raw != ''"}, nil, lo, hi)
 	where, args = peerCondition(where, args, q.Host, q.Peers)
 	routes, err := db.conn.Query(ctx, "SELECT host, peer, peer_asn, ts_us, raw, path_id, as_path FROM route_events WHERE "+
 		strings.Join(where, " AND ")+" ORDER BY ts_us, host, peer", args...)

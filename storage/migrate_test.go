@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -236,5 +239,123 @@ func TestMigrateConcurrently(t *testing.T) {
 	var lock uint8
 	if err := conn.QueryRow(t.Context(), "EXISTS TABLE "+migrationLock).Scan(&lock); err != nil || lock != 0 {
 		t.Errorf("the migration lock is still there (%d, %v)", lock, err)
+	}
+}
+
+// TestMigrateLeanRoutes migrates a store of schema version 10 (recorded in
+// schema_migrations, as a running store has it) holding a route with
+// every attribute that version 11 moves into the attrs text, a withdrawn
+// one, and a snapshot row: the routes read back the same, from the
+// current state, the history, the snapshot and the origin search.
+func TestMigrateLeanRoutes(t *testing.T) {
+	name, conn := oldStore(t, 10)
+	if err := conn.Exec(t.Context(), migrationsDDL); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range schema.Migrations()[:10] {
+		for i, st := range m.Statements {
+			if err := recordStep(t.Context(), conn, step{m.Version, i + 1, st}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	peer := "toFixedString(unhex('00000000000000000000ffffc0000201'), 16)"
+	addr := func(s string) string {
+		a := schema.AddrTo16(netip.MustParseAddr(s))
+		return fmt.Sprintf("toFixedString(unhex('%x'), 16)", a[:])
+	}
+	full := `'rrc-v10', ` + peer + `, 64500, toDateTime(%d), %d, 2, 'v10-2', 'announce', 2, 4, ` + addr("2001:db8:100::") + `, 48,
+	   [1000, 1001], ` + addr("2001:db8::fe") + `, ` + addr("fe80::1") + `, '64500 64496', 64496, 'IGP',
+	   10, 1, 200, 1, [4227136001], ['64500:1:2'], ['rt:64500:7', 'soo:192.0.2.1:9'], 1, 1, 64499, ` + addr("192.0.2.77") + `,
+	   ` + addr("192.0.2.9") + `, [` + addr("192.0.2.10") + `, ` + addr("2001:db8::a") + `], 64501, 1, 77, 1,
+	   [192], [99], [unhex('0102')]`
+	cols := `host, peer, peer_asn, ts, ts_us, seq, id, kind, afi, safi, prefix, prefix_len,
+	   labels, next_hop, next_hop_ll, as_path, origin_asn, origin, med, has_med, local_pref, has_local_pref,
+	   communities, large_communities, ext_communities, atomic_aggregate, has_aggregator, aggregator_asn, aggregator_addr,
+	   originator_id, cluster_list, otc, has_otc, aigp, has_aigp, other_attr_flags, other_attr_codes, other_attr_values`
+	snapCols := strings.Replace(cols, "kind, ", "", 1)
+	snapRow := strings.Replace(fmt.Sprintf(full, t0.Unix()+2, (t0.Unix()+2)*1e6), "'announce', ", "", 1)
+	for _, sql := range []string{
+		`INSERT INTO route_events (` + cols + `, raw) SELECT ` + fmt.Sprintf(full, t0.Unix()+2, (t0.Unix()+2)*1e6) + `, 'RAW'`,
+		`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, raw)
+		 SELECT 'rrc-v10', ` + peer + `, 64500, toDateTime(` + fmt.Sprint(t0.Unix()+3) + `), ` + fmt.Sprint((t0.Unix()+3)*1e6) + `, 3, 'v10-3', 0, 'withdraw', 1, 1, ` + addr("203.0.113.0") + `, 24, 'W'`,
+		`INSERT INTO rib_snapshots (snap_us, ` + snapCols + `) SELECT ` + fmt.Sprint((t0.Unix()+5)*1e6) + `, ` + snapRow,
+		`INSERT INTO rib_snapshot_runs (snap_us, made_us, complete, routes) SELECT ` + fmt.Sprint((t0.Unix()+5)*1e6) + `, 1, 1, 1`,
+	} {
+		if err := conn.Exec(t.Context(), sql); err != nil {
+			t.Fatalf("%v\n%s", err, sql)
+		}
+	}
+	db, err := open(t.Context(), testOptions(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u32 := func(v uint32) *uint32 { return &v }
+	aigp := uint64(77)
+	want := Route{
+		Host: "rrc-v10", Peer: netip.MustParseAddr("192.0.2.1"), PeerASN: 64500, Family: schema.Family{AFI: 2, SAFI: 4},
+		Prefix: netip.MustParsePrefix("2001:db8:100::/48"), Labels: []uint32{1000, 1001}, Seq: 2, ID: "v10-2",
+		NextHop: netip.MustParseAddr("2001:db8::fe"), NextHopLinkLocal: netip.MustParseAddr("fe80::1"),
+		Path: schema.ASPath{{Type: schema.SegmentSequence, ASNs: []uint32{64500, 64496}}}, Origin: schema.OriginIGP,
+		MED: u32(10), LocalPref: u32(200), Community: []schema.Community{schema.CommunityFromUint32(4227136001)},
+		LargeCommunity:  []schema.LargeCommunity{{64500, 1, 2}},
+		AtomicAggregate: true, Aggregator: &schema.Aggregator{ASN: 64499, Address: netip.MustParseAddr("192.0.2.77")},
+		OriginatorID: netip.MustParseAddr("192.0.2.9"),
+		ClusterList:  []netip.Addr{netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("2001:db8::a")},
+		OTC:          u32(64501), AIGP: &aigp,
+		OtherAttrs: []schema.RawAttribute{{Flags: 192, Code: 99, Value: "0102"}},
+		Time:       t0.Add(2 * time.Second).UTC(),
+	}
+	var ext []schema.ExtCommunity
+	for _, s := range []string{"rt:64500:7", "soo:192.0.2.1:9"} {
+		var c schema.ExtCommunity
+		if err := c.UnmarshalText([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		ext = append(ext, c)
+	}
+	want.ExtCommunity = ext
+	check := func(what string, got []Route, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+			t.Errorf("%s after the migration:\n got %+v\nwant %+v", what, got, want)
+		}
+	}
+	p := netip.MustParsePrefix("2001:db8:100::/48")
+	got, err := db.Routes(t.Context(), RoutesQuery{Prefix: p})
+	check("current route", got, err)
+	got, err = db.Routes(t.Context(), RoutesQuery{Prefix: p, At: t0.Add(6 * time.Second)})
+	check("route from the snapshot", got, err)
+	got, err = db.Routes(t.Context(), RoutesQuery{Filter: RouteFilter{OriginASN: 64496}})
+	check("origin search", got, err)
+	hist, err := db.History(t.Context(), HistoryQuery{Prefix: p, From: t0, To: t0.Add(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 1 || !reflect.DeepEqual(hist[0].Route, want) {
+		t.Errorf("history after the migration: %+v", hist)
+	}
+	if gone, err := db.Routes(t.Context(), RoutesQuery{Prefix: netip.MustParsePrefix("203.0.113.0/24")}); err != nil || len(gone) != 0 {
+		t.Errorf("withdrawn route after the migration: %v, %v; want none", summary(gone), err)
+	}
+	var raws []string
+	rows, err := db.conn.Query(t.Context(), "SELECT raw FROM route_events ORDER BY ts_us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		raws = append(raws, s)
+	}
+	rows.Close()
+	if fmt.Sprint(raws) != "[RAW W]" {
+		t.Errorf("raw messages after the migration: %q", raws)
 	}
 }

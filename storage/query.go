@@ -241,11 +241,16 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 	// scan of the filtered column only), so that only their routes are
 	// grouped; HAVING then keeps the routes whose latest event matches.
 	if c, a := q.Filter.conditions(rowValue); c != "" {
-		// By origin, now: from the routes ordered by origin (schema/009)
-		// rather than a scan of every route's origin.
+		// By origin, now: from the routes ordered by origin (schema/009),
+		// which hold the key, time and origin only (schema/011), rather
+		// than a scan of every route's origin; the other conditions apply
+		// in HAVING.
 		current := "routes_current"
 		if q.Filter.OriginASN != 0 {
 			current = "routes_by_origin"
+			if q.At.IsZero() {
+				c, a = RouteFilter{OriginASN: q.Filter.OriginASN}.conditions(rowValue)
+			}
 		}
 		sub, subArgs := source(current, append(slices.Clone(where), c), append(slices.Clone(args), a...))
 		// Plain IN on one server: ClickHouse 18.16 reads the whole table for
@@ -689,14 +694,8 @@ const staleMargin = 30 * time.Second
 // routeAttrColumns are the columns of route_events that make a Route,
 // after its key, time and kind, in the order scanRoute reads them.
 var routeAttrColumns = []string{
-	"peer_asn", "seq", "id", "labels",
-	"next_hop", "next_hop_ll", "as_path", "origin",
-	"med", "has_med", "local_pref", "has_local_pref",
-	"communities", "large_communities", "ext_communities",
-	"atomic_aggregate", "has_aggregator", "aggregator_asn",
-	"aggregator_addr", "originator_id", "cluster_list",
-	"otc", "has_otc", "aigp", "has_aigp",
-	"other_attr_flags", "other_attr_codes", "other_attr_values",
+	"peer_asn", "seq", "id", "next_hop", "as_path", "origin",
+	"communities", "large_communities", "attrs",
 }
 
 // routeColumns is the select list scanRoute reads: a route's key, the time
@@ -736,30 +735,18 @@ type rowScanner interface{ Scan(dest ...any) error }
 // (announce or withdraw).
 func scanRoute(rows rowScanner) (Route, string, error) {
 	var (
-		r                                       Route
-		peer, prefix, nh, nhLL, aggAddr, origID []byte
-		prefixLen                               uint8
-		us                                      uint64
-		kind, asPath, origin                    string
-		med, lp, aggASN, otc                    uint32
-		hasMED, hasLP, atomic, hasAgg, hasOTC   uint8
-		hasAIGP                                 uint8
-		aigp                                    uint64
-		communities                             []uint32
-		large, ext, otherValues                 []string
-		clusters                                []string
-		otherFlags, otherCodes                  []uint8
+		r                           Route
+		peer, prefix, nh            []byte
+		prefixLen                   uint8
+		us                          uint64
+		kind, asPath, origin, attrs string
+		communities                 []uint32
+		large                       []string
 	)
 	err := rows.Scan(&r.Host, &peer, &r.Family.AFI, &r.Family.SAFI, &r.RD, &r.NLRI, &prefix, &prefixLen, &r.PathID,
 		&us, &kind,
-		&r.PeerASN, &r.Seq, &r.ID, &r.Labels,
-		&nh, &nhLL, &asPath, &origin,
-		&med, &hasMED, &lp, &hasLP,
-		&communities, &large, &ext,
-		&atomic, &hasAgg, &aggASN,
-		&aggAddr, &origID, &clusters,
-		&otc, &hasOTC, &aigp, &hasAIGP,
-		&otherFlags, &otherCodes, &otherValues)
+		&r.PeerASN, &r.Seq, &r.ID, &nh, &asPath, &origin,
+		&communities, &large, &attrs)
 	if err != nil {
 		return r, "", fmt.Errorf("scan: %w", err)
 	}
@@ -767,18 +754,12 @@ func scanRoute(rows rowScanner) (Route, string, error) {
 	if r.NLRI == "" {
 		r.Prefix = schema.PrefixFrom16([16]byte(prefix), prefixLen)
 	}
-	r.NextHop, r.NextHopLinkLocal = addrFrom(nh), addrFrom(nhLL)
+	r.NextHop = addrFrom(nh)
 	if r.Path, err = parseASPath(asPath); err != nil {
 		return r, "", fmt.Errorf("%v: %w", r.Prefix, err)
 	}
 	if err := r.Origin.UnmarshalText([]byte(strings.TrimPrefix(origin, "absent"))); err != nil {
 		return r, "", err
-	}
-	if hasMED != 0 {
-		r.MED = &med
-	}
-	if hasLP != 0 {
-		r.LocalPref = &lp
 	}
 	for _, c := range communities {
 		r.Community = append(r.Community, schema.CommunityFromUint32(c))
@@ -790,34 +771,8 @@ func scanRoute(rows rowScanner) (Route, string, error) {
 		}
 		r.LargeCommunity = append(r.LargeCommunity, c)
 	}
-	for _, s := range ext {
-		var c schema.ExtCommunity
-		if err := c.UnmarshalText([]byte(s)); err != nil {
-			return r, "", err
-		}
-		r.ExtCommunity = append(r.ExtCommunity, c)
-	}
-	r.AtomicAggregate = atomic != 0
-	if hasAgg != 0 {
-		r.Aggregator = &schema.Aggregator{ASN: aggASN, Address: addrFrom(aggAddr)}
-	}
-	r.OriginatorID = addrFrom(origID)
-	for _, c := range clusters {
-		r.ClusterList = append(r.ClusterList, addrFrom([]byte(c)))
-	}
-	if hasOTC != 0 {
-		r.OTC = &otc
-	}
-	if hasAIGP != 0 {
-		r.AIGP = &aigp
-	}
-	for i := range otherValues {
-		if i < len(otherFlags) && i < len(otherCodes) {
-			r.OtherAttrs = append(r.OtherAttrs, schema.RawAttribute{Flags: otherFlags[i], Code: otherCodes[i], Value: hex.EncodeToString([]byte(otherValues[i]))})
-		}
-	}
-	if len(r.Labels) == 0 {
-		r.Labels = nil
+	if err := parseAttrText([]byte(attrs), &r, new(attrScratch)); err != nil {
+		return r, "", fmt.Errorf("%v: %w", r.Prefix, err)
 	}
 	r.Time = usTime(us)
 	return r, kind, nil

@@ -38,10 +38,10 @@ func (db *DB) WithdrawAbsent(ctx context.Context, host string, peers []netip.Add
 		return err
 	}
 	key := "host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id"
-	sql := `INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
-SELECT host, peer, argMax(peer_asn, ts_us), toDateTime(?), toUInt64(?), 0,
+	sql := `INSERT INTO route_events (host, peer, peer_asn, ts_us, seq, id, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
+SELECT host, peer, argMax(peer_asn, ts_us), toUInt64(?), 0,
   concat('rib-absent:', toString(toUInt64(?)), ':', hex(peer), ':', toString(afi), '/', toString(safi), ':', rd, ':', nlri, ':', hex(prefix), '/', toString(prefix_len), ':', toString(path_id)),
-  0, 'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
+  'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
 FROM route_events
 WHERE host = ? AND has(?, hex(peer)) AND ts_us < ?
 GROUP BY ` + key + `
@@ -49,7 +49,7 @@ HAVING argMax(kind, ts_us) = 'announce'
   AND (` + key + `) ` + db.globalIn() + `NOT IN (
     SELECT ` + key + ` FROM route_events
     WHERE host = ? AND has(?, hex(peer)) AND ts_us >= ? AND ts_us <= ? AND kind = 'announce')`
-	err := db.conn.Exec(ctx, sql, uint32(toUs/1e6), toUs, toUs, host, hexPeers, fromUs, host, hexPeers, fromUs, toUs)
+	err := db.conn.Exec(ctx, sql, toUs, toUs, host, hexPeers, fromUs, host, hexPeers, fromUs, toUs)
 	if err != nil {
 		return fmt.Errorf("withdraw the routes absent from the RIB dump of %s at %s: %w", host, to.UTC().Format(time.RFC3339), err)
 	}

@@ -57,45 +57,25 @@ type ribRange struct {
 
 // ribRow is a stored route event as a RIB export reads it.
 type ribRow struct {
-	prefix, peer       bin16
-	nextHop, nextHopLL bin16
-	aggAddr, origID    bin16
-	us, aigp           uint64
-	pathID, peerASN    uint32
-	med, lp, aggASN    uint32
-	otc                uint32
-	blob, blobEnd      uint32 // the row's text in its chunk's blob
-	host               uint32 // index of the row's host in its chunk's hosts
-	plen               uint8
-	rdLen              uint8 // the RD's text starts the row's text
-	flags              uint8
-	kind, origin       int8
+	prefix, peer    bin16
+	nextHop         bin16
+	us              uint64
+	pathID, peerASN uint32
+	blob, blobEnd   uint32 // the row's text in its chunk's blob
+	host            uint32 // index of the row's host in its chunk's hosts
+	plen            uint8
+	rdLen           uint8 // the RD's text starts the row's text
+	kind, origin    int8
 }
-
-// Flags of ribRow.flags (has_med ... has_aigp).
-const (
-	ribHasMED = 1 << iota
-	ribHasLocalPref
-	ribAtomicAggregate
-	ribHasAggregator
-	ribHasOTC
-	ribHasAIGP
-)
 
 // ribColumns is the select list of a range's rows, scanned into a
 // ribRow's fields in this order. The text fields, separated by NUL
-// bytes: the RD, the AS path, the communities (decimal), the large and
-// extended communities (their stored text), the cluster list (hex), the
-// other attributes (flags:code:HEX), the labels (decimal), and last the
-// host.
-const ribColumns = `prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin,
-  toUInt8(has_med + 2 * has_local_pref + 4 * atomic_aggregate + 8 * has_aggregator + 16 * has_otc + 32 * has_aigp),
-  next_hop, next_hop_ll, aggregator_addr, originator_id, med, local_pref, aggregator_asn, otc, aigp,
+// bytes: the RD, the AS path, the communities (decimal), the large
+// communities (their stored text), the attrs column (attrtext.go), and
+// last the host.
+const ribColumns = `prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin, next_hop,
   concat(rd, '\0', as_path, '\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
-    '\0', arrayStringConcat(large_communities, ' '), '\0', arrayStringConcat(ext_communities, ' '),
-    '\0', arrayStringConcat(arrayMap(x -> hex(x), cluster_list), ' '),
-    '\0', arrayStringConcat(arrayMap((f, c, v) -> concat(toString(f), ':', toString(c), ':', hex(v)), other_attr_flags, other_attr_codes, other_attr_values), ' '),
-    '\0', arrayStringConcat(arrayMap(x -> toString(x), labels), ' '), '\0', host)`
+    '\0', arrayStringConcat(large_communities, ' '), '\0', attrs, '\0', host)`
 
 // ribChunk is the rows of a range, and their order. Its rows hold no
 // pointers (hosts are indexes of hosts), so that the garbage collector
@@ -254,8 +234,7 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 	var cur ribRow
 	var text string
 	dest := []any{&cur.prefix, &cur.plen, &cur.peer, &cur.peerASN, &cur.pathID, &cur.us, &cur.kind, &cur.origin,
-		&cur.flags, &cur.nextHop, &cur.nextHopLL, &cur.aggAddr, &cur.origID, &cur.med, &cur.lp, &cur.aggASN, &cur.otc, &cur.aigp,
-		&text}
+		&cur.nextHop, &text}
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("rib: scan: %w", err)
@@ -326,19 +305,13 @@ const kindAnnounce = 1
 
 // ribEmitter hands out the routes of the chunks, reusing one Route.
 type ribEmitter struct {
-	route        Route
-	med, lp, otc uint32
-	aigp         uint64
-	agg          schema.Aggregator
+	route Route
+	attrs attrScratch
 	// Reused storage of the route's slices.
-	path     schema.ASPath
-	asns     []uint32
-	comms    []schema.Community
-	large    []schema.LargeCommunity
-	ext      []schema.ExtCommunity
-	clusters []netip.Addr
-	others   []schema.RawAttribute
-	labels   []uint32
+	path  schema.ASPath
+	asns  []uint32
+	comms []schema.Community
+	large []schema.LargeCommunity
 }
 
 // emit calls fn for the current routes of c: of each route's rows, the
@@ -375,41 +348,18 @@ func (e *ribEmitter) emit(c *ribChunk, downs map[downKey]uint64, fn func(*Route)
 func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 	r := &e.route
 	*r = Route{
-		Host:             c.hosts[row.host],
-		Peer:             schema.AddrFrom16(row.peer),
-		PeerASN:          row.peerASN,
-		Family:           c.r.family,
-		Prefix:           schema.PrefixFrom16(row.prefix, row.plen),
-		PathID:           row.pathID,
-		NextHop:          schema.AddrFrom16(row.nextHop),
-		NextHopLinkLocal: schema.AddrFrom16(row.nextHopLL),
-		Origin:           schema.Origin(row.origin),
-		AtomicAggregate:  row.flags&ribAtomicAggregate != 0,
-		OriginatorID:     schema.AddrFrom16(row.origID),
-		Time:             usTime(row.us),
-	}
-	if row.flags&ribHasMED != 0 {
-		e.med = row.med
-		r.MED = &e.med
-	}
-	if row.flags&ribHasLocalPref != 0 {
-		e.lp = row.lp
-		r.LocalPref = &e.lp
-	}
-	if row.flags&ribHasAggregator != 0 {
-		e.agg = schema.Aggregator{ASN: row.aggASN, Address: schema.AddrFrom16(row.aggAddr)}
-		r.Aggregator = &e.agg
-	}
-	if row.flags&ribHasOTC != 0 {
-		e.otc = row.otc
-		r.OTC = &e.otc
-	}
-	if row.flags&ribHasAIGP != 0 {
-		e.aigp = row.aigp
-		r.AIGP = &e.aigp
+		Host:    c.hosts[row.host],
+		Peer:    schema.AddrFrom16(row.peer),
+		PeerASN: row.peerASN,
+		Family:  c.r.family,
+		Prefix:  schema.PrefixFrom16(row.prefix, row.plen),
+		PathID:  row.pathID,
+		NextHop: schema.AddrFrom16(row.nextHop),
+		Origin:  schema.Origin(row.origin),
+		Time:    usTime(row.us),
 	}
 	text := c.blob[row.blob:row.blobEnd]
-	var fields [8][]byte
+	var fields [5][]byte
 	for i := range fields {
 		j := bytes.IndexByte(text, 0)
 		if j < 0 {
@@ -425,7 +375,7 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		return err
 	}
 	r.Path = nilIfEmpty(e.path)
-	comms, large, ext, clusters, others := e.comms[:0], e.large[:0], e.ext[:0], e.clusters[:0], e.others[:0]
+	comms, large := e.comms[:0], e.large[:0]
 	for tok := range bytes.FieldsSeq(fields[2]) {
 		v, err := parseUint(tok, 32)
 		if err != nil {
@@ -442,47 +392,8 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		large = append(large, c)
 	}
 	r.LargeCommunity = nilIfEmpty(large)
-	for tok := range bytes.FieldsSeq(fields[4]) {
-		var c schema.ExtCommunity
-		if err := c.UnmarshalText(tok); err != nil {
-			return err
-		}
-		ext = append(ext, c)
-	}
-	r.ExtCommunity = nilIfEmpty(ext)
-	for tok := range bytes.FieldsSeq(fields[5]) {
-		var a bin16
-		if len(tok) != 32 {
-			return fmt.Errorf("cluster list entry %q: not 16 bytes of hex", tok)
-		}
-		if _, err := hex.Decode(a[:], tok); err != nil {
-			return fmt.Errorf("cluster list entry %q: not 16 bytes of hex", tok)
-		}
-		clusters = append(clusters, schema.AddrFrom16(a))
-	}
-	r.ClusterList = nilIfEmpty(clusters)
-	for tok := range bytes.FieldsSeq(fields[6]) {
-		f, rest, _ := bytes.Cut(tok, []byte{':'})
-		code, val, ok := bytes.Cut(rest, []byte{':'})
-		fl, err1 := parseUint(f, 8)
-		cd, err2 := parseUint(code, 8)
-		if !ok || err1 != nil || err2 != nil {
-			return fmt.Errorf("other attribute %q: want flags:code:HEX", tok)
-		}
-		others = append(others, schema.RawAttribute{Flags: uint8(fl), Code: uint8(cd), Value: strings.ToLower(string(val))})
-	}
-	r.OtherAttrs = nilIfEmpty(others)
-	labels := e.labels[:0]
-	for tok := range bytes.FieldsSeq(fields[7]) {
-		v, err := parseUint(tok, 32)
-		if err != nil {
-			return fmt.Errorf("label %q: %w", tok, err)
-		}
-		labels = append(labels, uint32(v))
-	}
-	r.Labels, e.labels = nilIfEmpty(labels), labels
-	e.comms, e.large, e.ext, e.clusters, e.others = comms, large, ext, clusters, others
-	return nil
+	e.comms, e.large = comms, large
+	return parseAttrText(fields[4], r, &e.attrs)
 }
 
 // nilIfEmpty returns s, nil when it is empty (as a scanned route has it).

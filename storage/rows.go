@@ -44,39 +44,37 @@ var (
 
 // routeBatch holds rows of route_events, one slice per column.
 type routeBatch struct {
-	host, id, kind, rd, nlri, asPath, origin, raw                                 []string
-	peer, prefix, nextHop, nextHopLL, aggregatorAddr, originatorID                fixed16
-	peerASN, idx, pathID, originASN, med, localPref, aggregatorASN, otc           []uint32
-	ts                                                                            []int64
-	tsUs, seq, aigp                                                               []uint64
-	afi                                                                           []uint16
-	safi, prefixLen, hasMED, hasLocalPref, atomic, hasAggregator, hasOTC, hasAIGP []uint8
+	host, id, kind, rd, nlri, asPath, origin, attrs, raw []string
+	peer, prefix, nextHop                                fixed16
+	peerASN, pathID, originASN                           []uint32
+	tsUs, seq                                            []uint64
+	afi                                                  []uint16
+	safi, prefixLen                                      []uint8
 	// arrays, each row a boxed typed slice (see emptyUint32s)
-	labels, communities, large, ext, otherValues, clusterList, otherFlags, otherCodes []any
+	communities, large []any
 }
 
 func (b *routeBatch) len() int { return len(b.tsUs) }
 
 // grow makes room for n more rows.
 func (b *routeBatch) grow(n int) {
-	for _, s := range []*[]string{&b.host, &b.id, &b.kind, &b.rd, &b.nlri, &b.asPath, &b.origin, &b.raw} {
+	for _, s := range []*[]string{&b.host, &b.id, &b.kind, &b.rd, &b.nlri, &b.asPath, &b.origin, &b.attrs, &b.raw} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, f := range []*fixed16{&b.peer, &b.prefix, &b.nextHop, &b.nextHopLL, &b.aggregatorAddr, &b.originatorID} {
+	for _, f := range []*fixed16{&b.peer, &b.prefix, &b.nextHop} {
 		*f = slices.Grow(*f, 16*n)
 	}
-	for _, s := range []*[]uint32{&b.peerASN, &b.idx, &b.pathID, &b.originASN, &b.med, &b.localPref, &b.aggregatorASN, &b.otc} {
+	for _, s := range []*[]uint32{&b.peerASN, &b.pathID, &b.originASN} {
 		*s = slices.Grow(*s, n)
 	}
-	b.ts = slices.Grow(b.ts, n)
-	for _, s := range []*[]uint64{&b.tsUs, &b.seq, &b.aigp} {
+	for _, s := range []*[]uint64{&b.tsUs, &b.seq} {
 		*s = slices.Grow(*s, n)
 	}
 	b.afi = slices.Grow(b.afi, n)
-	for _, s := range []*[]uint8{&b.safi, &b.prefixLen, &b.hasMED, &b.hasLocalPref, &b.atomic, &b.hasAggregator, &b.hasOTC, &b.hasAIGP} {
+	for _, s := range []*[]uint8{&b.safi, &b.prefixLen} {
 		*s = slices.Grow(*s, n)
 	}
-	for _, s := range []*[]any{&b.labels, &b.communities, &b.large, &b.ext, &b.otherValues, &b.clusterList, &b.otherFlags, &b.otherCodes} {
+	for _, s := range []*[]any{&b.communities, &b.large} {
 		*s = slices.Grow(*s, n)
 	}
 }
@@ -84,19 +82,13 @@ func (b *routeBatch) grow(n int) {
 // columns returns the columns in INSERT order, each with its values.
 func (b *routeBatch) columns() []column {
 	return []column{
-		{"host", b.host}, {"peer", b.peer}, {"peer_asn", b.peerASN}, {"ts", b.ts},
-		{"ts_us", b.tsUs}, {"seq", b.seq}, {"id", b.id}, {"idx", b.idx}, {"kind", b.kind},
+		{"host", b.host}, {"peer", b.peer}, {"peer_asn", b.peerASN},
+		{"ts_us", b.tsUs}, {"seq", b.seq}, {"id", b.id}, {"kind", b.kind},
 		{"afi", b.afi}, {"safi", b.safi}, {"prefix", b.prefix}, {"prefix_len", b.prefixLen},
-		{"path_id", b.pathID}, {"rd", b.rd}, {"labels", b.labels}, {"nlri", b.nlri},
-		{"next_hop", b.nextHop}, {"next_hop_ll", b.nextHopLL},
+		{"path_id", b.pathID}, {"rd", b.rd}, {"nlri", b.nlri}, {"next_hop", b.nextHop},
 		{"as_path", b.asPath}, {"origin_asn", b.originASN}, {"origin", b.origin},
-		{"med", b.med}, {"has_med", b.hasMED}, {"local_pref", b.localPref}, {"has_local_pref", b.hasLocalPref},
-		{"communities", b.communities}, {"large_communities", b.large}, {"ext_communities", b.ext},
-		{"atomic_aggregate", b.atomic}, {"has_aggregator", b.hasAggregator}, {"aggregator_asn", b.aggregatorASN},
-		{"aggregator_addr", b.aggregatorAddr}, {"originator_id", b.originatorID},
-		{"cluster_list", b.clusterList}, {"otc", b.otc}, {"has_otc", b.hasOTC}, {"aigp", b.aigp}, {"has_aigp", b.hasAIGP},
-		{"other_attr_flags", b.otherFlags}, {"other_attr_codes", b.otherCodes}, {"other_attr_values", b.otherValues},
-		{"raw", b.raw},
+		{"communities", b.communities}, {"large_communities", b.large},
+		{"attrs", b.attrs}, {"raw", b.raw},
 	}
 }
 
@@ -187,45 +179,21 @@ func addEvents(c clock, routes *routeBatch, peers *peerBatch, events []schema.Ev
 // attrs are the path attributes of an UPDATE in their stored form; the
 // zero value is what a withdrawal row carries.
 type attrs struct {
-	asPath        string
-	originASN     uint32
-	origin        string
-	med           uint32
-	hasMED        uint8
-	localPref     uint32
-	hasLocalPref  uint8
-	communities   any // []uint32
-	large         any // []string
-	ext           any // []string
-	atomic        uint8
-	hasAggregator uint8
-	aggregatorASN uint32
-	aggregatorAdr [16]byte
-	originatorID  [16]byte
-	clusterList   any // [][]byte
-	otc           uint32
-	hasOTC        uint8
-	aigp          uint64
-	hasAIGP       uint8
-	otherFlags    any // []uint8
-	otherCodes    any // []uint8
-	otherValues   any // []string
+	asPath      string
+	originASN   uint32
+	origin      string
+	communities any    // []uint32
+	large       any    // []string
+	text        string // the attrs column's tokens of the UPDATE (attrtext.go)
 }
 
-var noAttrs = attrs{origin: "absent", communities: emptyUint32s, large: emptyStrings,
-	ext: emptyStrings, clusterList: emptyBytes, otherFlags: emptyUint8s, otherCodes: emptyUint8s, otherValues: emptyStrings}
+var noAttrs = attrs{origin: "absent", communities: emptyUint32s, large: emptyStrings}
 
 func attrsOf(e *schema.Event) attrs {
 	a := noAttrs
 	a.asPath = e.Path.String()
 	a.originASN = e.Path.OriginASN()
 	a.origin = originName(e.Origin)
-	if e.MED != nil {
-		a.med, a.hasMED = *e.MED, 1
-	}
-	if e.LocalPref != nil {
-		a.localPref, a.hasLocalPref = *e.LocalPref, 1
-	}
 	if len(e.Community) > 0 {
 		cs := make([]uint32, len(e.Community))
 		for i, c := range e.Community {
@@ -240,45 +208,7 @@ func attrsOf(e *schema.Event) attrs {
 		}
 		a.large = ls
 	}
-	if len(e.ExtCommunity) > 0 {
-		xs := make([]string, len(e.ExtCommunity))
-		for i, c := range e.ExtCommunity {
-			xs[i] = c.String()
-		}
-		a.ext = xs
-	}
-	if e.AtomicAggregate {
-		a.atomic = 1
-	}
-	if e.Aggregator != nil {
-		a.hasAggregator = 1
-		a.aggregatorASN = e.Aggregator.ASN
-		a.aggregatorAdr = schema.AddrTo16(e.Aggregator.Address)
-	}
-	a.originatorID = schema.AddrTo16(e.OriginatorID)
-	if len(e.ClusterList) > 0 {
-		cl := make([][]byte, len(e.ClusterList))
-		for i, c := range e.ClusterList {
-			b := schema.AddrTo16(c)
-			cl[i] = b[:]
-		}
-		a.clusterList = cl
-	}
-	if e.OTC != nil {
-		a.otc, a.hasOTC = *e.OTC, 1
-	}
-	if e.AIGP != nil {
-		a.aigp, a.hasAIGP = *e.AIGP, 1
-	}
-	if len(e.OtherAttrs) > 0 {
-		fs := make([]uint8, len(e.OtherAttrs))
-		cs := make([]uint8, len(e.OtherAttrs))
-		vs := make([]string, len(e.OtherAttrs))
-		for i, o := range e.OtherAttrs {
-			fs[i], cs[i], vs[i] = o.Flags, o.Code, unhex(o.Value)
-		}
-		a.otherFlags, a.otherCodes, a.otherValues = fs, cs, vs
-	}
+	a.text = string(appendUpdateAttrText(nil, e))
 	return a
 }
 
@@ -298,15 +228,14 @@ type route struct {
 func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
 	first := b.len()
 	peer := schema.AddrTo16(e.Peer)
+	var text []byte
 	add := func(r route, a *attrs) {
 		b.host = append(b.host, e.Host)
 		b.peer = b.peer.add(peer)
 		b.peerASN = append(b.peerASN, e.PeerASN)
-		b.ts = append(b.ts, int64(tsUs/1e6))
 		b.tsUs = append(b.tsUs, tsUs)
 		b.seq = append(b.seq, e.Seq)
 		b.id = append(b.id, e.ID)
-		b.idx = append(b.idx, uint32(b.len()-1-first))
 		if r.withdraw {
 			b.kind = append(b.kind, "withdraw")
 		} else {
@@ -322,37 +251,19 @@ func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
 		b.prefixLen = append(b.prefixLen, bits)
 		b.pathID = append(b.pathID, r.pathID)
 		b.rd = append(b.rd, r.rd)
-		if len(r.labels) == 0 {
-			b.labels = append(b.labels, emptyUint32s)
-		} else {
-			b.labels = append(b.labels, slices.Clone(r.labels))
-		}
 		b.nlri = append(b.nlri, r.nlri)
 		b.nextHop = b.nextHop.add(schema.AddrTo16(r.nextHop))
-		b.nextHopLL = b.nextHopLL.add(schema.AddrTo16(r.nextHopLL))
 		b.asPath = append(b.asPath, a.asPath)
 		b.originASN = append(b.originASN, a.originASN)
 		b.origin = append(b.origin, a.origin)
-		b.med = append(b.med, a.med)
-		b.hasMED = append(b.hasMED, a.hasMED)
-		b.localPref = append(b.localPref, a.localPref)
-		b.hasLocalPref = append(b.hasLocalPref, a.hasLocalPref)
 		b.communities = append(b.communities, a.communities)
 		b.large = append(b.large, a.large)
-		b.ext = append(b.ext, a.ext)
-		b.atomic = append(b.atomic, a.atomic)
-		b.hasAggregator = append(b.hasAggregator, a.hasAggregator)
-		b.aggregatorASN = append(b.aggregatorASN, a.aggregatorASN)
-		b.aggregatorAddr = b.aggregatorAddr.add(a.aggregatorAdr)
-		b.originatorID = b.originatorID.add(a.originatorID)
-		b.clusterList = append(b.clusterList, a.clusterList)
-		b.otc = append(b.otc, a.otc)
-		b.hasOTC = append(b.hasOTC, a.hasOTC)
-		b.aigp = append(b.aigp, a.aigp)
-		b.hasAIGP = append(b.hasAIGP, a.hasAIGP)
-		b.otherFlags = append(b.otherFlags, a.otherFlags)
-		b.otherCodes = append(b.otherCodes, a.otherCodes)
-		b.otherValues = append(b.otherValues, a.otherValues)
+		if (r.nextHopLL.IsValid() && !r.nextHopLL.IsUnspecified()) || len(r.labels) > 0 {
+			text = appendRouteAttrText(append(text[:0], a.text...), r.nextHopLL, r.labels)
+			b.attrs = append(b.attrs, string(text))
+		} else {
+			b.attrs = append(b.attrs, a.text)
+		}
 		b.raw = append(b.raw, "")
 	}
 	addSet := func(set *schema.NLRISet, withdraw bool, nh, nhLL netip.Addr, a *attrs) {

@@ -155,11 +155,11 @@ func (db *DB) Snapshot(ctx context.Context, at time.Time) (uint64, error) {
 			}
 			sel := []string{"toUInt64(?)"}
 			sel = append(sel, routeKeyColumns...)
-			sel = append(sel, "argMax(ts, ts_us)", "max(ts_us)", "argMax(origin_asn, ts_us)")
+			sel = append(sel, "max(ts_us)", "argMax(origin_asn, ts_us)")
 			for _, c := range routeAttrColumns {
 				sel = append(sel, "argMax("+c+", ts_us)")
 			}
-			cols := slices.Concat([]string{"snap_us"}, routeKeyColumns, []string{"ts", "ts_us", "origin_asn"}, routeAttrColumns)
+			cols := slices.Concat([]string{"snap_us"}, routeKeyColumns, []string{"ts_us", "origin_asn"}, routeAttrColumns)
 			sql := "INSERT INTO rib_snapshots" + suffix + " (" + strings.Join(cols, ", ") + ")\nSELECT " + strings.Join(sel, ", ") +
 				"\nFROM " + from + "\nGROUP BY " + strings.Join(routeKeyColumns, ", ") + "\nHAVING " + having
 			if err := conn.Exec(ctx, sql, append([]any{us}, args...)...); err != nil {

@@ -76,10 +76,10 @@ type col struct {
 // columns reads a table's columns in order, so that nothing here repeats
 // the schema's DDL.
 func (a *admin) columns(ctx context.Context, db, table string) ([]col, error) {
-	rows, err := a.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ? ORDER BY position", db, table)
+	rows, err := a.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ? AND default_kind NOT IN ('ALIAS', 'MATERIALIZED') ORDER BY position", db, table)
 	if err != nil {
 		// 18.16 has no position column: system.columns lists in order.
-		rows, err = a.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", db, table)
+		rows, err = a.conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ? AND default_kind NOT IN ('ALIAS', 'MATERIALIZED')", db, table)
 		if err != nil {
 			return nil, fmt.Errorf("columns of %s.%s: %w", db, table, err)
 		}

@@ -361,15 +361,15 @@ func insertBase(ctx context.Context, db *storage.DB, d *dataset, m *meta, logf f
 // keepOnWithdraw are the columns a withdrawal row carries (the route's
 // key and the event's); the writer leaves the others at their defaults,
 // and so do the withdrawals made here.
-var keepOnWithdraw = []string{"host", "peer", "peer_asn", "ts", "ts_us", "seq", "id", "idx", "kind",
-	"afi", "safi", "prefix", "prefix_len", "path_id", "rd", "labels", "nlri"}
+var keepOnWithdraw = []string{"host", "peer", "peer_asn", "ts_us", "seq", "id", "kind",
+	"afi", "safi", "prefix", "prefix_len", "path_id", "rd", "nlri"}
 
 // growHistory adds the older history in ClickHouse: copy c (1..Copies)
 // of the base rows, moved copyShift(c) back in time, is every route
 // announced again (with the session resets of insertPeerEvents: a full
 // table after each), and a CopyChurn share of them withdrawn at a random
 // time before the next copy announces them again. Columns are read from
-// system.columns: the copies move ts, ts_us, seq and id and copy every
+// system.columns: the copies move ts_us, seq and id and copy every
 // other column as it is, whatever the schema holds.
 //
 // The materialized views on route_events are detached meanwhile: these
@@ -388,9 +388,9 @@ func growHistory(ctx context.Context, a *admin, dbName string, d *dataset, m *me
 	for _, c := range cols {
 		types[c.name] = c.typ
 	}
-	for _, need := range []string{"ts", "ts_us", "seq", "id", "kind", "prefix", "prefix_len", "peer"} {
+	for _, need := range []string{"ts_us", "seq", "id", "kind", "prefix", "prefix_len", "peer"} {
 		if types[need] == "" {
-			return fmt.Errorf("route_events has no column %s: the history copies move ts, ts_us, seq and id and key on prefix, prefix_len and peer", need)
+			return fmt.Errorf("route_events has no column %s: the history copies move ts_us, seq and id and key on prefix, prefix_len and peer", need)
 		}
 	}
 	tables, err := a.tables(ctx, dbName)

@@ -55,9 +55,9 @@ const peer = "toFixedString(unhex('00000000000000000000ffffc0000201'), 16)";
 const sync = ' SETTINGS insert_distributed_sync = 1';
 // The writer's inserts (column lists, into the Distributed tables), which
 // the materialized view of the shard copies into routes_current_local.
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, origin_asn)${sync}
-   VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1700000000000000, 1, 'a', 0, 'announce', 1, 1, ${p}, 8, '64500 64496', 64496),
-          ('h', ${peer}, 64500, toDateTime(1700000000), 1700000000000000, 1, 'a', 1, 'announce', 1, 1, ${p2}, 8, '64500 64496', 64496)`);
+q(`INSERT INTO route_events (host, peer, peer_asn, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, as_path, origin_asn)${sync}
+   VALUES ('h', ${peer}, 64500, 1700000000000000, 1, 'a', 'announce', 1, 1, ${p}, 8, '64500 64496', 64496),
+          ('h', ${peer}, 64500, 1700000000000000, 1, 'a', 'announce', 1, 1, ${p2}, 8, '64500 64496', 64496)`);
 q(`INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, state, hold_time)${sync}
    VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1699999999000000, 0, 's', 'RIS_PEER_STATE', 'connected', 90)`);
 q(`INSERT INTO peer_seen (host, peer, last_us)${sync} VALUES ('h', ${peer}, 1700000000000000)`);
@@ -73,12 +73,12 @@ q(`SELECT s.host, s.peer, s.last_us, h.hold
    ) AS h USING (host, peer)`);
 // storage.WithdrawAbsent on a cluster: GLOBAL NOT IN in HAVING. A dump at
 // 1700000100 that announces 11.0.0.0/8 only: 10.0.0.0/8 is withdrawn.
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, origin_asn)${sync}
-   VALUES ('h', ${peer}, 64500, toDateTime(1700000100), 1700000100000000, 2, 'b', 0, 'announce', 1, 1, ${p2}, 8, '64500 64496', 64496)`);
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
-   SELECT host, peer, argMax(peer_asn, ts_us), toDateTime(1700000100), toUInt64(1700000100000000), 0,
+q(`INSERT INTO route_events (host, peer, peer_asn, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, as_path, origin_asn)${sync}
+   VALUES ('h', ${peer}, 64500, 1700000100000000, 2, 'b', 'announce', 1, 1, ${p2}, 8, '64500 64496', 64496)`);
+q(`INSERT INTO route_events (host, peer, peer_asn, ts_us, seq, id, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
+   SELECT host, peer, argMax(peer_asn, ts_us), toUInt64(1700000100000000), 0,
      concat('rib-absent:', toString(toUInt64(1700000100000000)), ':', hex(peer), ':', toString(afi), '/', toString(safi), ':', rd, ':', nlri, ':', hex(prefix), '/', toString(prefix_len), ':', toString(path_id)),
-     0, 'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
+     'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
    FROM route_events
    WHERE host = 'h' AND has(['00000000000000000000FFFFC0000201'], hex(peer)) AND ts_us < 1700000100000000
    GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
@@ -89,8 +89,8 @@ q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind
 want('withdrawn by the RIB dump', q("SELECT hex(prefix) FROM route_events WHERE host = 'h' AND kind = 'withdraw'"), '00000000000000000000FFFF0A000000');
 // Snapshots: INSERT ... SELECT into Distributed tables, FINAL through one.
 q(`INSERT INTO rib_snapshot_runs (snap_us, made_us, complete, routes) SELECT toUInt64(1700000050000000), toUInt64(1), 0, 0${sync}`);
-q(`INSERT INTO rib_snapshots (snap_us, host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, ts, ts_us, origin_asn, as_path)
-   SELECT toUInt64(1700000050000000), host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, argMax(ts, ts_us), max(ts_us), argMax(origin_asn, ts_us), argMax(as_path, ts_us)
+q(`INSERT INTO rib_snapshots (snap_us, host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, ts_us, origin_asn, as_path)
+   SELECT toUInt64(1700000050000000), host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, max(ts_us), argMax(origin_asn, ts_us), argMax(as_path, ts_us)
    FROM (SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, ts, ts_us, kind, origin_asn, as_path FROM route_events
          WHERE ts_us <= toUInt64(1700000050000000) AND ts <= toDateTime(toUInt32(1700000050)))
    GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id

@@ -33,17 +33,17 @@ const apply = (files) => {
   }
 };
 apply(migrations.filter(f => f < '004'));
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, as_path_text, origin_asn, other_attr_values, raw)
-   VALUES ('old', ${peer}, 64500, toDateTime(1600000000), 1600000000000000, 1, 'o', 0, 'announce', 1, 1, ${p}, 8, [64500, 64496], '64500 {64496,64497}', 64496, ['0102'], 'ffff')`);
+q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, as_path_text, origin_asn, other_attr_flags, other_attr_codes, other_attr_values, raw)
+   VALUES ('old', ${peer}, 64500, toDateTime(1600000000), 1600000000000000, 1, 'o', 0, 'announce', 1, 1, ${p}, 8, [64500, 64496], '64500 {64496,64497}', 64496, [192], [99], ['0102'], 'ffff')`);
 q(`INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, notification_data, raw) VALUES ('old', ${peer}, 64500, toDateTime(1600000000), 1600000000000000, 0, 'n', 'NOTIFICATION', '0a0b', 'ffff')`);
 apply(migrations.filter(f => f >= '004'));
-const migrated = q(`SELECT as_path, hex(other_attr_values[1]), hex(raw) FROM route_events WHERE host = 'old'`).trim();
-if (migrated !== '64500 {64496,64497}\t0102\tFFFF') {
+const migrated = q(`SELECT as_path, attrs, hex(raw) FROM route_events WHERE host = 'old'`).trim();
+if (migrated !== '64500 {64496,64497}\tother=192:99:0102\tFFFF') {
   console.error('route_events after the migrations: ' + JSON.stringify(migrated) + ', want the path text and the bytes of the hex');
   process.exit(1);
 }
-const migratedCurrent = q(`SELECT as_path, hex(other_attr_values[1]) FROM routes_current WHERE host = 'old'`).trim();
-if (migratedCurrent !== '64500 {64496,64497}\t0102') {
+const migratedCurrent = q(`SELECT as_path, attrs FROM routes_current WHERE host = 'old'`).trim();
+if (migratedCurrent !== '64500 {64496,64497}\tother=192:99:0102') {
   console.error('routes_current after the migrations: ' + JSON.stringify(migratedCurrent));
   process.exit(1);
 }
@@ -52,8 +52,8 @@ if (migratedPeer !== '0A0B\tFFFF') {
   console.error('peer_events after the migrations: ' + JSON.stringify(migratedPeer));
   process.exit(1);
 }
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, prefix, prefix_len, as_path, origin_asn, communities, large_communities)
-   VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1700000000000000, 1, 'a', 0, 'announce', 1, 1, ${p}, 8, '64500 64496', 64496, [4226809956], ['64500:1:2'])`);
+q(`INSERT INTO route_events (host, peer, peer_asn, ts_us, seq, id, kind, afi, safi, prefix, prefix_len, as_path, origin_asn, communities, large_communities)
+   VALUES ('h', ${peer}, 64500, 1700000000000000, 1, 'a', 'announce', 1, 1, ${p}, 8, '64500 64496', 64496, [4226809956], ['64500:1:2'])`);
 q(`INSERT INTO peer_events (host, peer, peer_asn, ts, ts_us, seq, id, type, state, hold_time) VALUES ('h', ${peer}, 64500, toDateTime(1700000000), 1699999999000000, 0, 's', 'RIS_PEER_STATE', 'connected', 90)`);
 q(`INSERT INTO peer_seen (host, peer, last_us) VALUES ('h', ${peer}, 1700000000000000)`);
 const current = q("SELECT count() FROM routes_current WHERE host = 'h'").trim();
@@ -101,10 +101,10 @@ q(`SELECT host, peer, argMax(asn, last_us), max(last_us), countIf(afi = 1 AND la
          FROM routes_current GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id)
    GROUP BY host, peer`);
 // A RIB dump applied as a snapshot (storage.WithdrawAbsent).
-q(`INSERT INTO route_events (host, peer, peer_asn, ts, ts_us, seq, id, idx, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
-   SELECT host, peer, argMax(peer_asn, ts_us), toDateTime(1700000100), toUInt64(1700000100000000), 0,
+q(`INSERT INTO route_events (host, peer, peer_asn, ts_us, seq, id, kind, afi, safi, rd, nlri, prefix, prefix_len, path_id)
+   SELECT host, peer, argMax(peer_asn, ts_us), toUInt64(1700000100000000), 0,
      concat('rib-absent:', toString(toUInt64(1700000100000000)), ':', hex(peer), ':', toString(afi), '/', toString(safi), ':', rd, ':', nlri, ':', hex(prefix), '/', toString(prefix_len), ':', toString(path_id)),
-     0, 'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
+     'withdraw', afi, safi, rd, nlri, prefix, prefix_len, path_id
    FROM route_events
    WHERE host = 'h' AND has(['00000000000000000000FFFFC0000201'], hex(peer)) AND ts_us < 1700000100000000
    GROUP BY host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id
@@ -120,8 +120,8 @@ if (withdrawn !== '1') {
 // RIB snapshots (storage.Snapshot and the state at a past time): build
 // from the events, then read a snapshot plus the events after it.
 q(`INSERT INTO rib_snapshot_runs (snap_us, made_us, complete, routes) SELECT toUInt64(1700000050000000), toUInt64(1), 0, 0`);
-q(`INSERT INTO rib_snapshots (snap_us, host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, ts, ts_us, origin_asn, as_path, communities)
-   SELECT toUInt64(1700000050000000), host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, argMax(ts, ts_us), max(ts_us), argMax(origin_asn, ts_us),
+q(`INSERT INTO rib_snapshots (snap_us, host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, ts_us, origin_asn, as_path, communities)
+   SELECT toUInt64(1700000050000000), host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, max(ts_us), argMax(origin_asn, ts_us),
      argMax(as_path, ts_us), argMax(communities, ts_us)
    FROM (SELECT host, peer, afi, safi, rd, nlri, prefix, prefix_len, path_id, ts, ts_us, kind, origin_asn, as_path, communities FROM route_events
          WHERE ts_us <= toUInt64(1700000050000000) AND ts <= toDateTime(toUInt32(1700000050)) AND host = 'h')
@@ -173,25 +173,20 @@ q(`INSERT INTO peer_routes (host, peer, afi, safi, seq, ts_us, routes)
 q('OPTIMIZE TABLE routes_current FINAL');
 // The RIB export (storage.DB.RIB): rows per /16 and /32, then a range's
 // rows without ORDER BY, their arrays and text joined into one column.
-q(`INSERT INTO route_events (host, peer, ts, ts_us, kind, afi, safi, prefix, prefix_len, as_path, communities, large_communities, cluster_list, other_attr_flags, other_attr_codes, other_attr_values)
-   VALUES ('rib', ${peer}, toDateTime(1700000000), 1700000000000000, 'announce', 1, 1, ${p}, 8, '64500 {1,2}', [4227858433], ['1:2:3'], [${peer}], [192], [99], ['ab'])`);
+q(`INSERT INTO route_events (host, peer, ts_us, kind, afi, safi, prefix, prefix_len, as_path, communities, large_communities, attrs)
+   VALUES ('rib', ${peer}, 1700000000000000, 'announce', 1, 1, ${p}, 8, '64500 {1,2}', [4227858433], ['1:2:3'], 'cluster=192.0.2.1 other=192:99:6162')`);
 const buckets = q(`SELECT afi, safi, if(afi = 1, substring(prefix, 1, 14), substring(prefix, 1, 4)) AS b, count()
    FROM (SELECT * FROM route_events WHERE host = 'rib' AND nlri = '' AND afi IN (1, 2) AND safi IN (1, 2, 4, 128, 129)) AS r GROUP BY afi, safi, b ORDER BY afi, safi, b`).trim();
 if (buckets.split('\n').length !== 1) {
   console.error('RIB export buckets: ' + JSON.stringify(buckets) + ', want 1 row');
   process.exit(1);
 }
-const ribRow = q(`SELECT prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin,
-  toUInt8(has_med + 2 * has_local_pref + 4 * atomic_aggregate + 8 * has_aggregator + 16 * has_otc + 32 * has_aigp),
-  next_hop, next_hop_ll, aggregator_addr, originator_id, med, local_pref, aggregator_asn, otc, aigp,
+const ribRow = q(`SELECT prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin, next_hop,
   concat(rd, '\\0', as_path, '\\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
-    '\\0', arrayStringConcat(large_communities, ' '), '\\0', arrayStringConcat(ext_communities, ' '),
-    '\\0', arrayStringConcat(arrayMap(x -> hex(x), cluster_list), ' '),
-    '\\0', arrayStringConcat(arrayMap((f, c, v) -> concat(toString(f), ':', toString(c), ':', hex(v)), other_attr_flags, other_attr_codes, other_attr_values), ' '),
-    '\\0', arrayStringConcat(arrayMap(x -> toString(x), labels), ' '), '\\0', host) AS text
+    '\\0', arrayStringConcat(large_communities, ' '), '\\0', attrs, '\\0', host) AS text
   FROM (SELECT * FROM route_events WHERE host = 'rib' AND afi = toUInt16(1) AND safi = toUInt8(1)
         AND prefix >= toFixedString(unhex('00000000000000000000ffff0a000000'), 16) AND prefix <= toFixedString(unhex('00000000000000000000ffff0a00ffff'), 16)) AS r`).trim();
-if (!ribRow.endsWith('\\064500 {1,2}\\04227858433\\01:2:3\\0\\000000000000000000000FFFFC0000201\\0192:99:6162\\0\\0rib')) {
+if (!ribRow.endsWith('\\064500 {1,2}\\04227858433\\01:2:3\\0cluster=192.0.2.1 other=192:99:6162\\0rib')) {
   console.error('RIB export row: ' + JSON.stringify(ribRow));
   process.exit(1);
 }
