@@ -102,7 +102,6 @@ const nullDB = "benchlg_null"
 // merged.
 func storeBench(ctx context.Context, a *admin, meter *cpuMeter, u *updatesFile, rounds int, logf func(string, ...any)) (*storeResult, error) {
 	res := &storeResult{tables: map[string]partStats{}, asInserted: map[string]partStats{}}
-	const batch = 10_000 // events per DB.Insert (the importer's default batch)
 	var cols []col
 	var data []any // per column: the values read back
 	var nullBatches int
@@ -126,8 +125,8 @@ func storeBench(ctx context.Context, a *admin, meter *cpuMeter, u *updatesFile, 
 		r0 := meter.read()
 		start := time.Now()
 		nb := 0
-		for i := 0; i < len(u.events); i += batch {
-			if err := db.Insert(ctx, u.events[i:min(i+batch, len(u.events))]); err != nil {
+		for _, b := range rowBatches(u.events, storage.DefaultBatchSize) {
+			if err := db.Insert(ctx, b); err != nil {
 				db.Close()
 				return nil, fmt.Errorf("scratch insert: %w", err)
 			}
@@ -218,6 +217,26 @@ func storeBench(ctx context.Context, a *admin, meter *cpuMeter, u *updatesFile, 
 		res.topColumns = append(res.topColumns, c)
 	}
 	return res, rows.Err()
+}
+
+// rowBatches splits events into runs of at most rows route rows (an
+// UPDATE's prefixes; a peer event counts one), as the writer and the
+// store consumer batch them (clickhouse.batch_size).
+func rowBatches(events []schema.Event, rows int) [][]schema.Event {
+	var out [][]schema.Event
+	start, n := 0, 0
+	for i := range events {
+		c := max(events[i].RouteCount(), 1)
+		if n > 0 && n+c > rows {
+			out = append(out, events[start:i])
+			start, n = i, 0
+		}
+		n += c
+	}
+	if start < len(events) {
+		out = append(out, events[start:])
+	}
+	return out
 }
 
 // readBack reads a table's rows into one slice per column: scalar
