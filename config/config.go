@@ -256,7 +256,7 @@ func Default() Config {
 			Listen:        "127.0.0.1:4222",
 			StoreDir:      "vantage-data/nats",
 			MaxAge:        7 * 24 * time.Hour,
-			Duplicates:    time.Minute,
+			Duplicates:    20 * time.Second,
 			Replicas:      1,
 			QueueBytes:    64 << 20,
 			SpoolDir:      "vantage-data/spool",
@@ -396,7 +396,7 @@ func (c Config) Validate() error {
 		bad("nats.max_bytes", "%d: must not be negative (0: no limit)", n.MaxBytes)
 	}
 	if n.Duplicates <= 0 {
-		bad("nats.duplicates", "%v: must be positive, such as 1m", n.Duplicates)
+		bad("nats.duplicates", "%v: must be positive, such as 20s", n.Duplicates)
 	}
 	if n.Replicas < 1 || n.Replicas > 5 {
 		bad("nats.replicas", "%d: want 1-5", n.Replicas)

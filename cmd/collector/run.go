@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	httppprof "net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -69,39 +70,20 @@ func loadConfig(path string) (config.Config, error) {
 //     start later than the sessions, or be down: the log keeps the events);
 //  4. the sessions are served until Ctrl-C, then each stage stops within
 //     its deadline.
-//
-// The collector's garbage collector, unless GOGC or GOMEMLIMIT say
-// otherwise: every event allocates on its way through the sessions, the
-// embedded JetStream and the writer, and with Go's default GOGC=100 the
-// collector spent about 15% of its CPU collecting. GOGC=400 cut the CPU
-// per UPDATE of BenchmarkPipeline/publish by about 11% and of
-// BenchmarkWriterPipeline/insert by about 9% (interleaved pairs); the
-// soft memory limit keeps the heap from growing to five times a large
-// live heap (near the limit the collector runs as often as it must).
-const (
-	gcPercent   = 400
-	memoryLimit = 1 << 30
-)
-
-func setGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-	}
-}
-
 func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("collector run", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "YAML config `file` (default: built-in defaults, see README)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
 	pidFile := fs.String("pidfile", "", "write the collector's process id to `file`, for `collector reload`")
+	pprofAddr := fs.String("pprof", "", "serve Go's /debug/pprof/ (heap, CPU, goroutine profiles of the running collector) on `address`, such as 127.0.0.1:6060; keep it on loopback")
 	cfg, err := parseCommand(fs, cfgPath, args)
 	if err != nil {
 		return err
 	}
 	setGC()
+	if err := servePprof(*pprofAddr); err != nil {
+		return err
+	}
 	removePID, err := writePIDFile(*pidFile)
 	if err != nil {
 		return err
@@ -366,6 +348,24 @@ func startEmbeddedNATS(c config.NATS) (*server.Server, error) {
 		return nil, errors.Join(fmt.Errorf("nats.listen %s", c.Listen), err)
 	}
 	return ns, nil
+}
+
+// servePprof serves net/http/pprof's handlers on addr (the -pprof flag)
+// for the life of the process; an empty addr serves nothing.
+func servePprof(addr string) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-pprof %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	go http.Serve(ln, mux)
+	return nil
 }
 
 // startCPUProfile starts a CPU profile of the process into the file at

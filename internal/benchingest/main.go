@@ -64,6 +64,7 @@ func main() {
 	mrtFile := flag.String("mrt", "", "TABLE_DUMP (v1) `file` to inject (default: the shared bview.20020722.2337.gz)")
 	want := flag.Int("paths", 115_521, "paths the table holds (the shared bview: 115,521)")
 	profile := flag.String("cpuprofile", "", "write the collector's CPU profile of the last round to `file`")
+	flag.StringVar(&pprofAddr, "pprof", "", "the collector serves /debug/pprof/ on this `address` (collector run -pprof), for heap profiles while it takes the routes")
 	only := flag.String("only", "", "comma-separated receivers to run (collector,bird,gobgpd; default all)")
 	flag.IntVar(&replayPeers, "replay-peers", 0, "instead of the gobgpd injector, this many `peers` (collector replay speakers in this process, from 127.0.0.20 on) each announce the same synthetic table")
 	flag.IntVar(&replayRoutes, "replay-routes", 100_000, "with -replay-peers: the `routes` of the table (IPv4)")
@@ -84,6 +85,7 @@ func main() {
 var (
 	replayPeers, replayRoutes  int
 	holdFor, holdTime, trickle time.Duration
+	pprofAddr                  string
 )
 
 func run(rounds int, bin, mrtFile string, want int, profile, only string) error {
@@ -158,6 +160,9 @@ log:
 		args := []string{"run", "-config", path}
 		if profile != "" && round == rounds {
 			args = append(args, "-cpuprofile", profile)
+		}
+		if pprofAddr != "" {
+			args = append(args, "-pprof", pprofAddr)
 		}
 		cmd := exec.Command(bin, args...)
 		cmd.Stdout, cmd.Stderr = logFile(d, "collector.log"), logFile(d, "collector.log")
