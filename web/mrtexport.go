@@ -438,6 +438,16 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 // appendRIBAttrs appends the path attributes of a RIB entry of route r,
 // built from its stored columns.
 func appendRIBAttrs(dst []byte, a *bgpwire.Attributes, opt *bgpwire.DecodeOptions, r *storage.Route, f bgpwire.Family) []byte {
+	setRouteAttrs(a, r, f)
+	*opt = bgpwire.DecodeOptions{ASN4: true, RIBFamily: f}
+	dst = a.AppendWire(dst, opt)
+	return appendOtherAttrs(dst, r.OtherAttrs)
+}
+
+// setRouteAttrs sets a to the path attributes of route r of family f (the
+// next hop in NEXT_HOP for IPv4 unicast, else in MP_REACH_NLRI, without
+// NLRI), except those without a column of their own.
+func setRouteAttrs(a *bgpwire.Attributes, r *storage.Route, f bgpwire.Family) {
 	a.Reset()
 	if r.Origin != schema.OriginAbsent {
 		a.Set(bgpwire.AttrOrigin)
@@ -509,13 +519,15 @@ func appendRIBAttrs(dst []byte, a *bgpwire.Attributes, opt *bgpwire.DecodeOption
 		a.Set(bgpwire.AttrOTC)
 		a.OTC = *r.OTC
 	}
-	*opt = bgpwire.DecodeOptions{ASN4: true, RIBFamily: f}
-	dst = a.AppendWire(dst, opt)
-	// Attributes without a column of their own, with their stored flags.
-	if len(r.OtherAttrs) == 0 {
+}
+
+// appendOtherAttrs appends the attributes without a column of their own,
+// in type code order, with their stored flags.
+func appendOtherAttrs(dst []byte, other []schema.RawAttribute) []byte {
+	if len(other) == 0 {
 		return dst
 	}
-	others := slices.Clone(r.OtherAttrs)
+	others := slices.Clone(other)
 	slices.SortStableFunc(others, func(x, y schema.RawAttribute) int { return int(x.Code) - int(y.Code) })
 	for _, o := range others {
 		v, err := hex.DecodeString(o.Value)
@@ -596,4 +608,52 @@ func (b *bzip2Writer) Close() error {
 		return fmt.Errorf("bzip2: %w: %s", werr, strings.TrimSpace(b.stderr.String()))
 	}
 	return err
+}
+
+// AppendUpdate appends the BGP UPDATE message (4-octet ASNs, no ADD-PATH)
+// that carries UPDATE event ev: its IP prefix announcements and
+// withdrawals, with its path attributes (attributes without a field of
+// their own after the others, in type code order). It is for tools that
+// make up history as a session would have received it (the benchmarks'
+// data sets); the collector stores the bytes it received instead.
+func AppendUpdate(dst []byte, ev *schema.Event) []byte {
+	var u bgpwire.Update
+	opt := bgpwire.DecodeOptions{ASN4: true}
+	wire := func(s schema.NLRISet) (bgpwire.Family, []bgpwire.NLRI) {
+		f := bgpwire.Family{AFI: bgpwire.AFI(s.Family.AFI), SAFI: bgpwire.SAFI(s.Family.SAFI)}
+		n := make([]bgpwire.NLRI, len(s.Prefixes))
+		for i, p := range s.Prefixes {
+			n[i] = bgpwire.NLRI{Prefix: p}
+		}
+		return f, n
+	}
+	if len(ev.Announcements) > 0 {
+		ann := &ev.Announcements[0]
+		r := storage.Route{NextHop: ann.NextHop, NextHopLinkLocal: ann.NextHopLinkLocal, Path: ev.Path,
+			Origin: ev.Origin, MED: ev.MED, LocalPref: ev.LocalPref, Community: ev.Community,
+			LargeCommunity: ev.LargeCommunity, ExtCommunity: ev.ExtCommunity, AtomicAggregate: ev.AtomicAggregate,
+			Aggregator: ev.Aggregator, OriginatorID: ev.OriginatorID, ClusterList: ev.ClusterList, OTC: ev.OTC, AIGP: ev.AIGP}
+		f, nlri := wire(ann.NLRISet)
+		setRouteAttrs(&u.Attrs, &r, f)
+		if f == bgpwire.IPv4Unicast && u.Attrs.Has(bgpwire.AttrNextHop) {
+			u.NLRI = nlri
+		} else {
+			u.Attrs.MPReach.NLRI = nlri
+		}
+		for _, o := range ev.OtherAttrs {
+			if v, err := hex.DecodeString(o.Value); err == nil {
+				u.Attrs.Other = append(u.Attrs.Other, bgpwire.RawAttribute{Flags: o.Flags, Code: bgpwire.AttrCode(o.Code), Value: v})
+			}
+		}
+	}
+	for _, s := range ev.Withdrawn {
+		f, nlri := wire(s)
+		if f == bgpwire.IPv4Unicast {
+			u.Withdrawn = append(u.Withdrawn, nlri...)
+			continue
+		}
+		u.Attrs.Set(bgpwire.AttrMPUnreach)
+		u.Attrs.MPUnreach = bgpwire.MPUnreach{Family: f, NLRI: nlri}
+	}
+	return u.AppendWire(dst, &opt)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/web"
 )
 
 // host is the collector name of the data set's events.
@@ -32,6 +34,11 @@ type params struct {
 	V6Share     float64  `json:"v6_share"`
 	Seed        uint64   `json:"seed"`
 	RIBs        []string `json:"ribs"`
+	// RawMessages: the routes are stored with the UPDATE that announces
+	// them (web.AppendUpdate), as a collector with store_raw on (its
+	// default) stores what it receives. Data sets built before they were
+	// have it false, and are built again.
+	RawMessages bool `json:"raw_messages"`
 }
 
 // meta describes a built data set; it is written to the data directory
@@ -302,6 +309,7 @@ func insertBase(ctx context.Context, db *storage.DB, d *dataset, m *meta, logf f
 		// Each peer's routes per family so far: a live session puts its
 		// Adj-RIB-In's count of the UPDATE's family on the event.
 		counts := make([][2]uint64, len(d.peers))
+		var raw []byte
 		for i := range d.slots {
 			fam, f := schema.IPv4Unicast, 0
 			if d.slots[i].prefix.Addr().Is6() {
@@ -310,6 +318,8 @@ func insertBase(ctx context.Context, db *storage.DB, d *dataset, m *meta, logf f
 			for k := range d.peers {
 				var ev schema.Event
 				d.route(&ev, &d.slots[i], k, 0)
+				raw = web.AppendUpdate(raw[:0], &ev)
+				ev.Raw = hex.EncodeToString(raw)
 				counts[k][f]++
 				ev.Routes = schema.RouteCounts{{Family: fam, Routes: counts[k][f]}}
 				ev.Host = host
@@ -510,5 +520,5 @@ func saveMeta(path string, m *meta) error {
 
 func sameParams(a, b params) bool {
 	return a.Peers == b.Peers && a.Routes == b.Routes && a.History == b.History && a.HistoryDays == b.HistoryDays &&
-		a.Churn == b.Churn && a.V6Share == b.V6Share && a.Seed == b.Seed && slices.Equal(a.RIBs, b.RIBs)
+		a.Churn == b.Churn && a.V6Share == b.V6Share && a.Seed == b.Seed && slices.Equal(a.RIBs, b.RIBs) && a.RawMessages == b.RawMessages
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/web"
 )
 
 // queryKind is one of the looking-glass queries measured, with its target.
@@ -215,6 +217,7 @@ type ingester struct {
 	// collector's Adj-RIB-In keeps them, for the events' Routes.
 	counts [][2]uint64
 	gone   []map[int32]bool
+	raw    []byte // the generator's last message, encoded
 
 	mu        sync.Mutex
 	pending   []schema.Event
@@ -314,6 +317,11 @@ func (in *ingester) stamp(ev schema.Event, k int, now time.Time) schema.Event {
 	in.seq[k]++
 	ev.Host, ev.Seq, ev.Timestamp = host, in.seq[k], float64(us)/1e6
 	ev.ID = eventID(in.start, in.d.peers[k].addr, in.seq[k])
+	if ev.Type == schema.TypeUpdate {
+		// The message, as a collector with store_raw on stores it.
+		in.raw = web.AppendUpdate(in.raw[:0], &ev)
+		ev.Raw = hex.EncodeToString(in.raw)
+	}
 	return ev
 }
 

@@ -127,7 +127,7 @@ func main() {
 	flag.IntVar(&c.insertRound, "insert-rounds", 7, "interleaved rounds of the insert-rate comparison")
 	flag.DurationVar(&c.settle, "settle", 15*time.Minute, "after a build, wait at most this long for ClickHouse's merges to finish")
 	flag.DurationVar(&c.snapEvery, "snapshot-interval", 8*time.Hour, "clickhouse.snapshot_interval: after the build, one RIB snapshot at the latest multiple of it (0: none)")
-	flag.StringVar(&c.only, "only", "", "comma-separated parts to run: queries, bytes (default both); build: only build (or restore) the data set")
+	flag.StringVar(&c.only, "only", "", "comma-separated parts to run: queries, bytes, export (default all three); build: only build (or restore) the data set")
 	flag.Parse()
 	c.p.Routes, c.p.History, c.ingestRate, c.queries = int(routes), int(history), int(rate), int(queries)
 	if c.shared == "" {
@@ -156,10 +156,11 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	if _, err := os.Stat(c.shared); err != nil {
 		return fmt.Errorf("shared data not found at %s (set -shared or VANTAGE_SHARED_DATA): %w", c.shared, err)
 	}
+	c.p.RawMessages = true
 	for _, r := range strings.Split(c.ribs, ",") {
 		c.p.RIBs = append(c.p.RIBs, strings.TrimSpace(r))
 	}
-	want := map[string]bool{"queries": true, "bytes": true}
+	want := map[string]bool{"queries": true, "bytes": true, "export": true}
 	if c.only != "" {
 		want = map[string]bool{}
 		for _, p := range strings.Split(c.only, ",") {
@@ -324,6 +325,11 @@ func run(ctx context.Context, c config, out io.Writer) error {
 	}
 
 	rep := &report{cfg: c, meta: m, built: built, restored: restored, dataset: d, updates: updates, store: store}
+	if want["export"] {
+		if rep.export, err = exportBench(ctx, db, m, meter, c.dataDir, logf); err != nil {
+			return err
+		}
+	}
 	if rep.tables, err = tableStats(ctx, a, dbName); err != nil {
 		return err
 	}
@@ -508,6 +514,7 @@ type report struct {
 	ingest     *ingester
 	updates    *updatesFile
 	store      *storeResult
+	export     *exportResult
 }
 
 func (r *report) print(w io.Writer) {
@@ -672,6 +679,9 @@ func (r *report) print(w io.Writer) {
 		}
 		lo, hi := slices.Min(all), slices.Max(all)
 		fmt.Fprintf(w, "\nMedian ratio %.2fx (rounds %.2f-%.2fx; target at least 0.7x): %s\n", med, lo, hi, v)
+	}
+	if r.export != nil {
+		r.export.print(w, r.meta)
 	}
 }
 
