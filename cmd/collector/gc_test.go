@@ -12,10 +12,10 @@ func TestMemoryLimit(t *testing.T) {
 		live uint64
 		want int64
 	}{
-		{0, 1 << 30},         // before the first collection
-		{512 << 20, 1 << 30}, // a small live heap: the floor
-		{1 << 30, 3 << 29},   // 1 GiB live: 1.5 GiB
-		{8 << 30, 12 << 30},  // RIS scale: never under the live heap
+		{0, 512 << 20},         // before the first collection
+		{256 << 20, 512 << 20}, // a small live heap: the floor
+		{1 << 30, 3 << 29},     // 1 GiB live: 1.5 GiB
+		{8 << 30, 12 << 30},    // RIS scale: never under the live heap
 	} {
 		if got := memoryLimit(c.live); got != c.want {
 			t.Errorf("memoryLimit(%d MiB) = %d MiB, want %d MiB", c.live>>20, got>>20, c.want>>20)
