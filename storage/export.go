@@ -346,7 +346,10 @@ func (q RIBQuery) where() ([]string, []any, error) {
 	if q.At.IsZero() {
 		return nil, nil, fmt.Errorf("%w: at: not set", ErrBadQuery)
 	}
-	where := []string{"nlri = ''", "afi IN (1, 2)", "safi IN (1, 2, 4, 128, 129)", "ts_us <= toUInt64(?)"}
+	// IP routes of the families a TABLE_DUMP_V2 RIB holds, and the routes
+	// of families without IP prefixes (FlowSpec, EVPN, VPLS, BGP-LS), for
+	// RIB_GENERIC.
+	where := []string{"(nlri = '' AND afi IN (1, 2) AND safi IN (1, 2, 4, 128, 129) OR nlri != '')", "ts_us <= toUInt64(?)"}
 	us := uint64(max(q.At.UnixMicro(), 0))
 	args := []any{us}
 	if sec := q.At.Unix(); sec < math.MaxUint32 {

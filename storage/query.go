@@ -165,6 +165,12 @@ type Route struct {
 	Time time.Time
 	Seq  uint64
 	ID   string
+
+	// Message is, on a route of a family without IP prefixes (NLRI set)
+	// that DB.RIB hands out, the stored UPDATE that announced it (whole,
+	// header included): its NLRI bytes are there only. Nil when the
+	// UPDATE is not stored, and on other routes and queries.
+	Message []byte
 }
 
 // Routes returns the routes current at q.At, per (host, peer, family,

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -64,17 +65,21 @@ type ribRow struct {
 	blob, blobEnd   uint32 // the row's text in its chunk's blob
 	host            uint32 // index of the row's host in its chunk's hosts
 	plen            uint8
-	rdLen           uint8 // the RD's text starts the row's text
-	kind, origin    int8
+	// The key text starts the row's text: the RD, and for a route of a
+	// family without IP prefixes (FlowSpec, EVPN, ...) a 0x01 byte and
+	// its NLRI text.
+	keyLen       uint16
+	kind, origin int8
 }
 
 // ribColumns is the select list of a range's rows, scanned into a
 // ribRow's fields in this order. The text fields, separated by NUL
-// bytes: the RD, the AS path, the communities (decimal), the large
-// communities (their stored text), the attrs column (attrtext.go), and
-// last the host.
+// bytes: the RD (and for a route of a family without IP prefixes a 0x01
+// byte and the NLRI text), the AS path, the communities (decimal), the
+// large communities (their stored text), the attrs column (attrtext.go),
+// and last the host.
 const ribColumns = `prefix, prefix_len, peer, peer_asn, path_id, ts_us, kind, origin, next_hop,
-  concat(rd, '\0', as_path, '\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
+  concat(rd, if(nlri = '', '', concat('\x01', nlri)), '\0', as_path, '\0', arrayStringConcat(arrayMap(x -> toString(x), communities), ' '),
     '\0', arrayStringConcat(large_communities, ' '), '\0', attrs, '\0', host)`
 
 // ribChunk is the rows of a range, and their order. Its rows hold no
@@ -87,13 +92,26 @@ type ribChunk struct {
 	order  []int32
 	hosts  []string
 	hostIx map[string]uint32
+	// nlri: the range holds routes of a family without IP prefixes, whose
+	// NLRI bytes only the announcing UPDATEs hold: messages has those.
+	nlri     bool
+	messages map[messageKey][]byte
+}
+
+// messageKey is a stored UPDATE: a peer's at a time.
+type messageKey struct {
+	host string
+	peer bin16
+	us   uint64
 }
 
 // RIB calls fn for every route of q current at q.At, by the rule of Routes
 // (the latest event of the route at or before At is an announcement made
 // after its peer's last down state), from the latest snapshot and the
 // events since. Routes come ordered by AFI, SAFI, prefix, host, peer and
-// path ID: a TABLE_DUMP_V2 RIB's order, each prefix's routes together.
+// path ID: a TABLE_DUMP_V2 RIB's order, each prefix's routes together;
+// the routes of a family without IP prefixes (FlowSpec, EVPN, ...) by RD
+// and NLRI text, each with the UPDATE that announced it (Message).
 // The route passed to fn, and every slice in it, is valid only during the
 // call (they are reused); its Seq and ID are not read.
 func (db *DB) RIB(ctx context.Context, q RIBQuery, fn func(*Route) error) error {
@@ -221,6 +239,7 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 	c.order = slices.Grow(c.order[:0], int(min(r.rows, 1<<24)))
 	c.blob = slices.Grow(c.blob[:0], int(min(r.rows, 1<<24))*64)
 	c.hosts = c.hosts[:0]
+	c.nlri, c.messages = false, nil
 	clear(c.hostIx)
 	where = append(slices.Clone(where), "afi = toUInt16(?)", "safi = toUInt8(?)",
 		"prefix >= "+fixed16Param, "prefix <= "+fixed16Param)
@@ -247,7 +266,12 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 			c.hostIx[host] = h
 		}
 		cur.host = h
-		cur.rdLen = uint8(min(strings.IndexByte(text, 0), 255))
+		key := strings.IndexByte(text, 0)
+		if key < 0 || key > 0xffff {
+			return fmt.Errorf("rib: a stored route's RD and NLRI text of %d bytes", len(text))
+		}
+		cur.keyLen = uint16(key)
+		c.nlri = c.nlri || strings.IndexByte(text[:key], 1) >= 0
 		cur.blob = uint32(len(c.blob))
 		c.blob = append(c.blob, text[:len(text)-len(host)]...)
 		cur.blobEnd = uint32(len(c.blob))
@@ -256,6 +280,11 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("rib: %w", err)
+	}
+	if c.nlri {
+		if err := db.readRIBMessages(ctx, c); err != nil {
+			return err
+		}
 	}
 	rs, hosts, blob := c.rows, c.hosts, c.blob
 	slices.SortFunc(c.order, func(i, j int32) int {
@@ -266,8 +295,8 @@ func (db *DB) readRIBRange(ctx context.Context, snap snapshotRef, where []string
 		if a.plen != b.plen {
 			return int(a.plen) - int(b.plen)
 		}
-		if a.rdLen != 0 || b.rdLen != 0 {
-			if c := bytes.Compare(blob[a.blob:a.blob+uint32(a.rdLen)], blob[b.blob:b.blob+uint32(b.rdLen)]); c != 0 {
+		if a.keyLen != 0 || b.keyLen != 0 {
+			if c := bytes.Compare(blob[a.blob:a.blob+uint32(a.keyLen)], blob[b.blob:b.blob+uint32(b.keyLen)]); c != 0 {
 				return c
 			}
 		}
@@ -323,7 +352,7 @@ func (e *ribEmitter) emit(c *ribChunk, downs map[downKey]uint64, fn func(*Route)
 		if i > 0 {
 			p := &c.rows[c.order[i-1]]
 			if p.prefix == row.prefix && p.plen == row.plen && p.host == row.host && p.peer == row.peer && p.pathID == row.pathID &&
-				string(c.blob[p.blob:p.blob+uint32(p.rdLen)]) == string(c.blob[row.blob:row.blob+uint32(row.rdLen)]) {
+				string(c.blob[p.blob:p.blob+uint32(p.keyLen)]) == string(c.blob[row.blob:row.blob+uint32(row.keyLen)]) {
 				continue
 			}
 		}
@@ -367,7 +396,10 @@ func (e *ribEmitter) fill(c *ribChunk, row *ribRow) error {
 		}
 		fields[i], text = text[:j], text[j+1:]
 	}
-	if len(fields[0]) > 0 {
+	if rd, nlri, ok := bytes.Cut(fields[0], []byte{1}); ok {
+		r.RD, r.NLRI, r.Prefix = string(rd), string(nlri), netip.Prefix{}
+		r.Message = c.messages[messageKey{r.Host, row.peer, row.us}]
+	} else if len(fields[0]) > 0 {
 		r.RD = string(fields[0])
 	}
 	var err error
@@ -424,4 +456,41 @@ func parseUint(b []byte, bits int) (uint64, error) {
 		return 0, fmt.Errorf("number %q out of range", b)
 	}
 	return v, nil
+}
+
+// readRIBMessages reads the stored UPDATEs that announced the routes of c
+// (a range of a family without IP prefixes: FlowSpec, EVPN, ...), whose
+// NLRI bytes only the messages hold: those of its family and time span,
+// kept on the first row of their event (its prefix columns zero, as a
+// route without an IP prefix has them). A route whose UPDATE is not
+// stored (collector.store_raw off, a RIB dump's route) gets none.
+func (db *DB) readRIBMessages(ctx context.Context, c *ribChunk) error {
+	lo, hi := uint64(math.MaxUint64), uint64(0)
+	for i := range c.rows {
+		lo, hi = min(lo, c.rows[i].us), max(hi, c.rows[i].us)
+	}
+	if lo > hi {
+		return nil
+	}
+	rows, err := db.conn.Query(ctx, `SELECT host, peer, ts_us, raw FROM route_events
+WHERE afi = toUInt16(?) AND safi = toUInt8(?) AND prefix = `+fixed16Param+` AND prefix_len = 0
+  AND ts >= toDateTime(toUInt32(?)) AND ts_us >= toUInt64(?) AND ts_us <= toUInt64(?) AND raw != ''`,
+		c.r.family.AFI, c.r.family.SAFI, fixed16Arg(bin16{}), uint32(min(lo/1e6, math.MaxUint32)), lo, hi)
+	if err != nil {
+		return fmt.Errorf("rib: the UPDATEs of %s routes: %w", c.r.family, err)
+	}
+	defer rows.Close()
+	c.messages = map[messageKey][]byte{}
+	var k messageKey
+	var raw string
+	for rows.Next() {
+		if err := rows.Scan(&k.host, &k.peer, &k.us, &raw); err != nil {
+			return fmt.Errorf("rib: the UPDATEs of %s routes: scan: %w", c.r.family, err)
+		}
+		c.messages[k] = []byte(raw)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rib: the UPDATEs of %s routes: %w", c.r.family, err)
+	}
+	return nil
 }

@@ -41,6 +41,11 @@ type ExportStats struct {
 	Messages int // BGP4MP message records
 	States   int // BGP4MP state change records
 	Routes   int // RIB entries
+	// Unstored counts the routes a RIB export leaves out: of families
+	// without IP prefixes (FlowSpec, EVPN, ...) whose NLRI bytes are not
+	// stored (the UPDATE that announced them is not: collector.store_raw
+	// off, or a route of an imported RIB dump).
+	Unstored int
 }
 
 // UpdatesOptions tunes ExportUpdates.
@@ -398,7 +403,16 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 		f := bgpwire.Family{AFI: bgpwire.AFI(r.Family.AFI), SAFI: bgpwire.SAFI(r.Family.SAFI)}
 		generic := f.SAFI != bgpwire.SAFIUnicast && f.SAFI != bgpwire.SAFIMulticast
 		var n bgpwire.NLRI
-		if generic {
+		pathID := r.PathID
+		if r.NLRI != "" {
+			// FlowSpec, EVPN, ...: the NLRI's bytes, from the UPDATE.
+			found, ok := nlriOf(r.Message, f, r.NLRI)
+			if !ok {
+				stats.Unstored++
+				return nil
+			}
+			n.Raw, pathID = found.Raw, found.PathID
+		} else if generic {
 			// Labeled and VPN routes: one record per NLRI, which holds
 			// the labels and the RD along with the prefix.
 			n.Prefix = r.Prefix
@@ -413,7 +427,7 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 				n.Labels.Append(l)
 			}
 		}
-		if f != fam || r.Prefix != prefix || generic && (n.RD != nlri.RD || n.Labels != nlri.Labels) {
+		if f != fam || r.Prefix != prefix || generic && (n.RD != nlri.RD || n.Labels != nlri.Labels || string(n.Raw) != string(nlri.Raw)) {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -425,7 +439,7 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 		}
 		buf = appendRIBAttrs(buf, &attrs, &opt, r, f)
 		ends = append(ends, len(buf))
-		entries = append(entries, bgpwire.RIBEntry{PeerIndex: idx, OriginatedTime: uint32(max(r.Time.Unix(), 0)), PathID: r.PathID})
+		entries = append(entries, bgpwire.RIBEntry{PeerIndex: idx, OriginatedTime: uint32(max(r.Time.Unix(), 0)), PathID: pathID})
 		stats.Routes++
 		return nil
 	})
@@ -433,6 +447,50 @@ func ExportRIB(ctx context.Context, st MRTStore, q storage.RIBQuery, w io.Writer
 		return stats, err
 	}
 	return stats, flush()
+}
+
+// nlriOf finds in UPDATE message msg the announced NLRI of family f
+// (without IP prefixes) whose text is text, as the store keeps such
+// routes, and returns it with its own copy of its bytes. The message is
+// read with ADD-PATH off and then on: the NLRI's text says which.
+func nlriOf(msg []byte, f bgpwire.Family, text string) (bgpwire.NLRI, bool) {
+	if len(msg) < bgpwire.HeaderLen {
+		return bgpwire.NLRI{}, false
+	}
+	attrs, ok := updateAttrs(msg[bgpwire.HeaderLen:])
+	if !ok {
+		return bgpwire.NLRI{}, false
+	}
+	var mp []byte
+	eachAttr(attrs, func(code uint8, v []byte) bool {
+		if bgpwire.AttrCode(code) == bgpwire.AttrMPReach {
+			mp = v
+			return false
+		}
+		return true
+	})
+	if mp == nil {
+		return bgpwire.NLRI{}, false
+	}
+	// MP_REACH_NLRI alone, decoded as the attributes of a message.
+	a := append([]byte{bgpwire.FlagOptional | bgpwire.FlagExtLength, byte(bgpwire.AttrMPReach), byte(len(mp) >> 8), byte(len(mp))}, mp...)
+	for _, addPath := range []bool{false, true} {
+		var u bgpwire.Update
+		var opt bgpwire.DecodeOptions
+		if addPath {
+			opt.AddPath = []bgpwire.Family{f}
+		}
+		if err := u.DecodeAttributes(a, &opt); err != nil || !u.Attrs.Has(bgpwire.AttrMPReach) || u.Attrs.MPReach.Family != f {
+			continue
+		}
+		for _, n := range u.Attrs.MPReach.NLRI {
+			if n.Text(f) == text {
+				n.Raw = slices.Clone(n.Raw)
+				return n, true
+			}
+		}
+	}
+	return bgpwire.NLRI{}, false
 }
 
 // appendRIBAttrs appends the path attributes of a RIB entry of route r,

@@ -161,6 +161,9 @@ func runMRTExport(args []string) error {
 		}
 	}
 	el := time.Since(start)
+	if stats.Unstored > 0 {
+		fmt.Fprintf(os.Stderr, "collector mrt export: warning: %d routes of families without IP prefixes (FlowSpec, EVPN, ...) left out: the UPDATEs that announced them, which alone hold their NLRI bytes, are not stored (collector.store_raw off, or routes of an imported RIB dump)\n", stats.Unstored)
+	}
 	fmt.Fprintf(os.Stderr, "collector mrt export: %d records (%d messages, %d state changes, %d RIB entries) in %s (%.0f records/s)\n",
 		stats.Records, stats.Messages, stats.States, stats.Routes, el.Round(time.Millisecond), float64(stats.Records)/el.Seconds())
 	return nil

@@ -3,8 +3,10 @@ package main
 import (
 	"cmp"
 	"compress/gzip"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -20,7 +22,9 @@ import (
 	"github.com/vantage-bgp/vantage/collector"
 	"github.com/vantage-bgp/vantage/internal/shareddata"
 	"github.com/vantage-bgp/vantage/internal/testpeer"
+	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage"
+	"github.com/vantage-bgp/vantage/web"
 )
 
 // ribModelLines applies bgpdump -m lines in order up to time at, as
@@ -342,4 +346,166 @@ func genericRecords(t *testing.T, file string) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestMRTExportRIBNLRIFamilies: FlowSpec routes (ExaBGP's decoding
+// vectors, real UPDATEs) and EVPN routes (the NLRI of ExaBGP's EVPN
+// vector, announced) stored as a session stores them, raw message
+// included; one FlowSpec route withdrawn later. The RIB export holds one
+// RIB_GENERIC record per current NLRI, with the NLRI's bytes as announced
+// and an entry per peer; gobgp reads every record, bgpdump without
+// warnings.
+func TestMRTExportRIBNLRIFamilies(t *testing.T) {
+	bin := testpeer.Need(t, "bgpdump", "bgpdump")
+	dir := shareddata.Path(t, "exabgp", "qa", "decoding")
+	var msgs [][]byte
+	for i := 1; i <= 5; i++ {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("bgp-flow-%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		m, err := hex.DecodeString(strings.ReplaceAll(lines[1], ":", ""))
+		if err != nil {
+			t.Fatalf("bgp-flow-%d: %v", i, err)
+		}
+		msgs = append(msgs, m)
+	}
+	// The EVPN vector withdraws its routes: the same NLRI, announced.
+	b, err := os.ReadFile(filepath.Join(dir, "bgp-evpn-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evpn []bgpwire.NLRI
+	for _, raw := range []string{
+		"02210001252C37370001000000000000000000000000076D30FC15B4787B8F00000000",
+		"02250001252C372E0001000000000000000000000000051530E88088308BE9200A22100A000000",
+	} {
+		if !strings.Contains(string(b), raw) {
+			t.Fatalf("bgp-evpn-1 has no NLRI %s", raw)
+		}
+		n, _ := hex.DecodeString(raw)
+		evpn = append(evpn, bgpwire.NLRI{Raw: n})
+	}
+	var u bgpwire.Update
+	u.Attrs.Set(bgpwire.AttrOrigin)
+	u.Attrs.Set(bgpwire.AttrASPath)
+	u.Attrs.ASPath = bgpwire.ASPath{{Type: bgpwire.SegSequence, ASNs: []uint32{65010}}}
+	u.Attrs.Set(bgpwire.AttrMPReach)
+	u.Attrs.MPReach = bgpwire.MPReach{Family: bgpwire.L2VPNEVPN, NextHop: netip.MustParseAddr("192.0.2.1"), NLRI: evpn}
+	opt := bgpwire.DecodeOptions{ASN4: true}
+	msgs = append(msgs, u.AppendWire(nil, &opt))
+
+	cfgFile, scfg := exportConfig(t)
+	ctx := t.Context()
+	db, err := storage.Open(ctx, scfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	type route struct{ family, nlri string }
+	want := map[route]map[string]bool{} // the peers of each current route
+	var events []schema.Event
+	var withdrawn schema.NLRISet
+	var withdrawnRoute route
+	for k, peer := range []string{"10.0.0.1", "10.0.0.2"} {
+		for i, m := range msgs {
+			var d bgpwire.Update
+			if err := d.Decode(m[bgpwire.HeaderLen:], &opt); err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+			ev := schema.Event{Host: "lab", Peer: netip.MustParseAddr(peer), PeerASN: 65010, Seq: uint64(i + 1),
+				Timestamp: float64(t0.Add(time.Duration(k*100+i)*time.Second).UnixMicro()) / 1e6, Raw: hex.EncodeToString(m)}
+			ev.ID = fmt.Sprintf("%s-%d", peer, ev.Seq)
+			collector.FillUpdate(&ev, &d)
+			if len(ev.Announcements) != 1 || len(ev.Announcements[0].NLRI) == 0 {
+				t.Fatalf("message %d: announcements %+v", i, ev.Announcements)
+			}
+			a := ev.Announcements[0]
+			for j, text := range a.NLRI {
+				n := d.Attrs.MPReach.NLRI[j]
+				r := route{a.Family.String(), fmt.Sprintf("%x", n.Raw)}
+				if want[r] == nil {
+					want[r] = map[string]bool{}
+				}
+				want[r][peer] = true
+				if k == 1 && i == 0 && j == 0 {
+					withdrawn, withdrawnRoute = schema.NLRISet{Family: a.Family, NLRI: []string{text}}, r
+				}
+			}
+			events = append(events, ev)
+		}
+	}
+	// The second peer withdraws the first FlowSpec route of bgp-flow-1
+	// (the first peer keeps it).
+	delete(want[withdrawnRoute], "10.0.0.2")
+	// A third peer's FlowSpec route without its message (store_raw off):
+	// left out, and counted.
+	unstored := events[1]
+	unstored.Peer, unstored.ID, unstored.Raw = netip.MustParseAddr("10.0.0.3"), "10.0.0.3-1", ""
+	events = append(events, unstored)
+	events = append(events, schema.Event{Host: "lab", Peer: netip.MustParseAddr("10.0.0.2"), PeerASN: 65010, Type: schema.TypeUpdate,
+		Seq: 100, ID: "10.0.0.2-100", Timestamp: float64(t0.Add(time.Hour).UnixMicro()) / 1e6, Withdrawn: []schema.NLRISet{withdrawn}})
+	if err := db.Insert(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bview.gz")
+	if err := runMRTExport([]string{"-config", cfgFile, "-rib", "-at", strconv.FormatInt(t0.Add(2*time.Hour).Unix(), 10), "-o", out}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[route][]string{}
+	var peers []string
+	var rib bgpwire.RIB
+	if err := collector.ScanMRTFile(out, 1, nil, func(err error) { t.Errorf("reading the export: %v", err) }, func(rec bgpwire.MRTRecord) error {
+		if rec.Header.Type == bgpwire.MRTTableDump2 && rec.Header.Subtype == bgpwire.TD2PeerIndexTable {
+			var pit bgpwire.PeerIndexTable
+			if err := pit.Decode(rec.Body); err != nil {
+				return err
+			}
+			for _, p := range pit.Peers {
+				peers = append(peers, p.Addr.String())
+			}
+			return nil
+		}
+		if rec.Header.Type != bgpwire.MRTTableDump2 || rec.Header.Subtype != bgpwire.TD2RIBGeneric {
+			return nil
+		}
+		if err := rib.Decode(rec.Header.Subtype, rec.Body); err != nil {
+			return err
+		}
+		r := route{fmt.Sprint(rib.Family), fmt.Sprintf("%x", rib.NLRI.Raw)}
+		for _, e := range rib.Entries {
+			got[r] = append(got[r], peers[e.PeerIndex])
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 6 {
+		t.Fatalf("only %d routes to export: %v", len(want), want)
+	}
+	for r, set := range want {
+		p := slices.Sorted(maps.Keys(set))
+		if !slices.Equal(got[r], p) {
+			t.Errorf("%s %s: entries of peers %v, want %v", r.family, r.nlri, got[r], p)
+		}
+	}
+	for r, p := range got {
+		if _, ok := want[r]; !ok {
+			t.Errorf("%s %s: exported with peers %v, not current", r.family, r.nlri, p)
+		}
+	}
+	stats, err := web.ExportRIB(ctx, db, storage.RIBQuery{At: t0.Add(2 * time.Hour)}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Unstored != 1 {
+		t.Errorf("routes left out without their UPDATE: %d, want 1", stats.Unstored)
+	}
+	counts := gobgpRecords(t, out)
+	if counts["13/6"] != len(want) {
+		t.Errorf("gobgp read %v, want %d RIB_GENERIC (13/6) records", counts, len(want))
+	}
+	bgpdumpLines(t, bin, out)
 }
