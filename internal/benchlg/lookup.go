@@ -218,6 +218,7 @@ type ingester struct {
 	counts [][2]uint64
 	gone   []map[int32]bool
 	raw    []byte // the generator's last message, encoded
+	noRaw  bool   // the UPDATEs are stored without their message (store_raw: false)
 
 	mu        sync.Mutex
 	pending   []schema.Event
@@ -317,7 +318,7 @@ func (in *ingester) stamp(ev schema.Event, k int, now time.Time) schema.Event {
 	in.seq[k]++
 	ev.Host, ev.Seq, ev.Timestamp = host, in.seq[k], float64(us)/1e6
 	ev.ID = eventID(in.start, in.d.peers[k].addr, in.seq[k])
-	if ev.Type == schema.TypeUpdate {
+	if ev.Type == schema.TypeUpdate && !in.noRaw {
 		// The message, as a collector with store_raw on stores it.
 		in.raw = web.AppendUpdate(in.raw[:0], &ev)
 		ev.Raw = hex.EncodeToString(in.raw)

@@ -88,6 +88,7 @@ type config struct {
 	budget      time.Duration
 	timeout     time.Duration
 	ingestRate  int
+	ingestRaw   bool
 	perEvent    int
 	flushEvery  time.Duration
 	insertRound int
@@ -122,6 +123,7 @@ func main() {
 	flag.DurationVar(&c.budget, "budget", 5*time.Minute, "stop a kind's queries after this `time` (the report says how many ran)")
 	flag.DurationVar(&c.timeout, "timeout", 10*time.Second, "per query, as lg's query_timeout")
 	flag.Var(&rate, "ingest", "events per second stored while the queries run (0: none)")
+	flag.BoolVar(&c.ingestRaw, "ingest-raw", true, "the ingested UPDATEs are stored with their message, as with collector.store_raw on (its default)")
 	flag.IntVar(&c.perEvent, "routes-per-event", 3, "average routes per ingested UPDATE (RIS updates carry about 3)")
 	flag.DurationVar(&c.flushEvery, "flush", time.Second, "the ingest inserts what accumulated this often (clickhouse.flush_interval)")
 	flag.IntVar(&c.insertRound, "insert-rounds", 7, "interleaved rounds of the insert-rate comparison")
@@ -394,6 +396,7 @@ func runQueries(ctx context.Context, c config, db *storage.DB, a *admin, meter *
 			return err
 		}
 		in = newIngester(db, d, seqs, c.ingestRate, c.perEvent, c.flushEvery)
+		in.noRaw = !c.ingestRaw
 		go func() {
 			defer close(done)
 			in.run(ictx, c.p.Seed+uint64(time.Now().UnixNano()))
@@ -573,8 +576,12 @@ func (r *report) print(w io.Writer) {
 		fmt.Fprintf(w, "\n### Latency\n\n")
 		if in := r.ingest; in != nil {
 			el := in.ended.Sub(in.began).Seconds()
-			fmt.Fprintf(w, "While ingesting: target %d events/s; stored %.0f events/s (%.0f route rows/s) through DB.Insert, %d INSERTs (mean %v, max %v), %d events not stored%s.\n\n",
-				r.cfg.ingestRate, float64(in.stored.Load())/el, float64(in.rows.Load())/el, in.inserts.Load(),
+			raw := "with their raw messages (store_raw on)"
+			if in.noRaw {
+				raw = "without their raw messages (-ingest-raw=false)"
+			}
+			fmt.Fprintf(w, "While ingesting (UPDATEs %s): target %d events/s; stored %.0f events/s (%.0f route rows/s) through DB.Insert, %d INSERTs (mean %v, max %v), %d events not stored%s.\n\n",
+				raw, r.cfg.ingestRate, float64(in.stored.Load())/el, float64(in.rows.Load())/el, in.inserts.Load(),
 				(time.Duration(in.insertTime.Load()) / time.Duration(max(in.inserts.Load(), 1))).Round(time.Millisecond),
 				time.Duration(in.maxInsert.Load()).Round(time.Millisecond), in.failed.Load()+in.generated.Load()-in.stored.Load(), ingestNote(in))
 		} else {
