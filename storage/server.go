@@ -301,6 +301,7 @@ func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, er
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	logged := false
+	raced := false // another process's server won the directory once
 	var pingErr error
 	for {
 		if wait.Err() != nil {
@@ -312,10 +313,20 @@ func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, er
 		}
 		if !fileLocked(s.status) {
 			p, err := s.startChild(wait, pingErr)
-			if !errors.Is(err, errLostRace) {
-				return p, false, err
+			switch {
+			case errors.Is(err, errLostRace):
+				raced = true
+				continue // another process's server holds the directory
+			case raced && errors.Is(err, errPortInUse):
+				// The winner listens and does not answer yet (or its
+				// lock on the directory was just probed): wait for it.
+				select {
+				case <-wait.Done():
+				case <-tick.C:
+				}
+				continue
 			}
-			continue // another process's server holds the directory
+			return p, false, err
 		}
 		// A server process holds the directory: starting (another Vantage
 		// process started it), shutting down, or, refusing the password,
@@ -339,15 +350,19 @@ func (s *Server) ensure(ctx context.Context) (child *os.Process, reused bool, er
 // was starting.
 var errLostRace = errors.New("another process started the server")
 
+// errPortInUse: something listens on the server's port but does not
+// answer as the server of the data directory.
+var errPortInUse = errors.New("port in use")
+
 // startChild starts clickhouse-server detached and waits for it to answer.
 // pingErr is why the server on the port did not answer.
 func (s *Server) startChild(ctx context.Context, pingErr error) (*os.Process, error) {
 	if c, err := net.DialTimeout("tcp", s.addr, time.Second); err == nil {
 		c.Close()
 		if isAuthError(pingErr) {
-			return nil, fmt.Errorf("local clickhouse: port %d is in use by a ClickHouse server that is not the one of %s (it refuses the password in %s: %v); choose another clickhouse.tcp_port", s.cfg.TCPPort, s.dir, filepath.Join(s.dir, PasswordFile), pingErr)
+			return nil, fmt.Errorf("local clickhouse: %w: port %d is in use by a ClickHouse server that is not the one of %s (it refuses the password in %s: %v); choose another clickhouse.tcp_port", errPortInUse, s.cfg.TCPPort, s.dir, filepath.Join(s.dir, PasswordFile), pingErr)
 		}
-		return nil, fmt.Errorf("local clickhouse: port %d is in use by something that does not answer as ClickHouse; choose another clickhouse.tcp_port", s.cfg.TCPPort)
+		return nil, fmt.Errorf("local clickhouse: %w: port %d is in use by something that does not answer as ClickHouse; choose another clickhouse.tcp_port", errPortInUse, s.cfg.TCPPort)
 	}
 	bin, err := findServerBinary(s.cfg.Binary)
 	if err != nil {
@@ -365,6 +380,12 @@ func (s *Server) startChild(ctx context.Context, pingErr error) (*os.Process, er
 	var logStart int64 // what the new child writes to stdout.log starts here
 	if st, err := lf.Stat(); err == nil {
 		logStart = st.Size()
+	}
+	// and to its error log (where its exceptions go) here.
+	errLog := filepath.Join(logDir, "clickhouse-server.err.log")
+	var errStart int64
+	if st, err := os.Stat(errLog); err == nil {
+		errStart = st.Size()
 	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -398,11 +419,13 @@ func (s *Server) startChild(ctx context.Context, pingErr error) (*os.Process, er
 		}
 		if exited, how := reap(p); exited {
 			p.Release()
-			// Another server took the directory; or a process probing
-			// the status file's lock (fileLocked) held it at the moment
-			// ours tried: either way, ensure looks again.
+			// Another server took the directory or the port; or a
+			// process probing the status file's lock (fileLocked) held
+			// it at the moment ours tried: either way, ensure looks
+			// again.
+			out := readFrom(lf.Name(), logStart) + readFrom(errLog, errStart)
 			if fileLocked(s.status) || pingAddr(ctx, s.addr, s.pass) == nil ||
-				strings.Contains(readFrom(lf.Name(), logStart), "Another server instance in same directory") {
+				strings.Contains(out, "Another server instance in same directory") || strings.Contains(out, "Address already in use") {
 				return nil, errLostRace
 			}
 			return nil, fmt.Errorf("local clickhouse: clickhouse-server exited (%s) before answering on %s; its logs:\n%s", how, s.addr, tailFiles(logDir, 2000))
