@@ -309,3 +309,33 @@ func Lag(ctx context.Context, c *Conn, durable string) (uint64, error) {
 	}
 	return info.NumPending + uint64(info.NumAckPending), nil
 }
+
+// StoredThrough returns the stream sequence up to which the durable
+// consumer (the store's by default) has acknowledged every event: what
+// the store holds for sure. 0 when the consumer does not exist.
+func StoredThrough(ctx context.Context, c *Conn, durable string) (uint64, error) {
+	if durable == "" {
+		durable = DefaultDurable
+	}
+	cons, err := c.Stream.Consumer(ctx, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.AckFloor.Stream, nil
+}
+
+// LastSeq returns the stream sequence of the newest event of the log.
+func LastSeq(ctx context.Context, c *Conn) (uint64, error) {
+	info, err := c.Stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}

@@ -138,7 +138,7 @@ func TestParseErrors(t *testing.T) {
 		{"lg: {tokens: [short]}", []string{"lg.tokens[0]: want at least 16 characters without spaces"}},
 		{"lg: {cors_origins: ['noc.example.net']}", []string{`lg.cors_origins[0]: "noc.example.net": want an origin such as https://noc.example.net, or *`}},
 		{"lg: {trusted_proxies: [10.0.0.1/8]}", []string{"lg.trusted_proxies[0]: 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?"}},
-		{"lg: {cors: ['*']}", []string{"lg.cors: unknown key; known keys here: listen, query_timeout, max_rows_to_read, rate_limit, rate_burst, max_concurrent, tokens, cors_origins, trusted_proxies"}},
+		{"lg: {cors: ['*']}", []string{"lg.cors: unknown key; known keys here: listen, query_timeout, max_rows_to_read, rate_limit, rate_burst, max_concurrent, tokens, cors_origins, trusted_proxies, memory_rib"}},
 		{"lg: {max_rows_to_read: -1}", []string{"lg.max_rows_to_read: \"-1\" is not a whole number"}},
 		{"lg: {listen: [a]}", []string{"lg.listen: want a single value"}},
 		{"log: {level: loud, format: xml}", []string{`log.level: "loud"`, `log.format: "xml"`}},

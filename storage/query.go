@@ -275,10 +275,26 @@ func (db *DB) Routes(ctx context.Context, q RoutesQuery) ([]Route, error) {
 		limit = " LIMIT " + strconv.Itoa(q.Limit)
 	}
 	from, args := source("routes_current", where, args)
+	var out []Route
+	err := db.groupRoutes(db.bounded(ctx), from, args, having, havingArgs, q.At, q.Peer, q.Host, limit, func(r *Route) error {
+		out = append(out, *r)
+		return nil
+	})
+	return out, err
+}
+
+// groupRoutes runs the query of Routes over the rows of from (with its
+// bound arguments): groups them by route, keeps the routes whose latest
+// event satisfies having (an announcement, and the filter's conditions)
+// and was made after its peer's last down state at at (zero: now), and
+// calls fn with each, ordered by RouteKey. The route passed to fn is
+// valid only during the call. The caller bounds ctx (DB.bounded).
+func (db *DB) groupRoutes(ctx context.Context, from string, args []any, having string, havingArgs []any,
+	at time.Time, peer netip.Addr, host, limit string, fn func(*Route) error) error {
 	args = append(args, havingArgs...)
 	// The peers' last down states at At, joined in the same query (a
 	// route announced before its session's last down is not current).
-	downWhere, downArgs := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, nil, q.At, q.Peer, q.Host)
+	downWhere, downArgs := db.scope([]string{"type = 'RIS_PEER_STATE'", "state = 'down'"}, nil, at, peer, host)
 	args = append(args, downArgs...)
 	sql := `SELECT ` + strings.Join(slices.Concat(routeKeyOrder, []string{"last_us", "last_kind"}, latestAttrAliases()), ", ") + `
 FROM (
@@ -291,23 +307,24 @@ FROM (
 ) AS downs USING (host, peer)
 WHERE last_us > down_us
 ORDER BY prefix, prefix_len, host, peer, afi, safi, rd, nlri, path_id` + limit
-	rows, err := db.conn.Query(db.bounded(ctx), sql, args...)
+	rows, err := db.conn.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, fmt.Errorf("routes: %w", db.limited(err))
+		return fmt.Errorf("routes: %w", db.limited(err))
 	}
 	defer rows.Close()
-	var out []Route
 	for rows.Next() {
 		r, _, err := scanRoute(rows)
 		if err != nil {
-			return nil, fmt.Errorf("routes: %w", err)
+			return fmt.Errorf("routes: %w", err)
 		}
-		out = append(out, r)
+		if err := fn(&r); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("routes: %w", db.limited(err))
+		return fmt.Errorf("routes: %w", db.limited(err))
 	}
-	return out, nil
+	return nil
 }
 
 // longestMatch answers a MatchLongest query: first the lengths of the

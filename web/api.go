@@ -280,7 +280,11 @@ func (s *server) answerRoutes(c echo.Context, q storage.RoutesQuery) error {
 func (s *server) queryRoutes(ctx context.Context, q storage.RoutesQuery) ([]storage.Route, string, error) {
 	limit := q.Limit
 	q.Limit++ // one more tells whether the answer was cut
-	routes, err := s.store.Routes(ctx, q)
+	routes, ok := s.opts.RIB.Routes(q)
+	var err error
+	if !ok {
+		routes, err = s.store.Routes(ctx, q)
+	}
 	if errors.Is(err, storage.ErrBadQuery) {
 		return nil, "", echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/vantage-bgp/vantage/storage"
 )
 
 // durationBuckets are the upper bounds (seconds) of the request duration
@@ -136,4 +138,22 @@ func (m *metrics) write(w io.Writer) {
 	for _, f := range m.extra {
 		f(w)
 	}
+}
+
+// writeRIBMetrics adds the memory RIB's figures to /metrics.
+func writeRIBMetrics(w io.Writer, rib *storage.LiveRIB) {
+	st := rib.Stats()
+	ready := 0
+	if rib.Ready() {
+		ready = 1
+	}
+	fmt.Fprintln(w, "# HELP vantage_lg_memory_rib_ready 1 when queries about now are answered from lg's memory RIB (loaded and caught up with the log).")
+	fmt.Fprintln(w, "# TYPE vantage_lg_memory_rib_ready gauge")
+	fmt.Fprintf(w, "vantage_lg_memory_rib_ready %d\n", ready)
+	fmt.Fprintln(w, "# HELP vantage_lg_memory_rib_routes Routes held by the memory RIB.")
+	fmt.Fprintln(w, "# TYPE vantage_lg_memory_rib_routes gauge")
+	fmt.Fprintf(w, "vantage_lg_memory_rib_routes %d\n", st.Routes)
+	fmt.Fprintln(w, "# HELP vantage_lg_memory_rib_prefixes Prefixes with routes in the memory RIB.")
+	fmt.Fprintln(w, "# TYPE vantage_lg_memory_rib_prefixes gauge")
+	fmt.Fprintf(w, "vantage_lg_memory_rib_prefixes %d\n", st.Prefixes)
 }

@@ -14,6 +14,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -49,6 +50,10 @@ type Options struct {
 	Live *Live
 	// Limits are the per-client limits, API tokens and CORS origins.
 	Limits Limits
+	// RIB, when set and ready, answers the route queries about now that
+	// it can (one prefix, longest match, less-specifics, unfiltered) from
+	// memory instead of the store; its owner loads it and keeps it current.
+	RIB *storage.LiveRIB
 }
 
 // Defaults of Options.
@@ -112,6 +117,9 @@ func newServer(store Store, opts Options) (*echo.Echo, *server) {
 	s := &server{store: store, opts: opts, log: opts.Log, metrics: newMetrics(), openapiDoc: doc, pages: newPages()}
 	if opts.Live != nil {
 		s.metrics.extra = append(s.metrics.extra, opts.Live.writeMetrics)
+	}
+	if opts.RIB != nil {
+		s.metrics.extra = append(s.metrics.extra, func(w io.Writer) { writeRIBMetrics(w, opts.RIB) })
 	}
 	g := newGuard(opts.Limits, s.metrics)
 

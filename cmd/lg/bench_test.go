@@ -51,12 +51,8 @@ func BenchmarkAPILongest(b *testing.B) {
 	}
 
 	cfg := writeConfig(b, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nnats: {url: 'nats://127.0.0.1:1'}\nlg: {listen: '127.0.0.1:0', rate_limit: 0, max_concurrent: 0}\nlog: {level: error}\n", dsn, database))
-	ctx, cancel := context.WithCancel(b.Context())
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	go func() { run(ctx, []string{"-config", cfg}, out); close(done) }()
-	defer func() { cancel(); <-done }()
-	lg := waitURL(b, out, done)
+	lg, _, stop := startLG(b, cfg)
+	defer stop()
 
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	client := &http.Client{Transport: tr, Timeout: time.Minute}

@@ -76,12 +76,8 @@ func TestBrowser(t *testing.T) {
 
 	pub, natsURL := startEventLog(t)
 	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nnats: {url: %q}\nlg: {listen: '127.0.0.1:0'}\n", dsn, database, natsURL))
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	go func() { run(ctx, []string{"-config", cfg}, out); close(done) }()
-	defer func() { cancel(); <-done }()
-	lg := waitURL(t, out, done)
+	lg, _, stop := startLG(t, cfg)
+	defer stop()
 
 	// The prefix seen by the most peers, as the store has it.
 	all, err := db.Routes(t.Context(), storage.RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: storage.MatchMore})

@@ -10,7 +10,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/vantage-bgp/vantage/bus"
 	"github.com/vantage-bgp/vantage/schema"
 	"github.com/vantage-bgp/vantage/storage/storagetest"
 )
@@ -18,21 +17,7 @@ import (
 // TestRunLiveStream: lg reads the event log at nats.url and serves it on
 // /v1/ws/.
 func TestRunLiveStream(t *testing.T) {
-	ns, err := bus.StartEmbedded(bus.EmbeddedConfig{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	conn, err := bus.Dial(t.Context(), bus.Options{URL: ns.ClientURL(), MaxAge: time.Hour}, nil) // as the collector makes the stream
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	pub, err := bus.NewPublisher(conn, bus.PublisherConfig{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pub.Close(context.Background())
+	pub, natsURL := startEventLog(t)
 	event := func(seq uint64) schema.Event {
 		p := netip.MustParseAddr("192.0.2.1")
 		return schema.Event{Timestamp: float64(time.Now().UnixMicro()) / 1e6, Peer: p, PeerASN: 64500, Host: "rrc-lg", Type: schema.TypeUpdate,
@@ -44,13 +29,8 @@ func TestRunLiveStream(t *testing.T) {
 	}
 
 	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nlg: {listen: '127.0.0.1:0'}\nnats: {url: %q}\n",
-		storagetest.DSN(t), storagetest.Database(t), ns.ClientURL()))
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	var runErr error
-	go func() { runErr = run(ctx, []string{"-config", cfg}, out); close(done) }()
-	url := waitURL(t, out, done)
+		storagetest.DSN(t), storagetest.Database(t), natsURL))
+	url, out, stop := startLG(t, cfg)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_, body := httpGet(t, url+"metrics")
@@ -84,10 +64,8 @@ func TestRunLiveStream(t *testing.T) {
 		t.Errorf("got %s %v, want the second event as a ris_message", b, err)
 	}
 
-	cancel() // lg ends its live connections at shutdown
-	<-done
-	if runErr != nil {
-		t.Errorf("run: %v\n%s", runErr, out)
+	if err := stop(); err != nil { // lg ends its live connections at shutdown
+		t.Errorf("run: %v\n%s", err, out)
 	}
 	if _, _, err := ws.Read(wctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
 		t.Errorf("after lg stopped, the socket: %v", err)

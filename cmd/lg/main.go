@@ -90,6 +90,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
 	bg.Go(func() { runLive(liveCtx, cfg, live, log.With("component", "nats")) })
+	var rib *storage.LiveRIB
+	if cfg.LG.MemoryRIB {
+		rib = storage.NewLiveRIB()
+		bg.Go(func() { runMemoryRIB(liveCtx, cfg, db, rib, log.With("component", "rib")) })
+	}
 
 	ln, err := net.Listen("tcp", cfg.LG.Listen)
 	if err != nil {
@@ -103,7 +108,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		// the log's delay: MRT exports of later windows say they may lack
 		// some.
 		Handler: web.New(db, web.Options{Log: log.With("component", "web"), QueryTimeout: 3 * cfg.LG.QueryTimeout,
-			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second, Live: live, Limits: limits(cfg.LG)}),
+			WriteLag: cfg.ClickHouse.FlushInterval + 5*time.Second, Live: live, Limits: limits(cfg.LG), RIB: rib}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)

@@ -85,17 +85,25 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// startLG runs lg with the config file cfg until stop, which returns
+// run's error; url is where it serves, out what it printed.
+func startLG(t testing.TB, cfg string) (url string, out *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	out = &syncBuffer{}
+	done := make(chan struct{})
+	var runErr error
+	go func() { runErr = run(ctx, []string{"-config", cfg}, out); close(done) }()
+	url = waitURL(t, out, done)
+	return url, out, func() error { cancel(); <-done; return runErr }
+}
+
 // TestRunWithDSN serves over an existing ClickHouse and stops when its
 // context ends.
 func TestRunWithDSN(t *testing.T) {
 	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nlg: {listen: '127.0.0.1:0'}\nlog: {level: debug}\n",
 		storagetest.DSN(t), storagetest.Database(t)))
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	var runErr error
-	go func() { runErr = run(ctx, []string{"-config", cfg}, out); close(done) }()
-	url := waitURL(t, out, done)
+	url, out, stop := startLG(t, cfg)
 
 	if code, body := httpGet(t, url+"healthz"); code != http.StatusOK {
 		t.Errorf("healthz: %d %s", code, body)
@@ -106,10 +114,8 @@ func TestRunWithDSN(t *testing.T) {
 	if code, body := httpGet(t, url+"api/v1/routes?prefix=192.0.2.0/33"); code != http.StatusBadRequest || !strings.Contains(body, `prefix \"192.0.2.0/33\"`) {
 		t.Errorf("bad routes query: %d %s", code, body)
 	}
-	cancel()
-	<-done
-	if runErr != nil {
-		t.Errorf("run: %v\n%s", runErr, out)
+	if err := stop(); err != nil {
+		t.Errorf("run: %v\n%s", err, out)
 	}
 }
 
@@ -130,20 +136,13 @@ func TestRunQueryLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := writeConfig(t, fmt.Sprintf("clickhouse: {dsn: %q, database: %s}\nlg: {listen: '127.0.0.1:0', query_timeout: 5s, max_rows_to_read: 1}\n", dsn, database))
-	ctx, cancel := context.WithCancel(t.Context())
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	var runErr error
-	go func() { runErr = run(ctx, []string{"-config", cfg}, out); close(done) }()
-	url := waitURL(t, out, done)
+	url, out, stop := startLG(t, cfg)
 	want := `{"error":"query too expensive: read more than 1 rows; narrow the prefix, peer or time window"}`
 	if code, body := httpGet(t, url+"api/v1/routes?prefix=0.0.0.0/0&match=more"); code != http.StatusUnprocessableEntity || strings.TrimSpace(body) != want {
 		t.Errorf("routes over max_rows_to_read: %d %s", code, body)
 	}
-	cancel()
-	<-done
-	if runErr != nil {
-		t.Errorf("run: %v\n%s", runErr, out)
+	if err := stop(); err != nil {
+		t.Errorf("run: %v\n%s", err, out)
 	}
 }
 

@@ -1,0 +1,537 @@
+package storage
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// This file owns LiveRIB: the routes of IP prefixes current now, held in
+// memory by the looking glass, so that the questions about now (the routes
+// of a prefix, the longest match of an address, the less-specifics) are
+// answered without a query, whatever the store is busy with. It is loaded
+// from the current state (CurrentRoutes) and then kept current by the
+// events of the log, applied in the log's order: those the store already
+// holds as well as the later ones, so that it ends up with what the store
+// will hold, sooner.
+
+// LiveRIB is an in-memory copy of the routes of IP prefixes current now:
+// for each route its latest announcement, by the rule of Routes (a
+// withdrawn route, and a route announced before its peer's last down
+// state, is not current). It answers the RoutesQuery of Routes that ask
+// about now without a filter, with the same routes in the same order. Its
+// methods may be called concurrently.
+type LiveRIB struct {
+	ready atomic.Bool
+
+	mu       sync.RWMutex
+	prefixes map[netip.Prefix][]liveRoute // each sorted by liveRoute.cmp
+	peers    []livePeer
+	peerIdx  map[peerKey]uint32
+	attrs    map[string]*liveAttrs // interned by their stored form
+	ids      []liveID
+	idIdx    map[string]uint32
+	clock    clock
+	routes   int // entries in prefixes, stale ones included
+	stale    int // entries of routes announced before their peer's last down (an upper bound)
+}
+
+// livePeer is a peer (of a collector) the RIB has routes of.
+type livePeer struct {
+	host   string
+	addr   netip.Addr
+	addr16 [16]byte
+	downUs uint64 // its last down state; its routes announced before it are not current
+	routes int    // entries of its routes held
+}
+
+// liveAttrs is the part of a route shared by the routes of an UPDATE:
+// the attributes (in Route's fields), the peer's ASN and the next hop and
+// labels of the NLRI.
+type liveAttrs struct {
+	key  string
+	refs int
+	r    Route // its attribute fields only
+}
+
+// liveID is what a route's event ID is made of: the ID itself, or its
+// part before "-SEQ" (the collector's IDs: host-start-peer-seq).
+type liveID struct {
+	s         string
+	appendSeq bool
+}
+
+// liveRoute is one current route of a prefix.
+type liveRoute struct {
+	attrs  *liveAttrs
+	tsUs   uint64
+	seq    uint64
+	peer   uint32
+	id     uint32
+	pathID uint32
+	family schema.Family
+	rd     string
+}
+
+// NewLiveRIB returns an empty LiveRIB, not ready.
+func NewLiveRIB() *LiveRIB {
+	return &LiveRIB{
+		prefixes: map[netip.Prefix][]liveRoute{},
+		peerIdx:  map[peerKey]uint32{},
+		attrs:    map[string]*liveAttrs{},
+		idIdx:    map[string]uint32{},
+		clock:    clock{},
+	}
+}
+
+// SetReady says the RIB holds the current state (loaded and caught up
+// with the log): from then on Routes answers from it.
+func (l *LiveRIB) SetReady(ready bool) { l.ready.Store(ready) }
+
+// Ready reports whether Routes answers from the RIB.
+func (l *LiveRIB) Ready() bool { return l != nil && l.ready.Load() }
+
+// LiveRIBStats count what a LiveRIB holds.
+type LiveRIBStats struct {
+	Prefixes int // prefixes with routes
+	Routes   int // routes held, those of peers that went down since included
+	Peers    int
+	AttrSets int // distinct attribute sets the routes share
+}
+
+// Stats counts what the RIB holds.
+func (l *LiveRIB) Stats() LiveRIBStats {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return LiveRIBStats{Prefixes: len(l.prefixes), Routes: l.routes, Peers: len(l.peers), AttrSets: len(l.attrs)}
+}
+
+// Add puts route r (as Routes or CurrentRoutes return it) in the RIB as
+// current, replacing the route of the same key. Routes of families without
+// IP prefixes are left out.
+func (l *LiveRIB) Add(r *Route) {
+	if r.NLRI != "" || !r.Prefix.IsValid() {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	peer := l.peer(r.Host, r.Peer)
+	key := appendAttrKey(nil, r)
+	a := l.attrs[string(key)]
+	if a == nil {
+		a = &liveAttrs{key: string(key)}
+		a.r = attrFields(r)
+		l.attrs[a.key] = a
+	}
+	l.put(r.Prefix, liveRoute{attrs: a, tsUs: uint64(r.Time.UnixMicro()), seq: r.Seq, peer: peer,
+		id: l.id(r.ID, r.Seq), pathID: r.PathID, family: r.Family, rd: r.RD})
+}
+
+// Apply applies an event of the log: an UPDATE's announcements and
+// withdrawals of IP prefixes, and a peer's down state. Events must come in
+// the log's order (per peer, as they were received).
+func (l *LiveRIB) Apply(e *schema.Event) {
+	switch e.Type {
+	case schema.TypeUpdate:
+	case schema.TypePeerState:
+		if e.State != schema.StateDown {
+			return
+		}
+	default:
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// Times as the writer stores them (strictly increasing per peer).
+	us := l.clock.next(e.Host, e.Peer, e.Timestamp)
+	peer := l.peer(e.Host, e.Peer)
+	if e.Type == schema.TypePeerState {
+		l.peers[peer].downUs = us
+		l.stale += l.peers[peer].routes
+		l.sweepIfStale()
+		return
+	}
+	remove := func(f schema.Family, p netip.Prefix, pathID uint32, rd string) {
+		l.delete(p.Masked(), liveRoute{peer: peer, family: f, pathID: pathID, rd: rd})
+	}
+	if len(e.Withdrawn) > 0 {
+		for i := range e.Withdrawn {
+			s := &e.Withdrawn[i]
+			for j, p := range s.Prefixes {
+				f := s.Family
+				if f.IsZero() {
+					f = familyOf(p.Addr())
+				}
+				remove(f, p, nth(s.PathIDs, j), nth(s.RDs, j))
+			}
+		}
+	} else {
+		for _, p := range e.Withdrawals {
+			remove(familyOf(p.Addr()), p, 0, "")
+		}
+	}
+	if len(e.Announcements) == 0 {
+		return
+	}
+	// The attributes as Routes reads them back from the store: their
+	// stored form, parsed.
+	stored := attrsOf(e)
+	var base Route
+	base.PeerASN = e.PeerASN
+	if err := readStoredAttrs(&base, &stored); err != nil {
+		return // as the store cannot read it back either
+	}
+	id := l.id(e.ID, e.Seq)
+	var key, text []byte
+	for i := range e.Announcements {
+		an := &e.Announcements[i]
+		for j, p := range an.Prefixes {
+			if !p.IsValid() {
+				continue
+			}
+			r := base
+			r.NextHop = an.NextHop
+			labels := nthSlice(an.Labels, j)
+			nhLL := an.NextHopLinkLocal
+			if (nhLL.IsValid() && !nhLL.IsUnspecified()) || len(labels) > 0 {
+				// As the writer stores them: in the attrs text.
+				text = appendRouteAttrText(append(text[:0], stored.text...), nhLL, labels)
+				r.NextHopLinkLocal, r.Labels = netip.Addr{}, nil
+				if err := parseAttrText(text, &r, new(attrScratch)); err != nil {
+					continue
+				}
+			}
+			key = appendAttrKey(key[:0], &r)
+			a := l.attrs[string(key)]
+			if a == nil {
+				a = &liveAttrs{key: string(key), r: attrFields(&r)}
+				l.attrs[a.key] = a
+			}
+			f := an.Family
+			if f.IsZero() {
+				f = familyOf(p.Addr())
+			}
+			l.put(p.Masked(), liveRoute{attrs: a, tsUs: us, seq: e.Seq, peer: peer, id: id,
+				pathID: nth(an.PathIDs, j), family: f, rd: nth(an.RDs, j)})
+		}
+	}
+}
+
+// readStoredAttrs sets r's attributes from their stored form, as scanRoute
+// reads them.
+func readStoredAttrs(r *Route, a *attrs) error {
+	var err error
+	if r.Path, err = parseASPath(a.asPath); err != nil {
+		return err
+	}
+	if err := r.Origin.UnmarshalText([]byte(strings.TrimPrefix(a.origin, "absent"))); err != nil {
+		return err
+	}
+	if cs, ok := a.communities.([]uint32); ok {
+		for _, c := range cs {
+			r.Community = append(r.Community, schema.CommunityFromUint32(c))
+		}
+	}
+	if ls, ok := a.large.([]string); ok {
+		for _, s := range ls {
+			c, err := parseLarge(s)
+			if err != nil {
+				return err
+			}
+			r.LargeCommunity = append(r.LargeCommunity, c)
+		}
+	}
+	return parseAttrText([]byte(a.text), r, new(attrScratch))
+}
+
+func nth[T any](s []T, i int) T {
+	var zero T
+	if i < len(s) {
+		return s[i]
+	}
+	return zero
+}
+
+func nthSlice[T any](s [][]T, i int) []T {
+	if i < len(s) {
+		return s[i]
+	}
+	return nil
+}
+
+// attrFields is r with only the fields liveAttrs keeps.
+func attrFields(r *Route) Route {
+	return Route{PeerASN: r.PeerASN, Labels: r.Labels, NextHop: r.NextHop, NextHopLinkLocal: r.NextHopLinkLocal,
+		Path: r.Path, Origin: r.Origin, MED: r.MED, LocalPref: r.LocalPref, Community: r.Community,
+		LargeCommunity: r.LargeCommunity, ExtCommunity: r.ExtCommunity, AtomicAggregate: r.AtomicAggregate,
+		Aggregator: r.Aggregator, OriginatorID: r.OriginatorID, ClusterList: r.ClusterList, OTC: r.OTC,
+		AIGP: r.AIGP, OtherAttrs: r.OtherAttrs}
+}
+
+// appendAttrKey appends the interning key of r's attribute fields: the
+// route's text form of them (every field, unambiguous).
+func appendAttrKey(dst []byte, r *Route) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, r.PeerASN)
+	dst = r.NextHop.AppendTo(dst)
+	dst = append(dst, '|')
+	dst = appendRouteAttrText(dst, r.NextHopLinkLocal, r.Labels)
+	dst = append(dst, '|')
+	dst = append(dst, r.Path.String()...)
+	dst = append(dst, '|', byte(r.Origin), '|')
+	for _, c := range r.Community {
+		dst = binary.BigEndian.AppendUint32(dst, c.Uint32())
+	}
+	dst = append(dst, '|')
+	for _, c := range r.LargeCommunity {
+		dst = append(dst, c.String()...)
+		dst = append(dst, ' ')
+	}
+	dst = append(dst, '|')
+	return appendRouteTextAttrs(dst, r)
+}
+
+// appendRouteTextAttrs appends the attrs column's tokens of the UPDATE
+// attributes r has.
+func appendRouteTextAttrs(dst []byte, r *Route) []byte {
+	e := schema.Event{MED: r.MED, LocalPref: r.LocalPref, AtomicAggregate: r.AtomicAggregate, Aggregator: r.Aggregator,
+		OriginatorID: r.OriginatorID, ClusterList: r.ClusterList, OTC: r.OTC, AIGP: r.AIGP, ExtCommunity: r.ExtCommunity,
+		OtherAttrs: r.OtherAttrs}
+	return appendUpdateAttrText(dst, &e)
+}
+
+// peer returns the index of a peer, added when new.
+func (l *LiveRIB) peer(host string, addr netip.Addr) uint32 {
+	k := peerKey{host, addr}
+	if i, ok := l.peerIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(l.peers))
+	l.peers = append(l.peers, livePeer{host: host, addr: addr, addr16: schema.AddrTo16(addr)})
+	l.peerIdx[k] = i
+	return i
+}
+
+// id returns the index of what event ID id is made of.
+func (l *LiveRIB) id(id string, seq uint64) uint32 {
+	e := liveID{s: id}
+	var buf [21]byte
+	if suffix := strconv.AppendUint(append(buf[:0], '-'), seq, 10); strings.HasSuffix(id, string(suffix)) {
+		e = liveID{s: id[:len(id)-len(suffix)], appendSeq: true}
+	}
+	k := e.s
+	if !e.appendSeq {
+		k = "\x00" + k
+	}
+	if i, ok := l.idIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(l.ids))
+	l.ids = append(l.ids, e)
+	l.idIdx[k] = i
+	return i
+}
+
+// cmp orders the routes of one prefix as Routes does: by host, peer,
+// family, RD and path ID.
+func (l *LiveRIB) cmp(a, b *liveRoute) int {
+	if a.peer != b.peer {
+		pa, pb := &l.peers[a.peer], &l.peers[b.peer]
+		if c := strings.Compare(pa.host, pb.host); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(pa.addr16[:], pb.addr16[:]); c != 0 {
+			return c
+		}
+	}
+	return cmp.Or(cmp.Compare(a.family.AFI, b.family.AFI), cmp.Compare(a.family.SAFI, b.family.SAFI),
+		strings.Compare(a.rd, b.rd), cmp.Compare(a.pathID, b.pathID))
+}
+
+// put adds or replaces a route of prefix p.
+func (l *LiveRIB) put(p netip.Prefix, r liveRoute) {
+	rs := l.prefixes[p]
+	i, found := slices.BinarySearchFunc(rs, &r, func(x liveRoute, y *liveRoute) int { return l.cmp(&x, y) })
+	if found {
+		l.release(rs[i].attrs)
+		rs[i] = r
+	} else {
+		rs = slices.Insert(rs, i, r)
+		l.prefixes[p] = rs
+		l.routes++
+		l.peers[r.peer].routes++
+	}
+	r.attrs.refs++
+}
+
+// delete removes the route of prefix p with r's key, if there is one.
+func (l *LiveRIB) delete(p netip.Prefix, r liveRoute) {
+	rs := l.prefixes[p]
+	i, found := slices.BinarySearchFunc(rs, &r, func(x liveRoute, y *liveRoute) int { return l.cmp(&x, y) })
+	if !found {
+		return
+	}
+	l.release(rs[i].attrs)
+	rs = slices.Delete(rs, i, i+1)
+	l.routes--
+	l.peers[r.peer].routes--
+	if len(rs) == 0 {
+		delete(l.prefixes, p)
+	} else {
+		l.prefixes[p] = rs
+	}
+}
+
+func (l *LiveRIB) release(a *liveAttrs) {
+	if a.refs--; a.refs <= 0 {
+		delete(l.attrs, a.key)
+	}
+}
+
+// sweepIfStale drops the routes of peers that went down since they were
+// announced, once they may be a quarter of what the RIB holds (until then
+// lookups skip them). Holding the lock, it makes lookups wait: a pass over
+// every prefix, rare (peers going down with large tables).
+func (l *LiveRIB) sweepIfStale() {
+	if l.stale < 100_000 || l.stale < l.routes/4 {
+		return
+	}
+	for p, rs := range l.prefixes {
+		kept := rs[:0]
+		for i := range rs {
+			if rs[i].tsUs > l.peers[rs[i].peer].downUs {
+				kept = append(kept, rs[i])
+				continue
+			}
+			l.release(rs[i].attrs)
+			l.routes--
+			l.peers[rs[i].peer].routes--
+		}
+		clear(rs[len(kept):])
+		if len(kept) == 0 {
+			delete(l.prefixes, p)
+		} else {
+			l.prefixes[p] = kept
+		}
+	}
+	l.stale = 0
+}
+
+// Routes answers q from the RIB when it can: a query about now, without a
+// filter, of one prefix (exact), its longest match or its less-specifics;
+// ok is false for the others and while the RIB is not ready. The routes
+// and their order are those of DB.Routes, Limit and After included.
+func (l *LiveRIB) Routes(q RoutesQuery) (routes []Route, ok bool) {
+	if !l.Ready() || !q.At.IsZero() || !q.Filter.empty() || !q.Prefix.IsValid() {
+		return nil, false
+	}
+	p := q.Prefix.Masked()
+	var candidates []netip.Prefix
+	switch q.Match {
+	case MatchExact:
+		candidates = []netip.Prefix{p}
+	case MatchLongest:
+		if q.After.Prefix.IsValid() {
+			candidates = []netip.Prefix{q.After.Prefix}
+		} else {
+			candidates = covering(p)
+		}
+	case MatchLess:
+		candidates = covering(p)
+		slices.Reverse(candidates) // shortest first: the order of Routes
+	default:
+		return nil, false
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var out []Route
+	for _, c := range candidates {
+		if q.Match == MatchLongest && len(out) > 0 {
+			break
+		}
+		for i := range l.prefixes[c] {
+			r := &l.prefixes[c][i]
+			peer := &l.peers[r.peer]
+			if r.tsUs <= peer.downUs || q.Host != "" && peer.host != q.Host || q.Peer.IsValid() && peer.addr != q.Peer {
+				continue
+			}
+			route := l.route(c, r)
+			if q.After.Prefix.IsValid() && compareKeys(route.Key(), q.After) <= 0 {
+				continue
+			}
+			out = append(out, route)
+			if q.Limit > 0 && len(out) == q.Limit {
+				return out, true
+			}
+		}
+	}
+	return out, true
+}
+
+// route makes the Route of r, a route of prefix p.
+func (l *LiveRIB) route(p netip.Prefix, r *liveRoute) Route {
+	out := r.attrs.r
+	peer := &l.peers[r.peer]
+	out.Host, out.Peer = peer.host, peer.addr
+	out.Family, out.Prefix, out.PathID, out.RD = r.family, p, r.pathID, r.rd
+	out.Time, out.Seq = usTime(r.tsUs), r.seq
+	id := l.ids[r.id]
+	out.ID = id.s
+	if id.appendSeq {
+		out.ID = id.s + "-" + strconv.FormatUint(r.seq, 10)
+	}
+	return out
+}
+
+// compareKeys orders route keys as Routes does (stored prefix bytes and
+// length first).
+func compareKeys(a, b RouteKey) int {
+	pa, pb := schema.AddrTo16(a.Prefix.Addr()), schema.AddrTo16(b.Prefix.Addr())
+	ma, mb := schema.AddrTo16(a.Peer), schema.AddrTo16(b.Peer)
+	return cmp.Or(bytes.Compare(pa[:], pb[:]), cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()),
+		strings.Compare(a.Host, b.Host), bytes.Compare(ma[:], mb[:]),
+		cmp.Compare(a.Family.AFI, b.Family.AFI), cmp.Compare(a.Family.SAFI, b.Family.SAFI),
+		strings.Compare(a.RD, b.RD), strings.Compare(a.NLRI, b.NLRI), cmp.Compare(a.PathID, b.PathID))
+}
+
+// CurrentRoutes calls fn with every route of an IP prefix current now (by
+// the rule of Routes), one range of prefixes at a time (as snapshots are
+// built: the grouping of a range fits in memory whatever the RIB's size),
+// ordered by RouteKey within a range. It is what a LiveRIB is loaded
+// from. The route passed to fn is valid only during the call.
+func (db *DB) CurrentRoutes(ctx context.Context, fn func(*Route) error) error {
+	bounds, err := snapshotBounds(ctx, db.conn, "", snapshotRangeRows)
+	if err != nil {
+		return fmt.Errorf("current routes: %w", err)
+	}
+	for i := 0; i <= len(bounds); i++ {
+		where, args := prefixRange(bounds, i)
+		where = append(where, "nlri = ''", "afi IN (1, 2)")
+		from := "routes_current WHERE " + strings.Join(where, " AND ")
+		// Unbounded by lg's query limits: a load reads every route.
+		if err := db.groupRoutes(ctx, from, args, "last_kind = 'announce'", nil, time.Time{}, netip.Addr{}, "", "", fn); err != nil {
+			return fmt.Errorf("current routes: %w", err)
+		}
+	}
+	return nil
+}
+
+// Reset empties the RIB and makes it not ready, for a load from scratch.
+func (l *LiveRIB) Reset() {
+	l.SetReady(false)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fresh := NewLiveRIB()
+	l.prefixes, l.peers, l.peerIdx, l.attrs, l.ids, l.idIdx, l.clock = fresh.prefixes, nil, fresh.peerIdx, fresh.attrs, nil, fresh.idIdx, fresh.clock
+	l.routes, l.stale = 0, 0
+}

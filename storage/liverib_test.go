@@ -1,0 +1,167 @@
+package storage
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/vantage-bgp/vantage/bgpwire"
+	"github.com/vantage-bgp/vantage/collector"
+	"github.com/vantage-bgp/vantage/internal/shareddata"
+	"github.com/vantage-bgp/vantage/schema"
+)
+
+// risEvents returns the events of a shared RIS updates file, in order.
+func risEvents(t testing.TB) []schema.Event {
+	path := shareddata.Path(t, "mrt", "mrt-rs", "res", "updates.20190101.0000.gz")
+	conv := &collector.MRTConverter{Host: "rrc-test", Source: filepath.Base(path)}
+	var out []schema.Event
+	err := collector.ScanMRTFile(path, 0, nil, nil, func(rec bgpwire.MRTRecord) error {
+		return conv.Convert(rec, func(ev *schema.Event) error {
+			out = append(out, *ev)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestLiveRIBAnswersAsTheStore: the events of a real RIS updates file
+// (with a session going down among them, one peer's routes announced again
+// after it and a second collector's copy of a peer) are stored and applied
+// to a LiveRIB in the same order; every query about now that the RIB
+// answers (exact, longest match, less-specifics, a page after a cursor,
+// scoped to a peer or a collector) returns exactly what DB.Routes returns.
+// A LiveRIB loaded from DB.CurrentRoutes answers the same again.
+func TestLiveRIBAnswersAsTheStore(t *testing.T) {
+	events := risEvents(t)
+	// The busiest peer goes down halfway; another collector has its own
+	// copy of a peer's first UPDATEs.
+	count := map[netip.Addr]int{}
+	for _, e := range events {
+		count[e.Peer]++
+	}
+	var busiest netip.Addr
+	for p, n := range count {
+		if n > count[busiest] || n == count[busiest] && p.Less(busiest) {
+			busiest = p
+		}
+	}
+	half := len(events) / 2
+	down := schema.Event{Type: schema.TypePeerState, State: schema.StateDown, Host: "rrc-test", Peer: busiest,
+		PeerASN: events[half].PeerASN, Timestamp: events[half].Timestamp}
+	events = slices.Insert(events, half, down)
+	var copies []schema.Event
+	for _, e := range events[:2000] {
+		if e.Peer == busiest && e.Type == schema.TypeUpdate {
+			e.Host = "rrc-other"
+			copies = append(copies, e)
+		}
+	}
+	events = append(events, copies...)
+
+	db := testDB(t)
+	live := NewLiveRIB()
+	for i := 0; i < len(events); i += 5000 {
+		batch := events[i:min(i+5000, len(events))]
+		if err := db.Insert(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+		for j := range batch {
+			live.Apply(&batch[j])
+		}
+	}
+	if r, ok := live.Routes(RoutesQuery{Prefix: netip.MustParsePrefix("10.0.0.0/8")}); ok || r != nil {
+		t.Fatalf("a RIB not ready answered: %v", r)
+	}
+	live.SetReady(true)
+	st := live.Stats()
+	t.Logf("%d events; live RIB: %+v", len(events), st)
+	if st.Routes < 1000 || st.Peers < 2 {
+		t.Fatalf("live RIB holds %+v: too little to compare", st)
+	}
+
+	// Queries: announced and withdrawn prefixes of the file, addresses in
+	// them, and one of nothing.
+	var prefixes []netip.Prefix
+	for _, e := range events {
+		for _, a := range e.Announcements {
+			prefixes = append(prefixes, a.Prefixes...)
+		}
+		prefixes = append(prefixes, e.Withdrawals...)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	rng.Shuffle(len(prefixes), func(i, j int) { prefixes[i], prefixes[j] = prefixes[j], prefixes[i] })
+	prefixes = append(prefixes[:min(len(prefixes), 200)], netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("2001:db8::/32"))
+	var queries []RoutesQuery
+	for i, p := range prefixes {
+		host := netip.PrefixFrom(p.Addr(), p.Addr().BitLen())
+		queries = append(queries,
+			RoutesQuery{Prefix: p, Match: MatchExact},
+			RoutesQuery{Prefix: host, Match: MatchLongest},
+			RoutesQuery{Prefix: p, Match: MatchLess})
+		if i%10 == 0 {
+			queries = append(queries,
+				RoutesQuery{Prefix: host, Match: MatchLongest, Peer: busiest},
+				RoutesQuery{Prefix: p, Match: MatchExact, Host: "rrc-other"},
+				RoutesQuery{Prefix: p, Match: MatchLess, Limit: 2})
+		}
+	}
+	compare := func(name string, live *LiveRIB) {
+		t.Helper()
+		answered := 0
+		for _, q := range queries {
+			want, err := db.Routes(t.Context(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := live.Routes(q)
+			if !ok {
+				t.Fatalf("%s: %+v not answered", name, q)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: %v %v (peer %v host %q limit %d):\n got %d routes %+v\nwant %d routes %+v", name, q.Match, q.Prefix, q.Peer, q.Host, q.Limit, len(got), got, len(want), want)
+			}
+			if len(want) > 1 {
+				// The next page after the first route.
+				q.After, q.Limit = want[0].Key(), 1
+				want, _ := db.Routes(t.Context(), q)
+				got, _ := live.Routes(q)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: %v %v after %+v:\n got %+v\nwant %+v", name, q.Match, q.Prefix, q.After, got, want)
+				}
+			}
+			if len(want) > 0 {
+				answered++
+			}
+		}
+		if answered < len(queries)/3 {
+			t.Fatalf("%s: only %d of %d queries have routes", name, answered, len(queries))
+		}
+		t.Logf("%s: %d queries, %d with routes, all as DB.Routes", name, len(queries), answered)
+	}
+	compare("applied", live)
+
+	loaded := NewLiveRIB()
+	if err := db.CurrentRoutes(t.Context(), func(r *Route) error {
+		loaded.Add(r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	loaded.SetReady(true)
+	if a, b := live.Stats(), loaded.Stats(); b.Routes == 0 || b.Routes > a.Routes {
+		t.Fatalf("loaded %+v, applied %+v", b, a)
+	}
+	compare("loaded", loaded)
+
+	// More-specifics (maybe the whole table) are left to the store.
+	if _, ok := live.Routes(RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: MatchMore}); ok {
+		t.Error("more-specifics answered from memory")
+	}
+}
