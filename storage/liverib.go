@@ -42,8 +42,8 @@ type LiveRIB struct {
 	attrs    map[string]*liveAttrs // interned by their stored form
 	ids      []liveID
 	idIdx    map[string]uint32
-	clock    clock
-	routes   int // entries in prefixes, stale ones included
+	facts    peerTable // what Peers answers from
+	routes   int       // entries in prefixes, stale ones included
 	stale    int // entries of routes announced before their peer's last down (an upper bound)
 }
 
@@ -91,7 +91,7 @@ func NewLiveRIB() *LiveRIB {
 		peerIdx:  map[peerKey]uint32{},
 		attrs:    map[string]*liveAttrs{},
 		idIdx:    map[string]uint32{},
-		clock:    clock{},
+		facts:    peerTable{},
 	}
 }
 
@@ -142,26 +142,25 @@ func (l *LiveRIB) Add(r *Route) {
 // withdrawals of IP prefixes, and a peer's down state. Events must come in
 // the log's order (per peer, as they were received).
 func (l *LiveRIB) Apply(e *schema.Event) {
-	switch e.Type {
-	case schema.TypeUpdate:
-	case schema.TypePeerState:
-		if e.State != schema.StateDown {
-			return
-		}
-	default:
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	// Times as the writer stores them (strictly increasing per peer).
-	us := l.clock.next(e.Host, e.Peer, e.Timestamp)
-	peer := l.peer(e.Host, e.Peer)
-	if e.Type == schema.TypePeerState {
+	// Times as the store consumer stores them (DB.Insert: as they are).
+	us := clock(nil).next(e.Host, e.Peer, e.Timestamp)
+	if e.Type == schema.TypeUpdate && len(e.Announcements) == 0 && len(e.Withdrawals) == 0 && len(e.Withdrawn) == 0 {
+		l.facts.apply(e, us)
+		return
+	}
+	l.facts.apply(e, us)
+	if e.Type == schema.TypePeerState && e.State == schema.StateDown {
+		peer := l.peer(e.Host, e.Peer)
 		l.peers[peer].downUs = us
 		l.stale += l.peers[peer].routes
 		l.sweepIfStale()
+	}
+	if e.Type != schema.TypeUpdate {
 		return
 	}
+	peer := l.peer(e.Host, e.Peer)
 	remove := func(f schema.Family, p netip.Prefix, pathID uint32, rd string) {
 		l.delete(p.Masked(), liveRoute{peer: peer, family: f, pathID: pathID, rd: rd})
 	}
@@ -312,6 +311,7 @@ func appendRouteTextAttrs(dst []byte, r *Route) []byte {
 
 // peer returns the index of a peer, added when new.
 func (l *LiveRIB) peer(host string, addr netip.Addr) uint32 {
+	addr = addr.Unmap()
 	k := peerKey{host, addr}
 	if i, ok := l.peerIdx[k]; ok {
 		return i
@@ -504,6 +504,47 @@ func compareKeys(a, b RouteKey) int {
 		strings.Compare(a.RD, b.RD), strings.Compare(a.NLRI, b.NLRI), cmp.Compare(a.PathID, b.PathID))
 }
 
+// Peers answers as DB.Peers does, from memory; ok is false while the RIB
+// is not ready.
+func (l *LiveRIB) Peers() (peers []Peer, ok bool) {
+	if !l.Ready() {
+		return nil, false
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.facts.peers(time.Now()), true
+}
+
+// PeerDowns answers as DB.PeerDowns does (ordered by host and address),
+// from memory; ok is false while the RIB is not ready.
+func (l *LiveRIB) PeerDowns() (downs []PeerDown, ok bool) {
+	if !l.Ready() {
+		return nil, false
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.facts.downs(), true
+}
+
+// Load empties the RIB and loads it from db: the current routes
+// (CurrentRoutes) and what Peers answers. It leaves the RIB not ready:
+// its owner applies the log's events the store may lack, then says so
+// (SetReady).
+func (l *LiveRIB) Load(ctx context.Context, db *DB) error {
+	l.Reset()
+	facts, err := db.peerTable(ctx, true)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.facts = facts
+	l.mu.Unlock()
+	return db.CurrentRoutes(ctx, func(r *Route) error {
+		l.Add(r)
+		return nil
+	})
+}
+
 // CurrentRoutes calls fn with every route of an IP prefix current now (by
 // the rule of Routes), one range of prefixes at a time (as snapshots are
 // built: the grouping of a range fits in memory whatever the RIB's size),
@@ -532,6 +573,51 @@ func (l *LiveRIB) Reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fresh := NewLiveRIB()
-	l.prefixes, l.peers, l.peerIdx, l.attrs, l.ids, l.idIdx, l.clock = fresh.prefixes, nil, fresh.peerIdx, fresh.attrs, nil, fresh.idIdx, fresh.clock
+	l.prefixes, l.peers, l.peerIdx, l.attrs, l.ids, l.idIdx = fresh.prefixes, nil, fresh.peerIdx, fresh.attrs, nil, fresh.idIdx
+	l.facts = fresh.facts
 	l.routes, l.stale = 0, 0
+}
+
+// importMargin is how much later than the RIB's a peer's last UPDATE in
+// the store must be for ChangedOutsideLog to report it: more than the
+// log's delay to the RIB, so that an UPDATE stored before the RIB applied
+// it is not taken for one written around the log.
+const importMargin = time.Minute
+
+// ChangedOutsideLog reports whether the store holds UPDATEs the RIB has
+// not seen: a peer it does not know, or one whose last stored UPDATE is
+// later than the last it applied (by more than the log's delay), as
+// `collector mrt import` writes them straight to the store. The RIB must
+// then be loaded again. It reads peer_updates (a row per peer).
+func (l *LiveRIB) ChangedOutsideLog(ctx context.Context, db *DB) (bool, string, error) {
+	type last struct {
+		host string
+		peer netip.Addr
+		us   uint64
+	}
+	var stored []last
+	err := db.queryEach(ctx, "peers: last updates", "SELECT host, peer, max(last_us) FROM peer_updates GROUP BY host, peer", func(rows rowScanner) error {
+		var r last
+		var peer []byte
+		err := rows.Scan(&r.host, &peer, &r.us)
+		r.peer = addrFrom(peer)
+		stored = append(stored, r)
+		return err
+	})
+	if err != nil {
+		return false, "", err
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	for _, r := range stored {
+		f := l.facts[peerKey{r.host, r.peer}]
+		switch {
+		case f == nil || !f.hasUpdate:
+			return true, fmt.Sprintf("%s %s: UPDATEs stored, none seen", r.host, r.peer), nil
+		case r.us > f.updateUs+uint64(importMargin.Microseconds()):
+			return true, fmt.Sprintf("%s %s: an UPDATE stored at %s, the last seen at %s", r.host, r.peer,
+				usTime(r.us).Format(time.RFC3339), usTime(f.updateUs).Format(time.RFC3339)), nil
+		}
+	}
+	return false, "", nil
 }

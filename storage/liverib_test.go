@@ -1,12 +1,15 @@
 package storage
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/vantage-bgp/vantage/bgpwire"
 	"github.com/vantage-bgp/vantage/collector"
@@ -53,9 +56,27 @@ func TestLiveRIBAnswersAsTheStore(t *testing.T) {
 		}
 	}
 	half := len(events) / 2
-	down := schema.Event{Type: schema.TypePeerState, State: schema.StateDown, Host: "rrc-test", Peer: busiest,
-		PeerASN: events[half].PeerASN, Timestamp: events[half].Timestamp}
-	events = slices.Insert(events, half, down)
+	asn, ts := events[half].PeerASN, events[half].Timestamp
+	session := func(typ schema.Type, sec float64) schema.Event {
+		return schema.Event{Type: typ, Host: "rrc-test", Peer: busiest, PeerASN: asn, Timestamp: ts + sec}
+	}
+	// What a live session adds: OPENs with hold times, route counts on
+	// KEEPALIVEs, a down state with a reason, then up again.
+	up := session(schema.TypePeerState, -3)
+	up.State = schema.StateConnected
+	open := session(schema.TypeOpen, -3)
+	open.Open = &schema.Open{Version: 4, ASN: asn, HoldTime: 90}
+	sent := session(schema.TypeOpen, -3)
+	sent.Open = &schema.Open{Version: 4, ASN: 64999, HoldTime: 180, Sent: true}
+	counted := session(schema.TypeKeepalive, -2)
+	counted.Seq, counted.Routes = 1, schema.RouteCounts{{Family: schema.IPv4Unicast, Routes: 700000}, {Family: schema.IPv6Unicast, Routes: 90000}}
+	down := session(schema.TypePeerState, 0)
+	down.State, down.Reason = schema.StateDown, "hold timer expired"
+	again := session(schema.TypePeerState, 1)
+	again.State = schema.StateConnected
+	recounted := session(schema.TypeKeepalive, 2)
+	recounted.Seq, recounted.Routes = 2, schema.RouteCounts{{Family: schema.IPv4Unicast, Routes: 12}}
+	events = slices.Insert(events, half, up, open, sent, counted, down, again, recounted)
 	var copies []schema.Event
 	for _, e := range events[:2000] {
 		if e.Peer == busiest && e.Type == schema.TypeUpdate {
@@ -146,12 +167,36 @@ func TestLiveRIBAnswersAsTheStore(t *testing.T) {
 		t.Logf("%s: %d queries, %d with routes, all as DB.Routes", name, len(queries), answered)
 	}
 	compare("applied", live)
+	comparePeers := func(name string, live *LiveRIB) {
+		t.Helper()
+		want, err := db.Peers(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := live.Peers()
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: peers:\n got %+v\nwant %+v", name, got, want)
+		}
+		wantDowns, err := db.PeerDowns(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(wantDowns, func(a, b PeerDown) int { return cmp.Or(strings.Compare(a.Host, b.Host), a.Address.Compare(b.Address)) })
+		gotDowns, _ := live.PeerDowns()
+		if !reflect.DeepEqual(gotDowns, wantDowns) || !slices.ContainsFunc(wantDowns, func(d PeerDown) bool { return d.Address == busiest && d.Reason == "hold timer expired" }) {
+			t.Fatalf("%s: peer downs:\n got %+v\nwant %+v (the busiest peer's with its reason)", name, gotDowns, wantDowns)
+		}
+		for _, p := range want {
+			if p.Address == busiest && p.Host == "rrc-test" && (p.IPv4Routes != 12 || p.State != schema.StateConnected) {
+				t.Fatalf("%s: the busiest peer: %+v, want connected with 12 IPv4 routes", name, p)
+			}
+		}
+		t.Logf("%s: %d peers, %d downs, as DB.Peers and DB.PeerDowns", name, len(want), len(wantDowns))
+	}
+	comparePeers("applied", live)
 
 	loaded := NewLiveRIB()
-	if err := db.CurrentRoutes(t.Context(), func(r *Route) error {
-		loaded.Add(r)
-		return nil
-	}); err != nil {
+	if err := loaded.Load(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
 	loaded.SetReady(true)
@@ -159,6 +204,21 @@ func TestLiveRIBAnswersAsTheStore(t *testing.T) {
 		t.Fatalf("loaded %+v, applied %+v", b, a)
 	}
 	compare("loaded", loaded)
+	comparePeers("loaded", loaded)
+	if changed, why, err := loaded.ChangedOutsideLog(t.Context(), db); err != nil || changed {
+		t.Fatalf("a RIB just loaded: changed outside the log: %v %s %v", changed, why, err)
+	}
+	// An MRT import writes to the store only.
+	imported := announce(float64(time.Now().Unix()), netip.MustParseAddr("203.0.113.9"), 64511, []uint32{64511}, "192.0.2.0/24")
+	imported.Imported = true
+	if err := db.Insert(t.Context(), []schema.Event{imported}); err != nil {
+		t.Fatal(err)
+	}
+	if changed, why, err := loaded.ChangedOutsideLog(t.Context(), db); err != nil || !changed {
+		t.Fatalf("after an import: changed outside the log: %v %s %v", changed, why, err)
+	} else {
+		t.Logf("after an import: %s", why)
+	}
 
 	// More-specifics (maybe the whole table) are left to the store.
 	if _, ok := live.Routes(RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: MatchMore}); ok {

@@ -17,12 +17,14 @@ type PeerDown struct {
 	Reason string
 }
 
+const peerDownsSQL = `SELECT host, peer, max(ts_us), argMax(reason, ts_us)
+FROM peer_events WHERE type = 'RIS_PEER_STATE' AND state = 'down' GROUP BY host, peer`
+
 // PeerDowns returns, for every peer that ever went down, its last down
 // state change, in no particular order. The looking glass shows it beside
 // Peers (which it leaves alone: one more grouped read of peer_events).
 func (db *DB) PeerDowns(ctx context.Context) ([]PeerDown, error) {
-	rows, err := db.conn.Query(db.bounded(ctx), `SELECT host, peer, max(ts_us), argMax(reason, ts_us)
-FROM peer_events WHERE type = 'RIS_PEER_STATE' AND state = 'down' GROUP BY host, peer`)
+	rows, err := db.conn.Query(db.bounded(ctx), peerDownsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("peer downs: %w", db.limited(err))
 	}

@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vantage-bgp/vantage/schema"
@@ -478,163 +476,6 @@ type Peer struct {
 	Routes     schema.RouteCounts
 	IPv4Routes uint64
 	IPv6Routes uint64
-}
-
-// Peers returns every peer seen in the store, ordered by host and address.
-// Its four queries (states, last seen, last updates, route counts) run at
-// once, each on a connection of its own, so that it takes about as long as
-// the slowest.
-func (db *DB) Peers(ctx context.Context) ([]Peer, error) {
-	type stateRow struct {
-		host, state string
-		peer        []byte
-		asn         uint32
-		since       uint64
-	}
-	type seenRow struct {
-		host       string
-		peer       []byte
-		last       uint64
-		holdSecond uint16
-	}
-	type updateRow struct {
-		host string
-		peer []byte
-		asn  uint32
-		last uint64
-	}
-	type countRow struct {
-		host  string
-		peer  []byte
-		fam   schema.Family
-		n, us uint64
-	}
-	var (
-		states  []stateRow
-		seen    []seenRow
-		updates []updateRow
-		counts  []countRow
-	)
-	queries := []struct {
-		what, sql string
-		scan      func(rowScanner) error
-	}{
-		{"peers", `SELECT host, peer, argMax(peer_asn, ts_us),
-  argMaxIf(state, ts_us, type = 'RIS_PEER_STATE'), maxIf(ts_us, type = 'RIS_PEER_STATE')
-FROM peer_events GROUP BY host, peer`, func(rows rowScanner) error {
-			var r stateRow
-			err := rows.Scan(&r.host, &r.peer, &r.asn, &r.state, &r.since)
-			states = append(states, r)
-			return err
-		}},
-		// When each peer was last heard of, and the hold time it
-		// negotiated (the smaller of the two OPENs').
-		{"peers: last seen", `SELECT s.host, s.peer, s.last_us, h.hold
-FROM (SELECT host, peer, max(last_us) AS last_us FROM peer_seen GROUP BY host, peer) AS s
-ANY LEFT JOIN (
-  SELECT host, peer, min(hold_time) AS hold
-  FROM (SELECT host, peer, sent, argMax(hold_time, ts_us) AS hold_time FROM peer_events WHERE type = 'OPEN' GROUP BY host, peer, sent)
-  GROUP BY host, peer
-) AS h USING (host, peer)`, func(rows rowScanner) error {
-			var r seenRow
-			err := rows.Scan(&r.host, &r.peer, &r.last, &r.holdSecond)
-			seen = append(seen, r)
-			return err
-		}},
-		// The ASN and time of each peer's latest UPDATE (archive peers have
-		// no peer_events: their ASN comes from here).
-		{"peers: last updates", "SELECT host, peer, argMax(peer_asn, last_us), max(last_us) FROM peer_updates GROUP BY host, peer", func(rows rowScanner) error {
-			var r updateRow
-			err := rows.Scan(&r.host, &r.peer, &r.asn, &r.last)
-			updates = append(updates, r)
-			return err
-		}},
-		// Route counts as the sessions keep them: a row per peer and family.
-		{"peers: route counts", "SELECT host, peer, afi, safi, argMax(routes, seq), argMax(ts_us, seq) FROM peer_routes GROUP BY host, peer, afi, safi", func(rows rowScanner) error {
-			var r countRow
-			err := rows.Scan(&r.host, &r.peer, &r.fam.AFI, &r.fam.SAFI, &r.n, &r.us)
-			counts = append(counts, r)
-			return err
-		}},
-	}
-	errs := make([]error, len(queries))
-	var wg sync.WaitGroup
-	for i, q := range queries {
-		wg.Go(func() { errs[i] = db.queryEach(ctx, q.what, q.sql, q.scan) })
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-
-	type key struct {
-		host string
-		peer [16]byte
-	}
-	byKey := map[key]*Peer{}
-	get := func(host string, peer []byte) *Peer {
-		k := key{host, [16]byte(peer)}
-		p := byKey[k]
-		if p == nil {
-			p = &Peer{Host: host, Address: addrFrom(peer)}
-			byKey[k] = p
-		}
-		return p
-	}
-	for _, r := range states {
-		p := get(r.host, r.peer)
-		p.ASN = r.asn
-		if r.since > 0 {
-			_ = p.State.UnmarshalText([]byte(strings.TrimPrefix(r.state, "none")))
-			p.Since = usTime(r.since)
-		}
-	}
-	now := time.Now()
-	for _, r := range seen {
-		p := get(r.host, r.peer)
-		p.LastSeen = usTime(r.last)
-		hold := time.Duration(r.holdSecond) * time.Second
-		// A hold time of 0 (no OPEN stored, or none negotiated) means no
-		// KEEPALIVEs to expect: silence says nothing then.
-		p.Stale = hold > 0 && p.State == schema.StateConnected && now.Sub(p.LastSeen) > hold+staleMargin
-	}
-	for _, r := range updates {
-		p := get(r.host, r.peer)
-		if p.ASN == 0 {
-			p.ASN = r.asn
-		}
-		p.LastUpdate = usTime(r.last)
-	}
-	for _, r := range counts {
-		p := get(r.host, r.peer)
-		// Counts from before the session's last state change are not the
-		// current ones (a session that went down holds no routes; one lost
-		// in a collector crash had its counts from before).
-		if p.State == schema.StateDown || p.State == schema.StateConnected && usTime(r.us).Before(p.Since) {
-			continue
-		}
-		p.Routes = append(p.Routes, schema.FamilyCount{Family: r.fam, Routes: r.n})
-		switch r.fam.AFI {
-		case 1:
-			p.IPv4Routes += r.n
-		case 2:
-			p.IPv6Routes += r.n
-		}
-	}
-	out := make([]Peer, 0, len(byKey))
-	for _, p := range byKey {
-		slices.SortFunc(p.Routes, func(a, b schema.FamilyCount) int {
-			return cmp.Or(cmp.Compare(a.Family.AFI, b.Family.AFI), cmp.Compare(a.Family.SAFI, b.Family.SAFI))
-		})
-		out = append(out, *p)
-	}
-	slices.SortFunc(out, func(a, b Peer) int {
-		if c := strings.Compare(a.Host, b.Host); c != 0 {
-			return c
-		}
-		return a.Address.Compare(b.Address)
-	})
-	return out, nil
 }
 
 // queryEach runs a query and calls scan for each row; errors say what.

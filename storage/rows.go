@@ -308,6 +308,21 @@ func (b *routeBatch) addUpdate(e *schema.Event, tsUs uint64) {
 	}
 }
 
+// eventReason is the reason column of a peer event: the collector's
+// reason, else the NOTIFICATION's text, else its code and subcode.
+func eventReason(e *schema.Event) string {
+	if e.Reason != "" {
+		return e.Reason
+	}
+	if n := e.Notification; n != nil {
+		if n.Reason != "" {
+			return n.Reason
+		}
+		return "notification " + strconv.Itoa(int(n.Code)) + "/" + strconv.Itoa(int(n.Subcode))
+	}
+	return ""
+}
+
 func familyOf(a netip.Addr) schema.Family {
 	if a.Is4() {
 		return schema.IPv4Unicast
@@ -338,17 +353,11 @@ func (b *peerBatch) add(e *schema.Event, tsUs uint64) {
 	}
 	if n := e.Notification; n != nil {
 		hasNotif, code, subcode, notifData = 1, n.Code, n.Subcode, unhex(n.Data)
-		reason = n.Reason
-		if reason == "" {
-			reason = "notification " + strconv.Itoa(int(n.Code)) + "/" + strconv.Itoa(int(n.Subcode))
-		}
 		if n.Sent {
 			sent = 1
 		}
 	}
-	if e.Reason != "" {
-		reason = e.Reason
-	}
+	reason = eventReason(e)
 	if o := e.Open; o != nil {
 		ver, openASN, holdTime = o.Version, o.ASN, o.HoldTime
 		routerID = schema.AddrTo16(o.RouterID)

@@ -68,23 +68,26 @@ type peerDowner interface {
 // loadPeers returns the peers as /api/v1/peers and the peers page show
 // them.
 func (s *server) loadPeers(ctx context.Context) ([]peerJSON, error) {
-	peers, err := s.store.Peers(ctx)
-	if err != nil {
-		return nil, err
+	peers, fromRIB := s.opts.RIB.Peers()
+	var err error
+	if !fromRIB {
+		if peers, err = s.store.Peers(ctx); err != nil {
+			return nil, err
+		}
 	}
 	type key struct {
 		host string
 		peer netip.Addr
 	}
 	downs := map[key]storage.PeerDown{}
-	if pd, ok := s.store.(peerDowner); ok {
-		ds, err := pd.PeerDowns(ctx)
-		if err != nil {
+	ds, ok := s.opts.RIB.PeerDowns()
+	if pd, isDowner := s.store.(peerDowner); !ok && isDowner {
+		if ds, err = pd.PeerDowns(ctx); err != nil {
 			return nil, err
 		}
-		for _, d := range ds {
-			downs[key{d.Host, d.Address}] = d
-		}
+	}
+	for _, d := range ds {
+		downs[key{d.Host, d.Address}] = d
 	}
 	now := time.Now()
 	out := make([]peerJSON, 0, len(peers))

@@ -65,8 +65,9 @@ func runLive(ctx context.Context, cfg config.Config, live *web.Live, log *slog.L
 // routes from the store, then applies the events of the log from the first
 // one the store may lack (after the store consumer's acknowledged floor),
 // and says the RIB is ready once it has applied what the log held when it
-// began. A lost log connection or a failed load starts over (the RIB is
-// not ready meanwhile, and queries go to ClickHouse).
+// began. A lost log connection, a failed load or routes written to the
+// store around the log (MRT imports) start it over (the RIB is not ready
+// meanwhile, and queries go to ClickHouse).
 func runMemoryRIB(ctx context.Context, cfg config.Config, db *storage.DB, rib *storage.LiveRIB, log *slog.Logger) {
 	for ctx.Err() == nil {
 		err := memoryRIB(ctx, cfg, db, rib, log)
@@ -74,7 +75,7 @@ func runMemoryRIB(ctx context.Context, cfg config.Config, db *storage.DB, rib *s
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("memory RIB: starting over in 5s", "err", err)
+		log.Warn("memory RIB: loading again in 5s", "err", err)
 		select {
 		case <-ctx.Done():
 		case <-time.After(5 * time.Second):
@@ -92,12 +93,8 @@ func memoryRIB(ctx context.Context, cfg config.Config, db *storage.DB, rib *stor
 	if err != nil {
 		return fmt.Errorf("store consumer: %w", err)
 	}
-	rib.Reset()
 	start := time.Now()
-	if err := db.CurrentRoutes(ctx, func(r *storage.Route) error {
-		rib.Add(r)
-		return nil
-	}); err != nil {
+	if err := rib.Load(ctx, db); err != nil {
 		return err
 	}
 	last, err := bus.LastSeq(ctx, conn)
@@ -115,8 +112,25 @@ func memoryRIB(ctx context.Context, cfg config.Config, db *storage.DB, rib *stor
 		return err
 	}
 	defer fol.Stop()
+	// What `collector mrt import` writes goes to the store only: once it
+	// shows there, the RIB loads again.
+	check := time.NewTicker(15 * time.Second)
+	defer check.Stop()
 	var ev schema.Event
 	for {
+		select {
+		case <-check.C:
+			if !rib.Ready() {
+				break
+			}
+			changed, why, err := rib.ChangedOutsideLog(ctx, db)
+			if err != nil {
+				log.Warn("memory RIB: checking the store", "err", err)
+			} else if changed {
+				return fmt.Errorf("the store changed outside the log (%s)", why)
+			}
+		default:
+		}
 		m, err := fol.Next(time.Second)
 		if errors.Is(err, nats.ErrTimeout) {
 			if ctx.Err() != nil {

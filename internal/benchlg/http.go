@@ -38,14 +38,15 @@ func (r *httpResult) quantile(q float64) time.Duration {
 	return l.quantile(q)
 }
 
-// startLG serves lg's HTTP API over db on a loopback port and returns its
-// base URL and a function that stops it.
-func startLG(db *storage.DB) (string, func(), error) {
+// startLG serves lg's HTTP API over db (and rib, when not nil, as lg with
+// lg.memory_rib) on a loopback port and returns its base URL and a
+// function that stops it.
+func startLG(db *storage.DB, rib *storage.LiveRIB) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: web.New(db, web.Options{QueryTimeout: 30 * time.Second}), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: web.New(db, web.Options{QueryTimeout: 30 * time.Second, RIB: rib}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

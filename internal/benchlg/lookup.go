@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -72,9 +73,20 @@ func randomAddr(d *dataset, rng *rand.Rand) netip.Addr {
 // that lg's handlers call.
 // With a RIB snapshot, state at T is measured twice: T anywhere in the
 // history (mostly before the snapshot) and T after it.
-func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
+func queryKinds(db *storage.DB, rib *storage.LiveRIB, d *dataset, m *meta) []*queryKind {
 	oldest := time.UnixMicro(m.OldestUS)
 	kinds := []*queryKind{
+		{
+			name: "longest match now, memory RIB", what: "LiveRIB.Routes{match: longest, address} (lg.memory_rib)", target: 20 * time.Millisecond,
+			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
+				a := randomAddr(d, rng)
+				r, ok := rib.Routes(storage.RoutesQuery{Prefix: netip.PrefixFrom(a, a.BitLen()), Match: storage.MatchLongest, Limit: uiLimit})
+				if !ok {
+					return 0, errors.New("the memory RIB did not answer")
+				}
+				return len(r), nil
+			},
+		},
 		{
 			name: "longest match now", what: "DB.Routes{match: longest, address}", target: 20 * time.Millisecond,
 			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
@@ -128,6 +140,9 @@ func queryKinds(db *storage.DB, d *dataset, m *meta) []*queryKind {
 	}
 	if m.SnapUS == 0 {
 		kinds = slices.DeleteFunc(kinds, func(k *queryKind) bool { return k.name == "state at T after the snapshot" })
+	}
+	if rib == nil {
+		kinds = slices.DeleteFunc(kinds, func(k *queryKind) bool { return k.name == "longest match now, memory RIB" })
 	}
 	return kinds
 }
@@ -218,7 +233,11 @@ type ingester struct {
 	counts [][2]uint64
 	gone   []map[int32]bool
 	raw    []byte // the generator's last message, encoded
-	noRaw  bool   // the UPDATEs are stored without their message (store_raw: false)
+	// rib, when set, gets every event as lg's memory RIB gets the log's:
+	// as JSON, decoded and applied, in order.
+	rib   *storage.LiveRIB
+	toRIB chan []schema.Event
+	noRaw bool // the UPDATEs are stored without their message (store_raw: false)
 
 	mu        sync.Mutex
 	pending   []schema.Event
@@ -265,6 +284,10 @@ func (in *ingester) run(ctx context.Context, seed uint64) {
 	in.began = time.Now()
 	var wg sync.WaitGroup
 	wg.Go(func() { in.insertLoop(ctx) })
+	if in.rib != nil {
+		in.toRIB = make(chan []schema.Event, 1000)
+		wg.Go(in.applyLoop)
+	}
 	rng := rand.New(rand.NewPCG(seed, 0x1a6e57))
 	const tick = 10 * time.Millisecond
 	t := time.NewTicker(tick)
@@ -275,6 +298,10 @@ func (in *ingester) run(ctx context.Context, seed uint64) {
 	for {
 		select {
 		case <-ctx.Done():
+			if in.toRIB != nil {
+				close(in.toRIB)
+				in.toRIB = nil
+			}
 			wg.Wait()
 			in.ended = time.Now()
 			return
@@ -302,6 +329,9 @@ func (in *ingester) run(ctx context.Context, seed uint64) {
 				}
 			}
 			in.generated.Add(int64(len(evs)))
+			if in.toRIB != nil {
+				in.toRIB <- evs
+			}
 			in.mu.Lock()
 			in.pending = append(in.pending, evs...)
 			in.mu.Unlock()
@@ -402,6 +432,23 @@ func (in *ingester) count(k int, slots []int32, announce bool) schema.RouteCount
 	return schema.RouteCounts{{Family: fam, Routes: in.counts[k][f]}}
 }
 
+// applyLoop applies the generated events to the memory RIB, as lg does
+// with the log's: each as JSON, decoded, then applied.
+func (in *ingester) applyLoop() {
+	var buf []byte
+	var ev schema.Event
+	for evs := range in.toRIB {
+		for i := range evs {
+			buf = evs[i].AppendJSON(buf[:0])
+			if err := ev.DecodeJSON(buf); err != nil {
+				in.firstErr.CompareAndSwap(nil, fmt.Errorf("memory RIB: %w", err))
+				continue
+			}
+			in.rib.Apply(&ev)
+		}
+	}
+}
+
 func (in *ingester) insertLoop(ctx context.Context) {
 	t := time.NewTicker(in.interval)
 	defer t.Stop()
@@ -487,4 +534,39 @@ func errKind(err error) string {
 		s = s[:160]
 	}
 	return reNum.ReplaceAllString(s, "N")
+}
+
+// ribLoad is what loading the memory RIB took.
+type ribLoad struct {
+	stats storage.LiveRIBStats
+	took  time.Duration
+	heap  uint64 // live heap it added
+}
+
+// loadRIB loads a memory RIB from the data set's current routes, as lg
+// does at start.
+func loadRIB(ctx context.Context, db *storage.DB) (*storage.LiveRIB, ribLoad, error) {
+	var res ribLoad
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	start := time.Now()
+	rib := storage.NewLiveRIB()
+	if err := db.CurrentRoutes(ctx, func(r *storage.Route) error {
+		rib.Add(r)
+		return nil
+	}); err != nil {
+		return nil, res, fmt.Errorf("memory RIB: %w", err)
+	}
+	res.took = time.Since(start)
+	if after := heap(); after > before {
+		res.heap = after - before
+	}
+	res.stats = rib.Stats()
+	rib.SetReady(true)
+	return rib, res, nil
 }

@@ -89,6 +89,7 @@ type config struct {
 	timeout     time.Duration
 	ingestRate  int
 	ingestRaw   bool
+	memoryRIB   bool
 	perEvent    int
 	flushEvery  time.Duration
 	insertRound int
@@ -123,6 +124,7 @@ func main() {
 	flag.DurationVar(&c.budget, "budget", 5*time.Minute, "stop a kind's queries after this `time` (the report says how many ran)")
 	flag.DurationVar(&c.timeout, "timeout", 10*time.Second, "per query, as lg's query_timeout")
 	flag.Var(&rate, "ingest", "events per second stored while the queries run (0: none)")
+	flag.BoolVar(&c.memoryRIB, "memory-rib", true, "load the current routes into lg's memory RIB (lg.memory_rib, its default), apply the ingest's events to it as lg applies the log's, and measure its longest match too")
 	flag.BoolVar(&c.ingestRaw, "ingest-raw", true, "the ingested UPDATEs are stored with their message, as with collector.store_raw on (its default)")
 	flag.IntVar(&c.perEvent, "routes-per-event", 3, "average routes per ingested UPDATE (RIS updates carry about 3)")
 	flag.DurationVar(&c.flushEvery, "flush", time.Second, "the ingest inserts what accumulated this often (clickhouse.flush_interval)")
@@ -386,6 +388,16 @@ func dropBefore(ctx context.Context, sc storage.ServerConfig, dataDir, dbName st
 // runQueries measures every kind while the ingester runs, then reads the
 // query log.
 func runQueries(ctx context.Context, c config, db *storage.DB, a *admin, meter *cpuMeter, dbName string, d *dataset, m *meta, rep *report, logf func(string, ...any)) error {
+	var rib *storage.LiveRIB
+	if c.memoryRIB {
+		logf("loading the memory RIB")
+		var err error
+		if rib, rep.rib, err = loadRIB(ctx, db); err != nil {
+			return err
+		}
+		logf("memory RIB: %d routes (%d prefixes, %d attribute sets) in %v, %.0f MB of heap (%.0f B/route)", rep.rib.stats.Routes, rep.rib.stats.Prefixes,
+			rep.rib.stats.AttrSets, rep.rib.took.Round(time.Millisecond), float64(rep.rib.heap)/1e6, float64(rep.rib.heap)/float64(max(rep.rib.stats.Routes, 1)))
+	}
 	var in *ingester
 	ictx, stopIngest := context.WithCancel(ctx)
 	defer stopIngest()
@@ -397,6 +409,7 @@ func runQueries(ctx context.Context, c config, db *storage.DB, a *admin, meter *
 		}
 		in = newIngester(db, d, seqs, c.ingestRate, c.perEvent, c.flushEvery)
 		in.noRaw = !c.ingestRaw
+		in.rib = rib
 		go func() {
 			defer close(done)
 			in.run(ictx, c.p.Seed+uint64(time.Now().UnixNano()))
@@ -405,7 +418,7 @@ func runQueries(ctx context.Context, c config, db *storage.DB, a *admin, meter *
 	} else {
 		close(done)
 	}
-	for i, k := range queryKinds(db, d, m) {
+	for i, k := range queryKinds(db, rib, d, m) {
 		logf("measuring %s (%d queries)", k.name, c.queries)
 		before, t0, r0 := int64(0), time.Now(), meter.read()
 		if in != nil {
@@ -428,7 +441,7 @@ func runQueries(ctx context.Context, c config, db *storage.DB, a *admin, meter *
 	}
 	if c.httpClients > 0 {
 		// lg over HTTP, under the same ingest.
-		base, stop, err := startLG(db)
+		base, stop, err := startLG(db, rib)
 		if err != nil {
 			return err
 		}
@@ -513,6 +526,7 @@ type report struct {
 	version    string
 	latencies  []*latency
 	http       *httpResult
+	rib        ribLoad
 	statements [][]statementStats
 	ingest     *ingester
 	updates    *updatesFile
@@ -586,6 +600,10 @@ func (r *report) print(w io.Writer) {
 				time.Duration(in.maxInsert.Load()).Round(time.Millisecond), in.failed.Load()+in.generated.Load()-in.stored.Load(), ingestNote(in))
 		} else {
 			fmt.Fprintf(w, "No ingest (-ingest 0).\n\n")
+		}
+		if rb := r.rib; rb.stats.Routes > 0 {
+			fmt.Fprintf(w, "Memory RIB (lg.memory_rib): loaded from ClickHouse (DB.CurrentRoutes) in %v: %d routes, %d prefixes, %d attribute sets, %.0f MB of Go heap (%.0f B/route); the ingest's events applied to it as lg applies the log's (JSON decoded, in order).\n\n",
+				rb.took.Round(time.Millisecond), rb.stats.Routes, rb.stats.Prefixes, rb.stats.AttrSets, float64(rb.heap)/1e6, float64(rb.heap)/float64(rb.stats.Routes))
 		}
 		fmt.Fprintf(w, "| query | storage call | queries | p50 | p99 | target p99 | result | rows answered (mean) | errors | ingest meanwhile | CPUs used: benchlg + server / other processes |\n|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n")
 		for _, l := range r.latencies {
