@@ -44,7 +44,7 @@ type LiveRIB struct {
 	idIdx    map[string]uint32
 	facts    peerTable // what Peers answers from
 	routes   int       // entries in prefixes, stale ones included
-	stale    int // entries of routes announced before their peer's last down (an upper bound)
+	stale    int       // entries of routes announced before their peer's last down (an upper bound)
 }
 
 // livePeer is a peer (of a collector) the RIB has routes of.

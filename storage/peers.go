@@ -22,21 +22,21 @@ import (
 
 // peerFacts is what the store says of one peer.
 type peerFacts struct {
-	hasEvents bool   // rows in peer_events
-	asn       uint32 // of its latest peer_events row,
-	asnUs     uint64 // at this time
-	state     schema.PeerState
-	since     uint64 // time of its latest RIS_PEER_STATE; 0: none
-	hasSeen   bool
-	seenUs    uint64
-	hold      [2]holdFact // its latest received and sent OPEN's
-	hasDown    bool // its last down state: time and reason
+	hasEvents  bool   // rows in peer_events
+	asn        uint32 // of its latest peer_events row,
+	asnUs      uint64 // at this time
+	state      schema.PeerState
+	since      uint64 // time of its latest RIS_PEER_STATE; 0: none
+	hasSeen    bool
+	seenUs     uint64
+	hold       [2]holdFact // its latest received and sent OPEN's
+	hasDown    bool        // its last down state: time and reason
 	downUs     uint64
 	downReason string
 	hasUpdate  bool
 	updateASN  uint32
-	updateUs  uint64
-	counts    map[schema.Family]famCount
+	updateUs   uint64
+	counts     map[schema.Family]famCount
 }
 
 type holdFact struct {
