@@ -39,12 +39,21 @@ type LiveRIB struct {
 	prefixes map[netip.Prefix][]liveRoute // each sorted by liveRoute.cmp
 	peers    []livePeer
 	peerIdx  map[peerKey]uint32
-	attrs    map[string]*liveAttrs // interned by their stored form
+	attrs    []liveAttrs       // the attribute sets, by index
+	attrIdx  map[string]uint32 // by their key
+	freeAttr []uint32          // indexes of attrs free for reuse
 	ids      []liveID
 	idIdx    map[string]uint32
+	kinds    []liveKind
+	kindIdx  map[liveKind]uint32
 	facts    peerTable // what Peers answers from
-	routes   int       // entries in prefixes, stale ones included
-	stale    int       // entries of routes announced before their peer's last down (an upper bound)
+	addBuf   struct {  // Add's scratch
+		large     []string
+		comms     []uint32
+		text, key []byte
+	}
+	routes int // entries in prefixes, stale ones included
+	stale  int // entries of routes announced before their peer's last down (an upper bound)
 }
 
 // livePeer is a peer (of a collector) the RIB has routes of.
@@ -57,12 +66,19 @@ type livePeer struct {
 }
 
 // liveAttrs is the part of a route shared by the routes of an UPDATE:
-// the attributes (in Route's fields), the peer's ASN and the next hop and
-// labels of the NLRI.
+// the peer's ASN, the NLRI's next hop, link-local next hop and labels, and
+// the path attributes, in their stored form (key, made by
+// appendStoredAttrs), parsed again as scanRoute reads them when a route is
+// handed out: a few µs per route, and memory for what is stored only.
 type liveAttrs struct {
 	key  string
-	refs int
-	r    Route // its attribute fields only
+	refs int32
+}
+
+// liveKind is a route's family and RD.
+type liveKind struct {
+	family schema.Family
+	rd     string
 }
 
 // liveID is what a route's event ID is made of: the ID itself, or its
@@ -72,16 +88,17 @@ type liveID struct {
 	appendSeq bool
 }
 
-// liveRoute is one current route of a prefix.
+// liveRoute is one current route of a prefix (40 bytes, no pointers: the
+// garbage collector has nothing to scan in the routes, whatever their
+// number).
 type liveRoute struct {
-	attrs  *liveAttrs
+	attrs  uint32 // index in attrs
 	tsUs   uint64
 	seq    uint64
-	peer   uint32
-	id     uint32
+	peer   uint32 // index in peers
+	id     uint32 // index in ids
 	pathID uint32
-	family schema.Family
-	rd     string
+	kind   uint32 // index in kinds
 }
 
 // NewLiveRIB returns an empty LiveRIB, not ready.
@@ -89,8 +106,9 @@ func NewLiveRIB() *LiveRIB {
 	return &LiveRIB{
 		prefixes: map[netip.Prefix][]liveRoute{},
 		peerIdx:  map[peerKey]uint32{},
-		attrs:    map[string]*liveAttrs{},
+		attrIdx:  map[string]uint32{},
 		idIdx:    map[string]uint32{},
+		kindIdx:  map[liveKind]uint32{},
 		facts:    peerTable{},
 	}
 }
@@ -114,7 +132,7 @@ type LiveRIBStats struct {
 func (l *LiveRIB) Stats() LiveRIBStats {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return LiveRIBStats{Prefixes: len(l.prefixes), Routes: l.routes, Peers: len(l.peers), AttrSets: len(l.attrs)}
+	return LiveRIBStats{Prefixes: len(l.prefixes), Routes: l.routes, Peers: len(l.peers), AttrSets: len(l.attrIdx)}
 }
 
 // Add puts route r (as Routes or CurrentRoutes return it) in the RIB as
@@ -127,15 +145,19 @@ func (l *LiveRIB) Add(r *Route) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	peer := l.peer(r.Host, r.Peer)
-	key := appendAttrKey(nil, r)
-	a := l.attrs[string(key)]
-	if a == nil {
-		a = &liveAttrs{key: string(key)}
-		a.r = attrFields(r)
-		l.attrs[a.key] = a
+	b := &l.addBuf
+	b.large = b.large[:0]
+	for _, c := range r.LargeCommunity {
+		b.large = append(b.large, c.String())
 	}
-	l.put(r.Prefix, liveRoute{attrs: a, tsUs: uint64(r.Time.UnixMicro()), seq: r.Seq, peer: peer,
-		id: l.id(r.ID, r.Seq), pathID: r.PathID, family: r.Family, rd: r.RD})
+	b.comms = b.comms[:0]
+	for _, c := range r.Community {
+		b.comms = append(b.comms, c.Uint32())
+	}
+	b.text = appendRouteAttrText(appendRouteTextAttrs(b.text[:0], r), r.NextHopLinkLocal, r.Labels)
+	b.key = appendStoredAttrs(b.key[:0], r.PeerASN, r.NextHop, r.Origin, r.Path.String(), b.comms, b.large, b.text)
+	l.put(r.Prefix, liveRoute{attrs: l.intern(b.key), tsUs: uint64(r.Time.UnixMicro()), seq: r.Seq, peer: peer,
+		id: l.id(r.ID, r.Seq), pathID: r.PathID, kind: l.kind(r.Family, r.RD)})
 }
 
 // Apply applies an event of the log: an UPDATE's announcements and
@@ -162,7 +184,7 @@ func (l *LiveRIB) Apply(e *schema.Event) {
 	}
 	peer := l.peer(e.Host, e.Peer)
 	remove := func(f schema.Family, p netip.Prefix, pathID uint32, rd string) {
-		l.delete(p.Masked(), liveRoute{peer: peer, family: f, pathID: pathID, rd: rd})
+		l.delete(p.Masked(), liveRoute{peer: peer, pathID: pathID, kind: l.kind(f, rd)})
 	}
 	if len(e.Withdrawn) > 0 {
 		for i := range e.Withdrawn {
@@ -183,14 +205,10 @@ func (l *LiveRIB) Apply(e *schema.Event) {
 	if len(e.Announcements) == 0 {
 		return
 	}
-	// The attributes as Routes reads them back from the store: their
-	// stored form, parsed.
+	// The attributes in their stored form, as the writer makes it.
 	stored := attrsOf(e)
-	var base Route
-	base.PeerASN = e.PeerASN
-	if err := readStoredAttrs(&base, &stored); err != nil {
-		return // as the store cannot read it back either
-	}
+	comms, _ := stored.communities.([]uint32)
+	large, _ := stored.large.([]string)
 	id := l.id(e.ID, e.Seq)
 	var key, text []byte
 	for i := range e.Announcements {
@@ -199,59 +217,120 @@ func (l *LiveRIB) Apply(e *schema.Event) {
 			if !p.IsValid() {
 				continue
 			}
-			r := base
-			r.NextHop = an.NextHop
-			labels := nthSlice(an.Labels, j)
-			nhLL := an.NextHopLinkLocal
-			if (nhLL.IsValid() && !nhLL.IsUnspecified()) || len(labels) > 0 {
-				// As the writer stores them: in the attrs text.
-				text = appendRouteAttrText(append(text[:0], stored.text...), nhLL, labels)
-				r.NextHopLinkLocal, r.Labels = netip.Addr{}, nil
-				if err := parseAttrText(text, &r, new(attrScratch)); err != nil {
-					continue
-				}
-			}
-			key = appendAttrKey(key[:0], &r)
-			a := l.attrs[string(key)]
-			if a == nil {
-				a = &liveAttrs{key: string(key), r: attrFields(&r)}
-				l.attrs[a.key] = a
-			}
+			text = appendRouteAttrText(append(text[:0], stored.text...), an.NextHopLinkLocal, nthSlice(an.Labels, j))
+			key = appendStoredAttrs(key[:0], e.PeerASN, an.NextHop, e.Origin, stored.asPath, comms, large, text)
 			f := an.Family
 			if f.IsZero() {
 				f = familyOf(p.Addr())
 			}
-			l.put(p.Masked(), liveRoute{attrs: a, tsUs: us, seq: e.Seq, peer: peer, id: id,
-				pathID: nth(an.PathIDs, j), family: f, rd: nth(an.RDs, j)})
+			l.put(p.Masked(), liveRoute{attrs: l.intern(key), tsUs: us, seq: e.Seq, peer: peer, id: id,
+				pathID: nth(an.PathIDs, j), kind: l.kind(f, nth(an.RDs, j))})
 		}
 	}
 }
 
-// readStoredAttrs sets r's attributes from their stored form, as scanRoute
-// reads them.
-func readStoredAttrs(r *Route, a *attrs) error {
+// appendStoredAttrs appends the key of a liveAttrs: the fields in their
+// stored form, each after its length.
+func appendStoredAttrs(dst []byte, peerASN uint32, nextHop netip.Addr, origin schema.Origin, asPath string, comms []uint32, large []string, text []byte) []byte {
+	dst = binary.BigEndian.AppendUint32(dst, peerASN)
+	nh := schema.AddrTo16(nextHop)
+	dst = append(dst, nh[:]...)
+	if origin.String() == "" {
+		origin = schema.OriginAbsent // as originName stores it
+	}
+	dst = append(dst, byte(origin))
+	dst = binary.AppendUvarint(dst, uint64(len(asPath)))
+	dst = append(dst, asPath...)
+	dst = binary.AppendUvarint(dst, uint64(len(comms)))
+	for _, c := range comms {
+		dst = binary.BigEndian.AppendUint32(dst, c)
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(large)))
+	for _, c := range large {
+		dst = binary.AppendUvarint(dst, uint64(len(c)))
+		dst = append(dst, c...)
+	}
+	return append(dst, text...)
+}
+
+// readStoredAttrs sets r's attribute fields from a liveAttrs key, as
+// scanRoute reads them from their stored form.
+func readStoredAttrs(r *Route, key string) error {
+	b := []byte(key)
+	if len(b) < 21 {
+		return fmt.Errorf("attribute key of %d bytes", len(b))
+	}
+	r.PeerASN = binary.BigEndian.Uint32(b)
+	r.NextHop = schema.AddrFrom16([16]byte(b[4:20]))
+	r.Origin = schema.Origin(b[20])
+	b = b[21:]
+	field := func() []byte {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			b = nil
+			return nil
+		}
+		v := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return v
+	}
 	var err error
-	if r.Path, err = parseASPath(a.asPath); err != nil {
+	if r.Path, err = parseASPath(string(field())); err != nil {
 		return err
 	}
-	if err := r.Origin.UnmarshalText([]byte(strings.TrimPrefix(a.origin, "absent"))); err != nil {
-		return err
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n*4 > uint64(len(b)-k) {
+		return fmt.Errorf("attribute key: communities")
 	}
-	if cs, ok := a.communities.([]uint32); ok {
-		for _, c := range cs {
-			r.Community = append(r.Community, schema.CommunityFromUint32(c))
+	b = b[k:]
+	for range n {
+		r.Community = append(r.Community, schema.CommunityFromUint32(binary.BigEndian.Uint32(b)))
+		b = b[4:]
+	}
+	n, k = binary.Uvarint(b)
+	if k <= 0 {
+		return fmt.Errorf("attribute key: large communities")
+	}
+	b = b[k:]
+	for range n {
+		c, err := parseLarge(string(field()))
+		if err != nil {
+			return err
 		}
+		r.LargeCommunity = append(r.LargeCommunity, c)
 	}
-	if ls, ok := a.large.([]string); ok {
-		for _, s := range ls {
-			c, err := parseLarge(s)
-			if err != nil {
-				return err
-			}
-			r.LargeCommunity = append(r.LargeCommunity, c)
-		}
+	return parseAttrText(b, r, new(attrScratch))
+}
+
+// intern returns the index of the liveAttrs of key, added when new.
+func (l *LiveRIB) intern(key []byte) uint32 {
+	if i, ok := l.attrIdx[string(key)]; ok {
+		return i
 	}
-	return parseAttrText([]byte(a.text), r, new(attrScratch))
+	a := liveAttrs{key: string(key)}
+	var i uint32
+	if n := len(l.freeAttr); n > 0 {
+		i = l.freeAttr[n-1]
+		l.freeAttr = l.freeAttr[:n-1]
+		l.attrs[i] = a
+	} else {
+		i = uint32(len(l.attrs))
+		l.attrs = append(l.attrs, a)
+	}
+	l.attrIdx[a.key] = i
+	return i
+}
+
+// kind returns the index of a family and RD, added when new.
+func (l *LiveRIB) kind(f schema.Family, rd string) uint32 {
+	k := liveKind{f, rd}
+	if i, ok := l.kindIdx[k]; ok {
+		return i
+	}
+	i := uint32(len(l.kinds))
+	l.kinds = append(l.kinds, k)
+	l.kindIdx[k] = i
+	return i
 }
 
 func nth[T any](s []T, i int) T {
@@ -267,37 +346,6 @@ func nthSlice[T any](s [][]T, i int) []T {
 		return s[i]
 	}
 	return nil
-}
-
-// attrFields is r with only the fields liveAttrs keeps.
-func attrFields(r *Route) Route {
-	return Route{PeerASN: r.PeerASN, Labels: r.Labels, NextHop: r.NextHop, NextHopLinkLocal: r.NextHopLinkLocal,
-		Path: r.Path, Origin: r.Origin, MED: r.MED, LocalPref: r.LocalPref, Community: r.Community,
-		LargeCommunity: r.LargeCommunity, ExtCommunity: r.ExtCommunity, AtomicAggregate: r.AtomicAggregate,
-		Aggregator: r.Aggregator, OriginatorID: r.OriginatorID, ClusterList: r.ClusterList, OTC: r.OTC,
-		AIGP: r.AIGP, OtherAttrs: r.OtherAttrs}
-}
-
-// appendAttrKey appends the interning key of r's attribute fields: the
-// route's text form of them (every field, unambiguous).
-func appendAttrKey(dst []byte, r *Route) []byte {
-	dst = binary.BigEndian.AppendUint32(dst, r.PeerASN)
-	dst = r.NextHop.AppendTo(dst)
-	dst = append(dst, '|')
-	dst = appendRouteAttrText(dst, r.NextHopLinkLocal, r.Labels)
-	dst = append(dst, '|')
-	dst = append(dst, r.Path.String()...)
-	dst = append(dst, '|', byte(r.Origin), '|')
-	for _, c := range r.Community {
-		dst = binary.BigEndian.AppendUint32(dst, c.Uint32())
-	}
-	dst = append(dst, '|')
-	for _, c := range r.LargeCommunity {
-		dst = append(dst, c.String()...)
-		dst = append(dst, ' ')
-	}
-	dst = append(dst, '|')
-	return appendRouteTextAttrs(dst, r)
 }
 
 // appendRouteTextAttrs appends the attrs column's tokens of the UPDATE
@@ -354,14 +402,20 @@ func (l *LiveRIB) cmp(a, b *liveRoute) int {
 			return c
 		}
 	}
-	return cmp.Or(cmp.Compare(a.family.AFI, b.family.AFI), cmp.Compare(a.family.SAFI, b.family.SAFI),
-		strings.Compare(a.rd, b.rd), cmp.Compare(a.pathID, b.pathID))
+	if a.kind != b.kind {
+		ka, kb := &l.kinds[a.kind], &l.kinds[b.kind]
+		if c := cmp.Or(cmp.Compare(ka.family.AFI, kb.family.AFI), cmp.Compare(ka.family.SAFI, kb.family.SAFI), strings.Compare(ka.rd, kb.rd)); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(a.pathID, b.pathID)
 }
 
 // put adds or replaces a route of prefix p.
 func (l *LiveRIB) put(p netip.Prefix, r liveRoute) {
 	rs := l.prefixes[p]
 	i, found := slices.BinarySearchFunc(rs, &r, func(x liveRoute, y *liveRoute) int { return l.cmp(&x, y) })
+	l.attrs[r.attrs].refs++ // first: the route may have had the same
 	if found {
 		l.release(rs[i].attrs)
 		rs[i] = r
@@ -371,7 +425,6 @@ func (l *LiveRIB) put(p netip.Prefix, r liveRoute) {
 		l.routes++
 		l.peers[r.peer].routes++
 	}
-	r.attrs.refs++
 }
 
 // delete removes the route of prefix p with r's key, if there is one.
@@ -392,9 +445,12 @@ func (l *LiveRIB) delete(p netip.Prefix, r liveRoute) {
 	}
 }
 
-func (l *LiveRIB) release(a *liveAttrs) {
+func (l *LiveRIB) release(i uint32) {
+	a := &l.attrs[i]
 	if a.refs--; a.refs <= 0 {
-		delete(l.attrs, a.key)
+		delete(l.attrIdx, a.key)
+		*a = liveAttrs{}
+		l.freeAttr = append(l.freeAttr, i)
 	}
 }
 
@@ -465,9 +521,16 @@ func (l *LiveRIB) Routes(q RoutesQuery) (routes []Route, ok bool) {
 			if r.tsUs <= peer.downUs || q.Host != "" && peer.host != q.Host || q.Peer.IsValid() && peer.addr != q.Peer {
 				continue
 			}
-			route := l.route(c, r)
-			if q.After.Prefix.IsValid() && compareKeys(route.Key(), q.After) <= 0 {
-				continue
+			if q.After.Prefix.IsValid() {
+				k := &l.kinds[r.kind]
+				key := RouteKey{Prefix: c, Host: peer.host, Peer: peer.addr, Family: k.family, RD: k.rd, PathID: r.pathID}
+				if compareKeys(key, q.After) <= 0 {
+					continue
+				}
+			}
+			route, err := l.route(c, r)
+			if err != nil {
+				continue // as stored: unreadable (DB.Routes fails on it)
 			}
 			out = append(out, route)
 			if q.Limit > 0 && len(out) == q.Limit {
@@ -479,18 +542,22 @@ func (l *LiveRIB) Routes(q RoutesQuery) (routes []Route, ok bool) {
 }
 
 // route makes the Route of r, a route of prefix p.
-func (l *LiveRIB) route(p netip.Prefix, r *liveRoute) Route {
-	out := r.attrs.r
+func (l *LiveRIB) route(p netip.Prefix, r *liveRoute) (Route, error) {
+	var out Route
+	if err := readStoredAttrs(&out, l.attrs[r.attrs].key); err != nil {
+		return out, err
+	}
 	peer := &l.peers[r.peer]
+	k := &l.kinds[r.kind]
 	out.Host, out.Peer = peer.host, peer.addr
-	out.Family, out.Prefix, out.PathID, out.RD = r.family, p, r.pathID, r.rd
+	out.Family, out.Prefix, out.PathID, out.RD = k.family, p, r.pathID, k.rd
 	out.Time, out.Seq = usTime(r.tsUs), r.seq
 	id := l.ids[r.id]
 	out.ID = id.s
 	if id.appendSeq {
 		out.ID = id.s + "-" + strconv.FormatUint(r.seq, 10)
 	}
-	return out
+	return out, nil
 }
 
 // compareKeys orders route keys as Routes does (stored prefix bytes and
@@ -573,7 +640,9 @@ func (l *LiveRIB) Reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fresh := NewLiveRIB()
-	l.prefixes, l.peers, l.peerIdx, l.attrs, l.ids, l.idIdx = fresh.prefixes, nil, fresh.peerIdx, fresh.attrs, nil, fresh.idIdx
+	l.prefixes, l.peers, l.peerIdx, l.ids, l.idIdx = fresh.prefixes, nil, fresh.peerIdx, nil, fresh.idIdx
+	l.attrs, l.attrIdx, l.freeAttr = nil, fresh.attrIdx, nil
+	l.kinds, l.kindIdx = nil, fresh.kindIdx
 	l.facts = fresh.facts
 	l.routes, l.stale = 0, 0
 }

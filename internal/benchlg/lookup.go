@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,6 +131,16 @@ func queryKinds(db *storage.DB, rib *storage.LiveRIB, d *dataset, m *meta) []*qu
 			},
 		},
 		{
+			name: "peers with counts, memory RIB", what: "LiveRIB.Peers (lg.memory_rib)", target: 50 * time.Millisecond,
+			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
+				r, ok := rib.Peers()
+				if !ok {
+					return 0, errors.New("the memory RIB did not answer")
+				}
+				return len(r), nil
+			},
+		},
+		{
 			name: "origin-ASN search", what: "DB.Routes{filter: origin}", target: 500 * time.Millisecond,
 			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
 				asn := d.origins[rng.IntN(len(d.origins))]
@@ -142,7 +153,7 @@ func queryKinds(db *storage.DB, rib *storage.LiveRIB, d *dataset, m *meta) []*qu
 		kinds = slices.DeleteFunc(kinds, func(k *queryKind) bool { return k.name == "state at T after the snapshot" })
 	}
 	if rib == nil {
-		kinds = slices.DeleteFunc(kinds, func(k *queryKind) bool { return k.name == "longest match now, memory RIB" })
+		kinds = slices.DeleteFunc(kinds, func(k *queryKind) bool { return strings.HasSuffix(k.name, ", memory RIB") })
 	}
 	return kinds
 }
@@ -556,10 +567,7 @@ func loadRIB(ctx context.Context, db *storage.DB) (*storage.LiveRIB, ribLoad, er
 	before := heap()
 	start := time.Now()
 	rib := storage.NewLiveRIB()
-	if err := db.CurrentRoutes(ctx, func(r *storage.Route) error {
-		rib.Add(r)
-		return nil
-	}); err != nil {
+	if err := rib.Load(ctx, db); err != nil {
 		return nil, res, fmt.Errorf("memory RIB: %w", err)
 	}
 	res.took = time.Since(start)
