@@ -80,6 +80,11 @@ type storeResult struct {
 
 type ratioRound struct {
 	real, null       time.Duration
+	// bare and sorted: clickhouse-go inserting the same rows as into the
+	// Null table into a MergeTree without a sort key and into a copy of
+	// route_events (its sort key, no views): what any MergeTree table,
+	// and route_events alone, cost.
+	bare, sorted     time.Duration
 	rows             uint64
 	realCPU, nullCPU cpuUse
 }
@@ -171,9 +176,29 @@ func storeBench(ctx context.Context, a *admin, meter *cpuMeter, u *updatesFile, 
 		if err != nil {
 			return nil, err
 		}
-		if r > 0 {
-			res.rounds = append(res.rounds, ratioRound{real: realDur, null: nullDur, rows: rows, realCPU: realCPU, nullCPU: meter.since(r0)})
+		nullCPU := meter.since(r0)
+		bare, sorted := fmt.Sprintf("%s.bare_%d", nullDB, r), fmt.Sprintf("%s.sorted_%d", nullDB, r)
+		if err := a.exec(ctx, "CREATE TABLE "+bare+" AS "+scratch+".route_events ENGINE = MergeTree() ORDER BY tuple()"); err != nil {
+			return nil, err
 		}
+		if err := a.exec(ctx, "CREATE TABLE "+sorted+" AS "+scratch+".route_events"); err != nil {
+			return nil, err
+		}
+		a.noMerges(ctx, 2*time.Minute)
+		bareDur, err := insertNull(ctx, a, bare, cols, data, nullBatches)
+		if err != nil {
+			return nil, err
+		}
+		a.noMerges(ctx, 2*time.Minute)
+		sortedDur, err := insertNull(ctx, a, sorted, cols, data, nullBatches)
+		if err != nil {
+			return nil, err
+		}
+		if r > 0 {
+			res.rounds = append(res.rounds, ratioRound{real: realDur, null: nullDur, bare: bareDur, sorted: sortedDur, rows: rows, realCPU: realCPU, nullCPU: nullCPU})
+		}
+		logf("insert round %d: the same rows by clickhouse-go into a MergeTree without sort key %v, into a copy of route_events %v", r,
+			bareDur.Round(time.Millisecond), sortedDur.Round(time.Millisecond))
 		logf("insert round %d: DB.Insert %d rows in %v (%.0f rows/s), Null table %v (%.0f rows/s)", r, rows,
 			realDur.Round(time.Millisecond), float64(rows)/realDur.Seconds(), nullDur.Round(time.Millisecond), float64(rows)/nullDur.Seconds())
 	}
@@ -346,17 +371,22 @@ func appendRows(c chcolumn.Interface, rows []any) error {
 	return nil
 }
 
-// medianRatio is the median of the rounds' real/null rate ratios.
-func (r *storeResult) ratios() (all []float64, median float64) {
+// ratios are the rounds' real/null rate ratios and their median.
+func (r *storeResult) ratios() (all []float64, med float64) {
 	for _, rd := range r.rounds {
 		all = append(all, rd.null.Seconds()/rd.real.Seconds())
 	}
-	s := slices.Clone(all)
+	return all, median(all)
+}
+
+// median is the middle value of v (the upper one of an even count).
+func median(v []float64) float64 {
+	s := slices.Clone(v)
 	slices.Sort(s)
-	if len(s) > 0 {
-		median = s[len(s)/2]
+	if len(s) == 0 {
+		return 0
 	}
-	return all, median
+	return s[len(s)/2]
 }
 
 // dropScratch drops the scratch databases of earlier rounds and runs.
