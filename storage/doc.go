@@ -1,7 +1,10 @@
 // Package storage owns Vantage's ClickHouse side: the local clickhouse-server
 // child process used when no DSN is configured (Server), the connection and
-// DDL (DB), the batched writer of events (Writer) and the query functions of
-// the looking glass (DB.Peers, DB.Routes).
+// DDL (DB), the batched writer of events (Writer), the query functions of
+// the looking glass (DB.Peers, DB.Routes, DB.History) and LiveRIB, the
+// looking glass's in-memory copy of the current routes and peers, loaded
+// from the store and kept current by the log's events by the writer's
+// rules, which answers the queries about now as DB.Routes and DB.Peers do.
 //
 // Lifecycle: Open connects (starting or reusing a local server first when
 // Config.DSN is empty) and applies the embedded DDL of package schema; every
