@@ -79,7 +79,7 @@ type storeResult struct {
 }
 
 type ratioRound struct {
-	real, null       time.Duration
+	real, null time.Duration
 	// bare and sorted: clickhouse-go inserting the same rows as into the
 	// Null table into a MergeTree without a sort key and into a copy of
 	// route_events (its sort key, no views): what any MergeTree table,
