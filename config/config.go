@@ -219,8 +219,9 @@ type LG struct {
 	// MemoryRIB keeps the current routes in lg's memory (loaded from
 	// ClickHouse at start, then kept current by the event log), so that
 	// queries about now of a prefix, its longest match and its
-	// less-specifics, and the peers with their counts, need no ClickHouse
-	// query: about 100 bytes per route (1 GB for 10M routes).
+	// less-specifics, the search by origin ASN, and the peers with their
+	// counts need no ClickHouse query: about 100 bytes per route (1 GB
+	// for 10M routes).
 	// Off: every query goes to ClickHouse.
 	MemoryRIB bool `yaml:"memory_rib"`
 }

@@ -39,9 +39,10 @@ type LiveRIB struct {
 	prefixes map[netip.Prefix][]liveRoute // each sorted by liveRoute.cmp
 	peers    []livePeer
 	peerIdx  map[peerKey]uint32
-	attrs    []liveAttrs       // the attribute sets, by index
-	attrIdx  map[string]uint32 // by their key
-	freeAttr []uint32          // indexes of attrs free for reuse
+	attrs    []liveAttrs                       // the attribute sets, by index
+	byOrigin map[uint32]map[netip.Prefix]int32 // routes per origin ASN and prefix
+	attrIdx  map[string]uint32                 // by their key
+	freeAttr []uint32                          // indexes of attrs free for reuse
 	ids      []liveID
 	idIdx    map[string]uint32
 	kinds    []liveKind
@@ -71,8 +72,9 @@ type livePeer struct {
 // appendStoredAttrs), parsed again as scanRoute reads them when a route is
 // handed out: a few µs per route, and memory for what is stored only.
 type liveAttrs struct {
-	key  string
-	refs int32
+	key    string
+	refs   int32
+	origin uint32 // the AS path's origin ASN (origin_asn)
 }
 
 // liveKind is a route's family and RD.
@@ -107,6 +109,7 @@ func NewLiveRIB() *LiveRIB {
 		prefixes: map[netip.Prefix][]liveRoute{},
 		peerIdx:  map[peerKey]uint32{},
 		attrIdx:  map[string]uint32{},
+		byOrigin: map[uint32]map[netip.Prefix]int32{},
 		idIdx:    map[string]uint32{},
 		kindIdx:  map[liveKind]uint32{},
 		facts:    peerTable{},
@@ -156,7 +159,7 @@ func (l *LiveRIB) Add(r *Route) {
 	}
 	b.text = appendRouteAttrText(appendRouteTextAttrs(b.text[:0], r), r.NextHopLinkLocal, r.Labels)
 	b.key = appendStoredAttrs(b.key[:0], r.PeerASN, r.NextHop, r.Origin, r.Path.String(), b.comms, b.large, b.text)
-	l.put(r.Prefix, liveRoute{attrs: l.intern(b.key), tsUs: uint64(r.Time.UnixMicro()), seq: r.Seq, peer: peer,
+	l.put(r.Prefix, liveRoute{attrs: l.intern(b.key, r.Path.OriginASN()), tsUs: uint64(r.Time.UnixMicro()), seq: r.Seq, peer: peer,
 		id: l.id(r.ID, r.Seq), pathID: r.PathID, kind: l.kind(r.Family, r.RD)})
 }
 
@@ -223,7 +226,7 @@ func (l *LiveRIB) Apply(e *schema.Event) {
 			if f.IsZero() {
 				f = familyOf(p.Addr())
 			}
-			l.put(p.Masked(), liveRoute{attrs: l.intern(key), tsUs: us, seq: e.Seq, peer: peer, id: id,
+			l.put(p.Masked(), liveRoute{attrs: l.intern(key, stored.originASN), tsUs: us, seq: e.Seq, peer: peer, id: id,
 				pathID: nth(an.PathIDs, j), kind: l.kind(f, nth(an.RDs, j))})
 		}
 	}
@@ -303,11 +306,11 @@ func readStoredAttrs(r *Route, key string) error {
 }
 
 // intern returns the index of the liveAttrs of key, added when new.
-func (l *LiveRIB) intern(key []byte) uint32 {
+func (l *LiveRIB) intern(key []byte, origin uint32) uint32 {
 	if i, ok := l.attrIdx[string(key)]; ok {
 		return i
 	}
-	a := liveAttrs{key: string(key)}
+	a := liveAttrs{key: string(key), origin: origin}
 	var i uint32
 	if n := len(l.freeAttr); n > 0 {
 		i = l.freeAttr[n-1]
@@ -416,7 +419,12 @@ func (l *LiveRIB) put(p netip.Prefix, r liveRoute) {
 	rs := l.prefixes[p]
 	i, found := slices.BinarySearchFunc(rs, &r, func(x liveRoute, y *liveRoute) int { return l.cmp(&x, y) })
 	l.attrs[r.attrs].refs++ // first: the route may have had the same
+	origin := l.attrs[r.attrs].origin
 	if found {
+		if old := l.attrs[rs[i].attrs].origin; old != origin {
+			l.countOrigin(old, p, -1)
+			l.countOrigin(origin, p, 1)
+		}
 		l.release(rs[i].attrs)
 		rs[i] = r
 	} else {
@@ -424,6 +432,22 @@ func (l *LiveRIB) put(p netip.Prefix, r liveRoute) {
 		l.prefixes[p] = rs
 		l.routes++
 		l.peers[r.peer].routes++
+		l.countOrigin(origin, p, 1)
+	}
+}
+
+// countOrigin adds n to the routes of prefix p with origin ASN origin.
+func (l *LiveRIB) countOrigin(origin uint32, p netip.Prefix, n int32) {
+	m := l.byOrigin[origin]
+	if m == nil {
+		m = map[netip.Prefix]int32{}
+		l.byOrigin[origin] = m
+	}
+	if m[p] += n; m[p] <= 0 {
+		delete(m, p)
+		if len(m) == 0 {
+			delete(l.byOrigin, origin)
+		}
 	}
 }
 
@@ -434,6 +458,7 @@ func (l *LiveRIB) delete(p netip.Prefix, r liveRoute) {
 	if !found {
 		return
 	}
+	l.countOrigin(l.attrs[rs[i].attrs].origin, p, -1)
 	l.release(rs[i].attrs)
 	rs = slices.Delete(rs, i, i+1)
 	l.routes--
@@ -469,6 +494,7 @@ func (l *LiveRIB) sweepIfStale() {
 				kept = append(kept, rs[i])
 				continue
 			}
+			l.countOrigin(l.attrs[rs[i].attrs].origin, p, -1)
 			l.release(rs[i].attrs)
 			l.routes--
 			l.peers[rs[i].peer].routes--
@@ -488,7 +514,13 @@ func (l *LiveRIB) sweepIfStale() {
 // ok is false for the others and while the RIB is not ready. The routes
 // and their order are those of DB.Routes, Limit and After included.
 func (l *LiveRIB) Routes(q RoutesQuery) (routes []Route, ok bool) {
-	if !l.Ready() || !q.At.IsZero() || !q.Filter.empty() || !q.Prefix.IsValid() {
+	if !l.Ready() || !q.At.IsZero() {
+		return nil, false
+	}
+	if !q.Prefix.IsValid() && q.Filter.OriginASN != 0 && q.Filter == (RouteFilter{OriginASN: q.Filter.OriginASN}) {
+		return l.byOriginASN(q), true
+	}
+	if !q.Filter.empty() || !q.Prefix.IsValid() {
 		return nil, false
 	}
 	p := q.Prefix.Masked()
@@ -515,30 +547,64 @@ func (l *LiveRIB) Routes(q RoutesQuery) (routes []Route, ok bool) {
 		if q.Match == MatchLongest && len(out) > 0 {
 			break
 		}
-		for i := range l.prefixes[c] {
-			r := &l.prefixes[c][i]
-			peer := &l.peers[r.peer]
-			if r.tsUs <= peer.downUs || q.Host != "" && peer.host != q.Host || q.Peer.IsValid() && peer.addr != q.Peer {
-				continue
-			}
-			if q.After.Prefix.IsValid() {
-				k := &l.kinds[r.kind]
-				key := RouteKey{Prefix: c, Host: peer.host, Peer: peer.addr, Family: k.family, RD: k.rd, PathID: r.pathID}
-				if compareKeys(key, q.After) <= 0 {
-					continue
-				}
-			}
-			route, err := l.route(c, r)
-			if err != nil {
-				continue // as stored: unreadable (DB.Routes fails on it)
-			}
-			out = append(out, route)
-			if q.Limit > 0 && len(out) == q.Limit {
-				return out, true
-			}
+		if out = l.appendRoutes(out, c, q, false); q.Limit > 0 && len(out) >= q.Limit {
+			break
 		}
 	}
 	return out, true
+}
+
+// byOriginASN answers a query of every prefix by origin ASN: the routes
+// whose announcement has it, in RouteKey order.
+func (l *LiveRIB) byOriginASN(q RoutesQuery) []Route {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	prefixes := make([]netip.Prefix, 0, len(l.byOrigin[q.Filter.OriginASN]))
+	for p := range l.byOrigin[q.Filter.OriginASN] {
+		if !q.After.Prefix.IsValid() || compareKeys(RouteKey{Prefix: p}, RouteKey{Prefix: q.After.Prefix}) >= 0 {
+			prefixes = append(prefixes, p)
+		}
+	}
+	slices.SortFunc(prefixes, func(a, b netip.Prefix) int { return compareKeys(RouteKey{Prefix: a}, RouteKey{Prefix: b}) })
+	var out []Route
+	for _, p := range prefixes {
+		if out = l.appendRoutes(out, p, q, true); q.Limit > 0 && len(out) >= q.Limit {
+			break
+		}
+	}
+	return out
+}
+
+// appendRoutes appends the current routes of prefix c that q selects
+// (its peer, collector and cursor; with byOrigin, its origin ASN), up to
+// q.Limit in all.
+func (l *LiveRIB) appendRoutes(out []Route, c netip.Prefix, q RoutesQuery, byOrigin bool) []Route {
+	for i := range l.prefixes[c] {
+		r := &l.prefixes[c][i]
+		peer := &l.peers[r.peer]
+		if r.tsUs <= peer.downUs || q.Host != "" && peer.host != q.Host || q.Peer.IsValid() && peer.addr != q.Peer {
+			continue
+		}
+		if byOrigin && l.attrs[r.attrs].origin != q.Filter.OriginASN {
+			continue
+		}
+		if q.After.Prefix.IsValid() {
+			k := &l.kinds[r.kind]
+			key := RouteKey{Prefix: c, Host: peer.host, Peer: peer.addr, Family: k.family, RD: k.rd, PathID: r.pathID}
+			if compareKeys(key, q.After) <= 0 {
+				continue
+			}
+		}
+		route, err := l.route(c, r)
+		if err != nil {
+			continue // as stored: unreadable (DB.Routes fails on it)
+		}
+		out = append(out, route)
+		if q.Limit > 0 && len(out) == q.Limit {
+			return out
+		}
+	}
+	return out
 }
 
 // route makes the Route of r, a route of prefix p.
@@ -641,7 +707,7 @@ func (l *LiveRIB) Reset() {
 	defer l.mu.Unlock()
 	fresh := NewLiveRIB()
 	l.prefixes, l.peers, l.peerIdx, l.ids, l.idIdx = fresh.prefixes, nil, fresh.peerIdx, nil, fresh.idIdx
-	l.attrs, l.attrIdx, l.freeAttr = nil, fresh.attrIdx, nil
+	l.attrs, l.attrIdx, l.freeAttr, l.byOrigin = nil, fresh.attrIdx, nil, fresh.byOrigin
 	l.kinds, l.kindIdx = nil, fresh.kindIdx
 	l.facts = fresh.facts
 	l.routes, l.stale = 0, 0

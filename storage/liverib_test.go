@@ -133,6 +133,17 @@ func TestLiveRIBAnswersAsTheStore(t *testing.T) {
 				RoutesQuery{Prefix: p, Match: MatchLess, Limit: 2})
 		}
 	}
+	// Searches by origin ASN (every prefix), some paged.
+	origins := map[uint32]bool{}
+	for _, e := range events {
+		if o := e.Path.OriginASN(); o != 0 && len(e.Announcements) > 0 && len(origins) < 60 && rng.IntN(50) == 0 {
+			origins[o] = true
+		}
+	}
+	for o := range origins {
+		queries = append(queries, RoutesQuery{Filter: RouteFilter{OriginASN: o}}, RoutesQuery{Filter: RouteFilter{OriginASN: o}, Limit: 3})
+	}
+	queries = append(queries, RoutesQuery{Filter: RouteFilter{OriginASN: 3356}, Limit: 1001}, RoutesQuery{Filter: RouteFilter{OriginASN: 3356}, Host: "rrc-other"})
 	compare := func(name string, live *LiveRIB) {
 		t.Helper()
 		answered := 0
@@ -146,7 +157,7 @@ func TestLiveRIBAnswersAsTheStore(t *testing.T) {
 				t.Fatalf("%s: %+v not answered", name, q)
 			}
 			if !reflect.DeepEqual(got, want) {
-				t.Fatalf("%s: %v %v (peer %v host %q limit %d):\n got %d routes %+v\nwant %d routes %+v", name, q.Match, q.Prefix, q.Peer, q.Host, q.Limit, len(got), got, len(want), want)
+				t.Fatalf("%s: %v %v origin %d (peer %v host %q limit %d):\n got %d routes %+v\nwant %d routes %+v", name, q.Match, q.Prefix, q.Filter.OriginASN, q.Peer, q.Host, q.Limit, len(got), got, len(want), want)
 			}
 			if len(want) > 1 {
 				// The next page after the first route.
@@ -220,7 +231,17 @@ func TestLiveRIBAnswersAsTheStore(t *testing.T) {
 		t.Logf("after an import: %s", why)
 	}
 
-	// More-specifics (maybe the whole table) are left to the store.
+	// More-specifics (maybe the whole table), other searches and a past
+	// time are left to the store.
+	for _, q := range []RoutesQuery{
+		{Filter: RouteFilter{ASPath: "_3356_"}},
+		{Filter: RouteFilter{OriginASN: 3356}, Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: MatchMore},
+		{Prefix: netip.MustParsePrefix("10.0.0.0/8"), At: time.Now()},
+	} {
+		if _, ok := live.Routes(q); ok {
+			t.Errorf("%+v answered from memory", q)
+		}
+	}
 	if _, ok := live.Routes(RoutesQuery{Prefix: netip.MustParsePrefix("0.0.0.0/0"), Match: MatchMore}); ok {
 		t.Error("more-specifics answered from memory")
 	}

@@ -108,23 +108,31 @@ lg: {listen: "127.0.0.1:%d"}
 		}
 	}
 
-	// The rows are in the shards' local tables.
-	var total uint64
-	for _, s := range servers {
-		conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()}, Auth: clickhouse.Auth{Username: storage.ServerUser, Password: s.Password(), Database: "vantage"}})
-		if err != nil {
-			t.Fatal(err)
+	// The rows are in the shards' local tables (lg may have answered from
+	// its memory RIB, fed by the log, before the store's flush).
+	count := func() uint64 {
+		var total uint64
+		for _, s := range servers {
+			conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{s.Addr()}, Auth: clickhouse.Auth{Username: storage.ServerUser, Password: s.Password(), Database: "vantage"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n uint64
+			err = conn.QueryRow(t.Context(), "SELECT count() FROM route_events"+storage.LocalSuffix).Scan(&n)
+			conn.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += n
 		}
-		var n uint64
-		err = conn.QueryRow(t.Context(), "SELECT count() FROM route_events"+storage.LocalSuffix).Scan(&n)
-		conn.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += n
+		return total
 	}
-	if total != 3 {
-		t.Errorf("%d rows in the shards' route_events_local, want 3", total)
+	deadline := time.Now().Add(30 * time.Second)
+	for total := count(); total != 3; total = count() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows in the shards' route_events_local, want 3", total)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	for _, p := range []*proc{collector, lg} {
 		p.stop(t)

@@ -141,6 +141,17 @@ func queryKinds(db *storage.DB, rib *storage.LiveRIB, d *dataset, m *meta) []*qu
 			},
 		},
 		{
+			name: "origin-ASN search, memory RIB", what: "LiveRIB.Routes{filter: origin} (lg.memory_rib)", target: 500 * time.Millisecond,
+			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
+				asn := d.origins[rng.IntN(len(d.origins))]
+				r, ok := rib.Routes(storage.RoutesQuery{Filter: storage.RouteFilter{OriginASN: asn}, Limit: uiLimit})
+				if !ok {
+					return 0, errors.New("the memory RIB did not answer")
+				}
+				return len(r), nil
+			},
+		},
+		{
 			name: "origin-ASN search", what: "DB.Routes{filter: origin}", target: 500 * time.Millisecond,
 			run: func(ctx context.Context, rng *rand.Rand) (int, error) {
 				asn := d.origins[rng.IntN(len(d.origins))]
