@@ -220,7 +220,7 @@ type LG struct {
 	// ClickHouse at start, then kept current by the event log), so that
 	// queries about now of a prefix, its longest match and its
 	// less-specifics, the search by origin ASN, and the peers with their
-	// counts need no ClickHouse query: about 100 bytes per route (1 GB
+	// counts need no ClickHouse query: about 115 bytes per route (1.1 GB
 	// for 10M routes).
 	// Off: every query goes to ClickHouse.
 	MemoryRIB bool `yaml:"memory_rib"`
