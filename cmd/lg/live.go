@@ -89,7 +89,7 @@ func memoryRIB(ctx context.Context, cfg config.Config, db *storage.DB, rib *stor
 		return err
 	}
 	defer conn.Close()
-	stored, err := bus.StoredThrough(ctx, conn, "")
+	stored, err := bus.StoredThrough(ctx, conn, cfg.NATS.Consumer)
 	if err != nil {
 		return fmt.Errorf("store consumer: %w", err)
 	}
