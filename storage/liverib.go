@@ -187,7 +187,9 @@ func (l *LiveRIB) Apply(e *schema.Event) {
 	}
 	peer := l.peer(e.Host, e.Peer)
 	remove := func(f schema.Family, p netip.Prefix, pathID uint32, rd string) {
-		l.delete(p.Masked(), liveRoute{peer: peer, pathID: pathID, kind: l.kind(f, rd)})
+		if kind, ok := l.kindIdx[liveKind{f, rd}]; ok { // else it has no route
+			l.delete(p.Masked(), liveRoute{peer: peer, pathID: pathID, kind: kind})
+		}
 	}
 	if len(e.Withdrawn) > 0 {
 		for i := range e.Withdrawn {
